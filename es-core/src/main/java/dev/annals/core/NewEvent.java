@@ -1,0 +1,41 @@
+package dev.annals.core;
+
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * An event to append: its id, its payload (a registered record) and its metadata.
+ *
+ * <p>The event id makes appends idempotent: appending events whose ids are already stored, in
+ * the same stream and order, returns the original result and writes nothing.
+ *
+ * @param eventId unique id of the event, never null
+ * @param payload the domain event, a record registered in the {@link EventRegistry}; never null
+ * @param metadata never null
+ */
+public record NewEvent(UUID eventId, Object payload, Metadata metadata) {
+
+  public NewEvent {
+    Objects.requireNonNull(eventId, "event id must not be null");
+    Objects.requireNonNull(payload, "event payload must not be null");
+    Objects.requireNonNull(metadata, "event metadata must not be null (use Metadata.empty())");
+  }
+
+  /** A new event with a random id and empty metadata. */
+  public static NewEvent of(Object payload) {
+    return new NewEvent(UUID.randomUUID(), payload, Metadata.empty());
+  }
+
+  /** A new event with a random id. */
+  public static NewEvent of(Object payload, Metadata metadata) {
+    return new NewEvent(UUID.randomUUID(), payload, metadata);
+  }
+
+  public NewEvent withEventId(UUID value) {
+    return new NewEvent(value, payload, metadata);
+  }
+
+  public NewEvent withMetadata(Metadata value) {
+    return new NewEvent(eventId, payload, value);
+  }
+}

@@ -1,0 +1,245 @@
+package dev.annals.testkit;
+
+import dev.annals.core.AggregateType;
+import dev.annals.core.Decider;
+import dev.annals.core.EventRegistry;
+import dev.annals.core.SerializedEvent;
+import dev.annals.core.StreamId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.opentest4j.AssertionFailedError;
+
+/**
+ * Given-when-then tests for a {@link Decider}, without a store:
+ *
+ * <pre>{@code
+ * AggregateFixture<AccountCommand, Account, AccountEvent> account =
+ *     AggregateFixture.of(Bank.ACCOUNT, Bank.REGISTRY);
+ *
+ * account.given(new Opened("alice", EUR), new Deposited(eur("10")))
+ *     .when(new Withdraw(eur("25")))
+ *     .thenError(InsufficientFunds.class, "balance 10.00 EUR");
+ * }</pre>
+ *
+ * <p>Besides the decision, the fixture checks that every given event, every produced event and
+ * the resulting state survive a round trip through the {@link EventRegistry}: a class that
+ * cannot be stored fails here, in the test, rather than in production.
+ *
+ * <p>Failures are {@link AssertionFailedError}s that show expected and actual events side by side,
+ * field by field. Fixtures are immutable and may be shared between tests.
+ *
+ * @param <C> command type
+ * @param <S> state type
+ * @param <E> event type
+ */
+public final class AggregateFixture<C, S, E> {
+
+  private static final StreamId FIXTURE_STREAM = StreamId.of("fixture", "1");
+
+  private final Decider<C, S, E> decider;
+  private final EventRegistry registry;
+  private final Class<S> stateType;
+
+  private AggregateFixture(Decider<C, S, E> decider, EventRegistry registry, Class<S> stateType) {
+    this.decider = Objects.requireNonNull(decider, "decider must not be null");
+    this.registry = Objects.requireNonNull(registry, "registry must not be null");
+    this.stateType = stateType;
+  }
+
+  /**
+   * A fixture for an aggregate type; its state is round-tripped when the type has snapshots
+   * enabled (its state class is known).
+   */
+  public static <C, S, E> AggregateFixture<C, S, E> of(AggregateType<C, S, E> type,
+      EventRegistry registry) {
+    return new AggregateFixture<>(type.decider(), registry, type.stateType());
+  }
+
+  /** A fixture for a bare decider; the state is not round-tripped. */
+  public static <C, S, E> AggregateFixture<C, S, E> of(Decider<C, S, E> decider,
+      EventRegistry registry) {
+    return new AggregateFixture<>(decider, registry, null);
+  }
+
+  /** The events that happened before the command. */
+  @SafeVarargs
+  public final Given given(E... events) {
+    return given(Arrays.asList(events));
+  }
+
+  /** The events that happened before the command. */
+  public Given given(List<? extends E> events) {
+    List<E> copy = new ArrayList<>();
+    for (E e : events) {
+      copy.add(roundTripEvent(Objects.requireNonNull(e, "given events must not contain null"), "given"));
+    }
+    return new Given(copy);
+  }
+
+  /** The history of the aggregate, before a command is sent. */
+  public final class Given {
+    private final List<E> history;
+
+    private Given(List<E> history) {
+      this.history = history;
+    }
+
+    /** Decides {@code command} against the state the given events produce. */
+    public Then when(C command) {
+      Objects.requireNonNull(command, "command must not be null");
+      S state = decider.fold(decider.initialState(), history);
+      try {
+        List<E> produced = decider.decide(command, state);
+        if (produced == null) {
+          throw new AssertionFailedError("decide returned null for " + command
+              + "; return List.of() when a command changes nothing");
+        }
+        return new Then(command, state, List.copyOf(produced), null);
+      } catch (RuntimeException e) {
+        return new Then(command, state, null, e);
+      }
+    }
+
+    /** The state the given events produce, without a command. */
+    public S state() {
+      return decider.fold(decider.initialState(), history);
+    }
+  }
+
+  /** The outcome of a command, to assert on. Each assertion returns this for chaining. */
+  public final class Then {
+    private final C command;
+    private final S before;
+    private final List<E> produced;
+    private final RuntimeException error;
+
+    private Then(C command, S before, List<E> produced, RuntimeException error) {
+      this.command = command;
+      this.before = before;
+      this.produced = produced;
+      this.error = error;
+    }
+
+    /** Asserts the command produced exactly these events, in this order. */
+    @SafeVarargs
+    public final Then thenEvents(E... expected) {
+      List<E> actual = producedOrFail("events " + Arrays.toString(expected));
+      List<E> want = Arrays.asList(expected);
+      if (!want.equals(actual)) {
+        throw new AssertionFailedError("command " + command + " produced other events than expected\n"
+            + Diff.events(want, actual), want, actual);
+      }
+      for (E e : actual) {
+        roundTripEvent(e, "produced");
+      }
+      return this;
+    }
+
+    /** Asserts the command changed nothing: no events and no error. */
+    public Then thenNothing() {
+      List<E> actual = producedOrFail("no events");
+      if (!actual.isEmpty()) {
+        throw new AssertionFailedError("command " + command + " was expected to change nothing\n"
+            + Diff.events(List.of(), actual), List.of(), actual);
+      }
+      return this;
+    }
+
+    /** Asserts the state after applying the produced events to the given ones. */
+    public Then thenState(S expected) {
+      List<E> actual = producedOrFail("state " + expected);
+      S after = decider.fold(before, actual);
+      if (!Objects.equals(expected, after)) {
+        throw new AssertionFailedError("state after " + command + " differs from the expected state\n"
+            + Diff.values("state", expected, after), expected, after);
+      }
+      roundTripState(after);
+      return this;
+    }
+
+    /**
+     * Asserts the command was refused with an exception of {@code type} whose message contains
+     * {@code messageContains}.
+     */
+    public Then thenError(Class<? extends RuntimeException> type, String messageContains) {
+      if (error == null) {
+        throw new AssertionFailedError("command " + command + " was expected to fail with "
+            + type.getSimpleName() + " (\"" + messageContains + "\") but produced "
+            + Diff.list(produced));
+      }
+      if (!type.isInstance(error)) {
+        AssertionFailedError failure = new AssertionFailedError("command " + command
+            + " failed with " + error.getClass().getName() + " instead of " + type.getName()
+            + ": " + error.getMessage(), type.getName(), error.getClass().getName());
+        failure.initCause(error);
+        throw failure;
+      }
+      String message = String.valueOf(error.getMessage());
+      if (messageContains != null && !message.contains(messageContains)) {
+        throw new AssertionFailedError("command " + command + " failed with "
+            + type.getSimpleName() + " as expected, but its message does not contain \""
+            + messageContains + "\":\n  " + message, messageContains, message);
+      }
+      return this;
+    }
+
+    /** The events the command produced, for custom assertions. */
+    public List<E> events() {
+      return producedOrFail("events");
+    }
+
+    private List<E> producedOrFail(String expectation) {
+      if (error != null) {
+        AssertionFailedError failure = new AssertionFailedError("command " + command + " was expected to give "
+            + expectation + " but failed with " + error.getClass().getName() + ": "
+            + error.getMessage());
+        failure.initCause(error);
+        throw failure;
+      }
+      return produced;
+    }
+  }
+
+  private E roundTripEvent(E event, String role) {
+    SerializedEvent stored;
+    Object back;
+    try {
+      stored = registry.serialize(event);
+      back = registry.deserialize(stored, FIXTURE_STREAM, 1, 1).payload();
+    } catch (RuntimeException e) {
+      AssertionFailedError failure = new AssertionFailedError(role + " event " + event
+          + " cannot be stored and read back: " + e.getMessage());
+      failure.initCause(e);
+      throw failure;
+    }
+    if (!event.equals(back)) {
+      throw new AssertionFailedError(role + " event " + event.getClass().getSimpleName()
+          + " changes in a serialization round trip (as " + stored.json() + ")\n"
+          + Diff.values("event", event, back), event, back);
+    }
+    return event;
+  }
+
+  private void roundTripState(S state) {
+    if (stateType == null) {
+      return;
+    }
+    Object back;
+    String json;
+    try {
+      json = registry.toJson(state);
+      back = registry.fromJson(json, stateType);
+    } catch (RuntimeException e) {
+      AssertionFailedError failure = new AssertionFailedError("state " + state
+          + " cannot be snapshotted and read back: " + e.getMessage());
+      failure.initCause(e);
+      throw failure;
+    }
+    if (!state.equals(back)) {
+      throw new AssertionFailedError("state changes in a snapshot round trip (as " + json + ")\n"
+          + Diff.values("state", state, back), state, back);
+    }
+  }
+}

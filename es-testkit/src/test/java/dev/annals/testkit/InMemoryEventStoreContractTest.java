@@ -1,0 +1,18 @@
+package dev.annals.testkit;
+
+import dev.annals.core.EventRegistry;
+import dev.annals.core.EventStore;
+import dev.annals.core.InMemoryEventStore;
+
+class InMemoryEventStoreContractTest extends EventStoreContract {
+
+  @Override
+  protected EventStore createStore(EventRegistry registry) {
+    return InMemoryEventStore.create(registry);
+  }
+
+  @Override
+  protected EventStore reopen(EventStore store, EventRegistry registry) {
+    return ((InMemoryEventStore) store).withRegistry(registry);
+  }
+}
