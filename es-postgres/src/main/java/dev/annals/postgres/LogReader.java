@@ -1,0 +1,189 @@
+package dev.annals.postgres;
+
+import dev.annals.core.LogFilter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.Query;
+
+/**
+ * Reads the event log in an order in which no event can ever appear behind a place a reader has
+ * already passed, whatever order concurrent writers commit in.
+ *
+ * <h2>Why positions alone are not enough</h2>
+ * Positions come from an identity column and are handed out when a row is inserted, but
+ * transactions commit in any order. A reader that has seen position 1002 cannot know whether
+ * 1001 belongs to a transaction still running; if it checkpoints 1002 and 1001 commits later,
+ * 1001 is lost to it forever.
+ *
+ * <h2>The mechanism</h2>
+ * Every event row records the id of the transaction that wrote it ({@code xid8}). A query reads
+ * only rows whose transaction id is below {@code pg_snapshot_xmin(pg_current_snapshot())}: every
+ * transaction below that horizon has finished, so no row with such an id can still appear. Rows
+ * are returned in (transaction id, position) order and the reader's checkpoint is that pair
+ * ({@link LogCursor}). Any transaction unfinished at the time of a read has an id at or above
+ * the horizon, hence above every cursor the read can produce; any later transaction gets a
+ * larger id still. So whatever commits later sorts after the checkpoint. Writers are never
+ * serialized and group commit keeps working.
+ *
+ * <h2>Per-stream order</h2>
+ * A transaction that got its id early could append version n+1 of a stream after a younger
+ * transaction committed version n, and (transaction id, position) order would then show n+1
+ * first. The append function refuses such an append (the stream row records its last writer's
+ * transaction id); the store retries it in a new transaction, which has a newer id. Within a
+ * stream, log order therefore always equals version order.
+ *
+ * <h2>Caveats</h2>
+ * <ul>
+ *   <li>A long-running transaction anywhere in the cluster that holds a transaction id keeps the
+ *       horizon back: readers then see nothing newer until it ends. {@link #head()} reports it;
+ *       set {@code idle_in_transaction_session_timeout} to bound the damage.</li>
+ *   <li>Transaction ids belong to one cluster. After a dump and restore into another cluster,
+ *       checkpoints must be translated (see docs/postgres.md).</li>
+ * </ul>
+ *
+ * <p>Not thread-safe: use one reader per consuming thread.
+ */
+public final class LogReader {
+
+  private final Jdbi jdbi;
+  private final String schema;
+  private final Notifications notifications;
+  private long seenWakeups;
+
+  LogReader(Jdbi jdbi, String schema, Notifications notifications) {
+    this.jdbi = jdbi;
+    this.schema = schema;
+    this.notifications = notifications;
+  }
+
+  /**
+   * Up to {@code limit} events after {@code after} in log order, from transactions that have
+   * finished, passing {@code filter}.
+   *
+   * @throws IllegalArgumentException if {@code limit < 1}
+   * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
+   */
+  public LogBatch read(LogCursor after, int limit, LogFilter filter) {
+    Objects.requireNonNull(after, "cursor must not be null (use LogCursor.START)");
+    Objects.requireNonNull(filter, "filter must not be null (use LogFilter.all())");
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be 1 or more, was " + limit);
+    }
+    seenWakeups = notifications.sequence();
+    StringBuilder sql = new StringBuilder("SELECT ").append(PostgresEventStore.columns())
+        .append(" FROM ").append(schema).append(".events")
+        .append(" WHERE (transaction_id, position) > (CAST(:xid AS xid8), :position)")
+        .append(" AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())");
+    if (!filter.categories().isEmpty()) {
+      sql.append(" AND category = ANY(:categories)");
+    }
+    if (!filter.types().isEmpty()) {
+      sql.append(" AND type = ANY(:types)");
+    }
+    sql.append(" ORDER BY transaction_id, position LIMIT :limit");
+    try {
+      List<StoredEvent> events = jdbi.withHandle(h -> {
+        Query q = h.createQuery(sql.toString())
+            .bind("xid", Long.toUnsignedString(after.transactionId()))
+            .bind("position", after.position())
+            .bind("limit", limit);
+        if (!filter.categories().isEmpty()) {
+          q.bindArray("categories", String.class, List.copyOf(filter.categories()));
+        }
+        if (!filter.types().isEmpty()) {
+          q.bindArray("types", String.class, List.copyOf(filter.types()));
+        }
+        return q.map((rs, ctx) -> PostgresEventStore.mapStored(rs)).list();
+      });
+      LogCursor next = events.isEmpty() ? after : events.get(events.size() - 1).cursor();
+      return new LogBatch(events, next);
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("read the log after " + after, schema, e);
+    }
+  }
+
+  /** {@link #read(LogCursor, int, LogFilter)} without a filter. */
+  public LogBatch read(LogCursor after, int limit) {
+    return read(after, limit, LogFilter.all());
+  }
+
+  /**
+   * Waits until new events may be there (an append in this process, or a notification from
+   * another node since the last {@link #read}), or {@code max} passed. Returns early without a
+   * guarantee: always read again afterwards.
+   *
+   * @return whether a wake-up came (false: timed out)
+   */
+  public boolean awaitEvents(Duration max) throws InterruptedException {
+    Objects.requireNonNull(max, "max must not be null");
+    return notifications.await(seenWakeups, max);
+  }
+
+  /**
+   * The cursor from which reading returns the event at {@code position} and everything after it
+   * in log order: "replay from this event".
+   *
+   * @throws IllegalArgumentException if no event has that position
+   */
+  public LogCursor cursorBefore(long position) {
+    long xid = transactionOf(position);
+    return new LogCursor(xid, position - 1);
+  }
+
+  /** The cursor just after the event at {@code position}: "everything after this event". */
+  public LogCursor cursorAfter(long position) {
+    return new LogCursor(transactionOf(position), position);
+  }
+
+  private long transactionOf(long position) {
+    if (position < 1) {
+      throw new IllegalArgumentException("position must be 1 or more, was " + position);
+    }
+    Optional<String> xid;
+    try {
+      xid = jdbi.withHandle(h -> h.createQuery("SELECT transaction_id::text FROM " + schema
+          + ".events WHERE position = :p").bind("p", position).mapTo(String.class).findOne());
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("look up position " + position, schema, e);
+    }
+    return Long.parseUnsignedLong(xid.orElseThrow(() -> new IllegalArgumentException(
+        "no event at position " + position + " in schema '" + schema + "'")));
+  }
+
+  /**
+   * Where the log ends and what holds readers back.
+   *
+   * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
+   */
+  public LogHead head() {
+    try {
+      return jdbi.withHandle(h -> {
+        LogHead partial = h.createQuery("SELECT (SELECT coalesce(max(position), 0) FROM " + schema
+                + ".events) AS head, "
+                + "(SELECT position FROM " + schema + ".events WHERE transaction_id < "
+                + "pg_snapshot_xmin(pg_current_snapshot()) ORDER BY position DESC LIMIT 1) AS safe_head, "
+                + "(SELECT count(*) FROM " + schema + ".events WHERE transaction_id >= "
+                + "pg_snapshot_xmin(pg_current_snapshot())) AS held_back")
+            .map((rs, ctx) -> new LogHead(rs.getLong("head"), rs.getLong("safe_head"),
+                rs.getLong("held_back"), Optional.empty()))
+            .one();
+        Optional<LogHead.OpenTransaction> oldest = h.createQuery(
+                "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start) AS age, state, "
+                    + "application_name, left(query, 200) AS query FROM pg_stat_activity "
+                    + "WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() "
+                    + "ORDER BY xact_start LIMIT 1")
+            .map((rs, ctx) -> new LogHead.OpenTransaction(rs.getInt("pid"),
+                Duration.ofNanos((long) (rs.getDouble("age") * 1e9)), rs.getString("state"),
+                rs.getString("application_name"), rs.getString("query")))
+            .findOne();
+        return new LogHead(partial.headPosition(), partial.safeHeadPosition(),
+            partial.heldBackEvents(), oldest);
+      });
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("read the log head", schema, e);
+    }
+  }
+}

@@ -1,0 +1,158 @@
+-- Annals event store, schema version 1.
+-- ${schema} is the target schema. Flyway and Liquibase substitute it as a placeholder; the
+-- built-in installer (PostgresSchema) does the same under an advisory lock.
+
+CREATE TABLE ${schema}.streams (
+    stream_id  text        PRIMARY KEY,
+    category   text        NOT NULL,
+    version    bigint      NOT NULL CHECK (version >= 1),
+    head_hash  bytea       NOT NULL,
+    -- Transaction that last appended; an append from an older transaction would put the
+    -- stream's events out of version order in the reader's (transaction id, position) order.
+    last_xid   xid8        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    state      text        NOT NULL DEFAULT 'active'
+);
+
+CREATE TABLE ${schema}.events (
+    position       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    transaction_id xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    stream_id      text        NOT NULL,
+    category       text        NOT NULL,
+    version        bigint      NOT NULL CHECK (version >= 1),
+    event_id       uuid        NOT NULL,
+    type           text        NOT NULL,
+    schema_version integer     NOT NULL CHECK (schema_version >= 1),
+    payload        jsonb       NOT NULL,
+    metadata       jsonb       NOT NULL,
+    recorded_at    timestamptz NOT NULL,
+    -- SHA-256 over this event's canonical content and the previous event's hash in the stream.
+    hash           bytea       NOT NULL,
+    CONSTRAINT events_event_id_key UNIQUE (event_id),
+    CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
+);
+
+-- The gap-safe reader's order.
+CREATE INDEX events_reader_order ON ${schema}.events (transaction_id, position);
+CREATE INDEX events_category_position ON ${schema}.events (category, position);
+
+CREATE TABLE ${schema}.snapshots (
+    stream_id      text        NOT NULL,
+    version        bigint      NOT NULL CHECK (version >= 1),
+    schema_version integer     NOT NULL CHECK (schema_version >= 1),
+    state          jsonb       NOT NULL,
+    taken_at       timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, version)
+);
+
+-- The canonical hash of one event. Verification recomputes the same bytes outside the database:
+--   sha256( previous hash (32 zero bytes for version 1)
+--           || UTF-8 of stream_id LF version LF event_id LF type LF schema_version LF
+--                       payload::text LF metadata::text LF recorded_at in epoch microseconds )
+CREATE FUNCTION ${schema}.event_hash(p_prev bytea, p_stream_id text, p_version bigint,
+        p_event_id uuid, p_type text, p_schema_version integer, p_payload jsonb,
+        p_metadata jsonb, p_recorded_at timestamptz)
+    RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT sha256(coalesce(p_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+        || convert_to(p_stream_id || E'\n' || p_version || E'\n' || p_event_id || E'\n' || p_type
+            || E'\n' || p_schema_version || E'\n' || p_payload::text || E'\n' || p_metadata::text
+            || E'\n' || (extract(epoch FROM p_recorded_at) * 1000000)::bigint, 'UTF8'))
+$$;
+
+-- Appends a batch to one stream in one round trip.
+-- p_expected: -1 any, -2 stream exists, 0 no stream, n exactly n.
+-- status: 0 written; 1 version conflict (nothing written, actual_version set);
+--         2 transaction order conflict (nothing written; retry in a new transaction).
+-- The stream row is locked and checked before any event row or identity value is taken, so a
+-- losing writer fails fast, writes nothing and burns no position.
+CREATE FUNCTION ${schema}.append_events(p_stream_id text, p_category text, p_expected bigint,
+        p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_payloads jsonb[],
+        p_metadata jsonb[])
+    RETURNS TABLE (status integer, actual_version bigint, first_version bigint,
+                   first_position bigint, last_position bigint)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    v_n        integer := cardinality(p_event_ids);
+    v_xid      xid8;
+    v_version  bigint;
+    v_head     bytea;
+    v_last_xid xid8;
+    v_now      timestamptz;
+    v_hashes   bytea[];
+    v_prev     bytea;
+    v_first    bigint;
+    v_last     bigint;
+BEGIN
+    LOOP
+        SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
+          FROM ${schema}.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
+        v_xid := pg_current_xact_id();
+        IF FOUND THEN
+            IF (p_expected >= 0 AND v_version <> p_expected) THEN
+                RETURN QUERY SELECT 1, v_version, NULL::bigint, NULL::bigint, NULL::bigint;
+                RETURN;
+            END IF;
+            IF v_last_xid > v_xid THEN
+                RETURN QUERY SELECT 2, v_version, NULL::bigint, NULL::bigint, NULL::bigint;
+                RETURN;
+            END IF;
+        ELSE
+            IF p_expected > 0 OR p_expected = -2 THEN
+                RETURN QUERY SELECT 1, 0::bigint, NULL::bigint, NULL::bigint, NULL::bigint;
+                RETURN;
+            END IF;
+            v_version := 0;
+            v_head := NULL;
+        END IF;
+
+        -- Taken after the stream lock, so recorded-at times never go back within a stream.
+        v_now := clock_timestamp();
+        v_hashes := ARRAY[]::bytea[];
+        v_prev := v_head;
+        FOR i IN 1 .. v_n LOOP
+            v_prev := ${schema}.event_hash(v_prev, p_stream_id, v_version + i, p_event_ids[i],
+                p_types[i], p_schema_versions[i], p_payloads[i], p_metadata[i], v_now);
+            v_hashes := v_hashes || v_prev;
+        END LOOP;
+
+        IF v_version > 0 THEN
+            UPDATE ${schema}.streams
+               SET version = v_version + v_n, head_hash = v_prev, last_xid = v_xid
+             WHERE stream_id = p_stream_id;
+            EXIT;
+        END IF;
+        INSERT INTO ${schema}.streams (stream_id, category, version, head_hash, last_xid)
+             VALUES (p_stream_id, p_category, v_n, v_prev, v_xid)
+        ON CONFLICT (stream_id) DO NOTHING;
+        EXIT WHEN FOUND;
+        -- Another writer created the stream meanwhile: go round and treat it as existing.
+    END LOOP;
+
+    WITH inserted AS (
+        INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                      schema_version, payload, metadata, recorded_at, hash)
+        SELECT p_stream_id, p_category, v_version + i, p_event_ids[i], p_types[i],
+               p_schema_versions[i], p_payloads[i], p_metadata[i], v_now, v_hashes[i]
+          FROM generate_series(1, v_n) AS i
+         ORDER BY i
+        RETURNING position
+    )
+    SELECT min(position), max(position) INTO v_first, v_last FROM inserted;
+
+    RETURN QUERY SELECT 0, v_version + v_n, v_version + 1, v_first, v_last;
+END
+$$;
+
+-- Events are never changed or removed in place.
+CREATE FUNCTION ${schema}.reject_event_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'events are append-only: % on %.events is not allowed', TG_OP, TG_TABLE_SCHEMA
+        USING ERRCODE = 'raise_exception',
+              HINT = 'correct a mistake by appending a compensating event';
+END
+$$;
+
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ${schema}.events
+    FOR EACH ROW EXECUTE FUNCTION ${schema}.reject_event_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ${schema}.events
+    FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.reject_event_change();
