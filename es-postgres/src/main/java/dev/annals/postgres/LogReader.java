@@ -67,6 +67,14 @@ public final class LogReader {
    * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
    */
   public LogBatch read(LogCursor after, int limit, LogFilter filter) {
+    return read(after, limit, filter, LogPartition.ALL);
+  }
+
+  /**
+   * {@link #read(LogCursor, int, LogFilter)} restricted to one partition of the log.
+   */
+  public LogBatch read(LogCursor after, int limit, LogFilter filter, LogPartition partition) {
+    Objects.requireNonNull(partition, "partition must not be null (use LogPartition.ALL)");
     Objects.requireNonNull(after, "cursor must not be null (use LogCursor.START)");
     Objects.requireNonNull(filter, "filter must not be null (use LogFilter.all())");
     if (limit < 1) {
@@ -83,6 +91,9 @@ public final class LogReader {
     if (!filter.types().isEmpty()) {
       sql.append(" AND type = ANY(:types)");
     }
+    if (!partition.isAll()) {
+      sql.append(" AND (hashtext(stream_id) & 2147483647) % :partitions = :partition");
+    }
     sql.append(" ORDER BY transaction_id, position LIMIT :limit");
     try {
       List<StoredEvent> events = jdbi.withHandle(h -> {
@@ -95,6 +106,9 @@ public final class LogReader {
         }
         if (!filter.types().isEmpty()) {
           q.bindArray("types", String.class, List.copyOf(filter.types()));
+        }
+        if (!partition.isAll()) {
+          q.bind("partitions", partition.count()).bind("partition", partition.index());
         }
         return q.map((rs, ctx) -> PostgresEventStore.mapStored(rs)).list();
       });

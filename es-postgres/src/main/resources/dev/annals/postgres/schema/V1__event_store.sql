@@ -83,6 +83,11 @@ DECLARE
     v_first    bigint;
     v_last     bigint;
 BEGIN
+    -- Queue on the stream with an advisory lock first: unlike a row lock it takes no transaction
+    -- id, so our id is assigned only once the previous writer of this stream has finished and
+    -- is therefore newer than its id. Waiting on the row lock alone would let a waiter's older
+    -- id land after a younger writer's events (a transaction order conflict on every race).
+    PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
     LOOP
         SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
           FROM ${schema}.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
