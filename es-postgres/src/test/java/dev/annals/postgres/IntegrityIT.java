@@ -1,0 +1,147 @@
+package dev.annals.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.annals.core.ExpectedVersion;
+import dev.annals.core.NewEvent;
+import dev.annals.core.StreamId;
+import dev.annals.postgres.IntegrityVerifier.Kind;
+import dev.annals.postgres.IntegrityVerifier.Report;
+import dev.annals.postgres.IntegrityVerifier.Scope;
+import dev.annals.postgres.IntegrityVerifier.Violation;
+import dev.annals.testkit.ContractEvents;
+import dev.annals.testkit.ContractEvents.ItemAdded;
+import dev.annals.testkit.PostgresTestDatabase;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayNameGeneration;
+import org.junit.jupiter.api.DisplayNameGenerator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+@DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+class IntegrityIT {
+
+  @RegisterExtension
+  static final PostgresTestDatabase db = PostgresTestDatabase.create();
+
+  static HikariDataSource pool;
+  PostgresEventStore store;
+  String schema;
+
+  @BeforeAll
+  static void open() {
+    pool = Pools.pool(db, 4);
+  }
+
+  @AfterAll
+  static void close() {
+    pool.close();
+  }
+
+  @BeforeEach
+  void fill() {
+    schema = db.newSchema();
+    store = PostgresEventStore.builder(ContractEvents.registry()).dataSource(pool).schema(schema)
+        .installSchema(true).notifyInterval(Duration.ZERO).build();
+    for (String id : List.of("a", "b", "c")) {
+      for (int i = 1; i <= 4; i++) {
+        store.append(StreamId.of("cart", id), ExpectedVersion.any(),
+            NewEvent.of(new ItemAdded(id + i, i), dev.annals.core.Metadata.empty().withActor("ü-ñ")));
+      }
+    }
+    store.append(StreamId.of("order", "z"), ExpectedVersion.any(), NewEvent.of(new ItemAdded("z", 1)));
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
+  /** Runs SQL as a superuser would to tamper, bypassing the append-only triggers. */
+  private void tamper(String sql) throws Exception {
+    try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("SET LOCAL session_replication_role = replica");
+      st.execute(sql);
+      c.commit();
+    }
+  }
+
+  @Test
+  void an_untouched_log_verifies_with_progress() {
+    List<long[]> progress = new ArrayList<>();
+    Report report = store.integrityVerifier().verify(Scope.all(),
+        (done, total, events) -> progress.add(new long[] {done, total, events}));
+    assertThat(report.intact()).isTrue();
+    assertThat(report.streamsChecked()).isEqualTo(4);
+    assertThat(report.eventsChecked()).isEqualTo(13);
+    assertThat(progress).isNotEmpty();
+    assertThat(progress.get(progress.size() - 1)).containsExactly(4, 4, 13);
+  }
+
+  @Test
+  void an_altered_payload_is_named_by_stream_version_and_position() throws Exception {
+    long position = store.readStream(StreamId.of("cart", "b")).get(2).position();
+    tamper("UPDATE " + schema + ".events SET payload = '{\"name\": \"b3\", \"quantity\": 300}' WHERE position = " + position);
+    Report report = store.integrityVerifier().verify(Scope.all());
+    assertThat(report.intact()).isFalse();
+    assertThat(report.violations()).hasSize(1);
+    Violation v = report.first().orElseThrow();
+    assertThat(v.streamId()).isEqualTo(StreamId.of("cart", "b"));
+    assertThat(v.version()).isEqualTo(3);
+    assertThat(v.position()).isEqualTo(position);
+    assertThat(v.kind()).isEqualTo(Kind.HASH_MISMATCH);
+    assertThat(store.integrityVerifier().verify(Scope.stream(StreamId.of("cart", "a"))).intact()).isTrue();
+    assertThat(store.integrityVerifier().verify(Scope.category("order")).intact()).isTrue();
+    assertThat(store.integrityVerifier().verify(Scope.category("cart")).intact()).isFalse();
+  }
+
+  @Test
+  void altered_metadata_time_or_a_rehashed_event_are_found() throws Exception {
+    long p1 = store.readStream(StreamId.of("cart", "a")).get(0).position();
+    tamper("UPDATE " + schema + ".events SET recorded_at = recorded_at - interval '1 day' WHERE position = " + p1);
+    long p2 = store.readStream(StreamId.of("cart", "c")).get(1).position();
+    // A careful forger recomputes the event's own hash; the next event's link still breaks.
+    tamper("UPDATE " + schema + ".events e SET metadata = '{\"actor\": \"mallory\"}', hash = " + schema
+        + ".event_hash((SELECT hash FROM " + schema + ".events WHERE stream_id = e.stream_id AND version = e.version - 1), "
+        + "e.stream_id, e.version, e.event_id, e.type, e.schema_version, e.payload, '{\"actor\": \"mallory\"}', e.recorded_at) "
+        + "WHERE position = " + p2);
+    Report report = store.integrityVerifier().verify(Scope.all());
+    assertThat(report.violations()).extracting(Violation::streamId, Violation::version)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(StreamId.of("cart", "a"), 1L),
+            org.assertj.core.groups.Tuple.tuple(StreamId.of("cart", "c"), 3L));
+  }
+
+  @Test
+  void a_removed_last_event_and_a_removed_middle_event_are_found() throws Exception {
+    long last = store.readStream(StreamId.of("cart", "a")).get(3).position();
+    long middle = store.readStream(StreamId.of("cart", "b")).get(1).position();
+    tamper("DELETE FROM " + schema + ".events WHERE position IN (" + last + ", " + middle + ")");
+    Report report = store.integrityVerifier().verify(Scope.all());
+    assertThat(report.violations()).extracting(Violation::kind)
+        .containsExactly(Kind.STREAM_HEAD_MISMATCH, Kind.VERSION_GAP);
+  }
+
+  @Test
+  void events_cannot_be_updated_deleted_or_truncated_through_sql() {
+    for (String sql : List.of("UPDATE " + schema + ".events SET type = 'x'",
+        "DELETE FROM " + schema + ".events", "TRUNCATE " + schema + ".events")) {
+      assertThatThrownBy(() -> {
+        try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+          st.execute(sql);
+        }
+      }).as(sql).hasMessageContaining("append-only");
+    }
+    assertThat(store.headPosition()).isEqualTo(13);
+  }
+}
