@@ -495,6 +495,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
         } else {
           PostgresSchema.check(ds, schema);
         }
+        PostgresSchema.checkTransactionIds(ds, schema);
         return new PostgresEventStore(this, ds, pool);
       } catch (RuntimeException e) {
         if (pool != null) {

@@ -25,12 +25,12 @@ import javax.sql.DataSource;
 public final class PostgresSchema {
 
   /** The schema version this library needs. */
-  public static final int CURRENT_VERSION = 1;
+  public static final int CURRENT_VERSION = 2;
 
   /** Where the scripts are on the classpath. */
   public static final String SCRIPT_DIRECTORY = "dev/annals/postgres/schema/";
 
-  private static final List<String> SCRIPTS = List.of("V1__event_store.sql");
+  private static final List<String> SCRIPTS = List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql");
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   private PostgresSchema() {}
@@ -157,6 +157,41 @@ public final class PostgresSchema {
   /** The shipped script names, oldest first. */
   public static List<String> scripts() {
     return SCRIPTS;
+  }
+
+  /**
+   * Checks that the stored events' transaction ids are behind this cluster's transaction counter.
+   * They are not after a dump and restore into another cluster, and readers would then miss new
+   * events; this fails before that can happen, saying how to repair it.
+   *
+   * @throws SchemaException with the remedy when stored ids are ahead of the cluster
+   */
+  public static void checkTransactionIds(DataSource dataSource, String schema) {
+    checkName(schema);
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT (SELECT max(transaction_id) FROM " + schema
+            + ".events)::text, pg_snapshot_xmax(pg_current_snapshot())::text")) {
+      rs.next();
+      String storedText = rs.getString(1);
+      if (storedText == null) {
+        return;
+      }
+      long stored = Long.parseUnsignedLong(storedText);
+      long next = Long.parseUnsignedLong(rs.getString(2));
+      if (Long.compareUnsigned(stored, next) >= 0) {
+        long epoch = (stored >>> 32) + 1;
+        throw new SchemaException("schema '" + schema + "' holds events written by transaction id "
+            + stored + " but this cluster is only at " + next + " (restored from another cluster?). "
+            + "Readers would miss new events. Stop the cluster and start it in a later epoch with "
+            + "`pg_resetwal -e " + epoch + " <data directory>` (exact, keeps every checkpoint), or, "
+            + "with writers stopped and every projector caught up, run `SELECT " + schema
+            + ".rebase_transaction_ids()` and move checkpoints to (1, head position). See docs/postgres.md.");
+      }
+    } catch (SQLException e) {
+      throw new SchemaException("cannot compare transaction ids in schema '" + schema + "': "
+          + e.getMessage(), e);
+    }
   }
 
   private static int readVersion(Connection c, String schema) throws SQLException {
