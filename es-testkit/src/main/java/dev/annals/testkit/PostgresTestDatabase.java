@@ -1,8 +1,6 @@
 package dev.annals.testkit;
 
 import java.io.File;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -52,7 +50,7 @@ public final class PostgresTestDatabase implements BeforeAllCallback, AfterAllCa
   private final List<String> schemas = new ArrayList<>();
   private String schema;
 
-  private record Server(String url, String description) {}
+  record Server(String url, String description) {}
 
   private PostgresTestDatabase() {}
 
@@ -63,7 +61,7 @@ public final class PostgresTestDatabase implements BeforeAllCallback, AfterAllCa
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    Server s = server();
+    server();
     String base = context.getRequiredTestClass().getSimpleName().toLowerCase(Locale.ROOT)
         .replaceAll("[^a-z0-9]", "");
     schema = newSchemaNamed(base);
@@ -146,63 +144,73 @@ public final class PostgresTestDatabase implements BeforeAllCallback, AfterAllCa
       if (unavailable != null) {
         throw new IllegalStateException(unavailable);
       }
-      List<String> tried = new ArrayList<>();
       String configured = System.getenv(URL_VARIABLE);
       if (configured == null || configured.isBlank()) {
         configured = System.getProperty("es.test.db.url");
       }
-      if (configured != null && !configured.isBlank()) {
-        String problem = probe(configured);
-        if (problem == null) {
-          return server = new Server(configured, URL_VARIABLE + "=" + redact(configured));
-        }
-        // An explicit choice that fails is an error, not a reason to try something else.
-        unavailable = URL_VARIABLE + " is set to " + redact(configured)
-            + " but PostgreSQL does not answer there: " + problem;
-        throw new IllegalStateException(unavailable);
+      try {
+        server = discover(configured, dockerLikelyAvailable(), Containers::start, LOCAL_URL);
+        return server;
+      } catch (IllegalStateException e) {
+        // Remembered so that every later test class fails at once with the same message.
+        unavailable = e.getMessage();
+        throw e;
       }
-      if (dockerLikelyAvailable()) {
-        try {
-          return server = Containers.start();
-        } catch (Throwable e) {
-          tried.add("Testcontainers: " + e.getMessage());
-        }
-      } else {
-        tried.add("Testcontainers: no Docker engine (no DOCKER_HOST, no /var/run/docker.sock)");
-      }
-      if (portOpen("127.0.0.1", 5432)) {
-        String problem = probe(LOCAL_URL);
-        if (problem == null) {
-          return server = new Server(LOCAL_URL, "local PostgreSQL at 127.0.0.1:5432/test");
-        }
-        tried.add("127.0.0.1:5432: " + problem);
-      } else {
-        tried.add("127.0.0.1:5432: nothing listens");
-      }
-      unavailable = "no PostgreSQL for the tests. Set " + URL_VARIABLE
-          + "=jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD, or start a Docker engine "
-          + "for Testcontainers, or run PostgreSQL 15+ on 127.0.0.1:5432 with a database 'test' "
-          + "that user 'postgres' can use. Tried: " + String.join("; ", tried);
-      throw new IllegalStateException(unavailable);
     }
   }
 
+  /** Something that starts a container and returns where it listens. */
+  interface ContainerStarter {
+    Server start();
+  }
+
+  /**
+   * Picks the server: the configured URL, else a container when Docker is there, else the local
+   * URL; fails with one message naming what to set and what was tried.
+   */
+  static Server discover(String configuredUrl, boolean docker, ContainerStarter containers,
+      String localUrl) {
+    List<String> tried = new ArrayList<>();
+    if (configuredUrl != null && !configuredUrl.isBlank()) {
+      String problem = probe(configuredUrl);
+      if (problem == null) {
+        return new Server(configuredUrl, URL_VARIABLE + "=" + redact(configuredUrl));
+      }
+      // An explicit choice that fails is an error, not a reason to try something else.
+      throw new IllegalStateException(URL_VARIABLE + " is set to " + redact(configuredUrl)
+          + " but PostgreSQL does not answer there: " + problem);
+    }
+    if (docker) {
+      try {
+        return containers.start();
+      } catch (RuntimeException | Error e) {
+        tried.add("Testcontainers: " + e.getMessage());
+      }
+    } else {
+      tried.add("Testcontainers: no Docker engine (no DOCKER_HOST, no /var/run/docker.sock)");
+    }
+    String problem = probe(localUrl);
+    if (problem == null) {
+      return new Server(localUrl, "local PostgreSQL at " + redact(localUrl));
+    }
+    tried.add(redact(localUrl) + ": " + problem);
+    throw new IllegalStateException("no PostgreSQL for the tests. Set " + URL_VARIABLE
+        + "=jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD, or start a Docker engine "
+        + "for Testcontainers, or run PostgreSQL 15+ on 127.0.0.1:5432 with a database 'test' "
+        + "that user 'postgres' can use. Tried: " + String.join("; ", tried));
+  }
+
   private static String probe(String url) {
-    try (Connection c = DriverManager.getConnection(url, new Properties());
+    Properties props = new Properties();
+    // Fail within seconds when nothing answers, instead of waiting for the driver's defaults.
+    props.setProperty("connectTimeout", "3");
+    props.setProperty("loginTimeout", "5");
+    try (Connection c = DriverManager.getConnection(url, props);
         Statement st = c.createStatement()) {
       st.execute("SELECT 1");
       return null;
     } catch (SQLException e) {
       return e.getMessage();
-    }
-  }
-
-  private static boolean portOpen(String host, int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host, port), 1000);
-      return true;
-    } catch (java.io.IOException e) {
-      return false;
     }
   }
 
