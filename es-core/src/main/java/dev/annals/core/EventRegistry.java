@@ -133,6 +133,14 @@ public final class EventRegistry {
     if (target == null && first == null) {
       throw new UnknownEventTypeException(type, schemaVersion, streamId, version, position);
     }
+    if (target != null && target.schemaVersion == schemaVersion) {
+      // Current shape: read straight into the class, skipping the tree that upcasting needs.
+      try {
+        return new Decoded(target.name, mapper.readValue(event.json(), target.type));
+      } catch (JsonProcessingException | IllegalArgumentException e) {
+        throw fitError(event, streamId, version, position, target, e);
+      }
+    }
     JsonNode tree;
     try {
       tree = mapper.readTree(event.json());
@@ -180,11 +188,25 @@ public final class EventRegistry {
     try {
       return new Decoded(target.name, mapper.treeToValue(json, target.type));
     } catch (JsonProcessingException | IllegalArgumentException e) {
-      String detail = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-      throw new EventDecodingException(event.type(), event.schemaVersion(), streamId, version,
-          position, "JSON does not fit " + target.type.getSimpleName() + " v"
-              + target.schemaVersion + ": " + detail, e);
+      throw fitError(event, streamId, version, position, target, e);
     }
+  }
+
+  private static EventDecodingException fitError(SerializedEvent event, StreamId streamId,
+      long version, long position, Registration target, Exception e) {
+    String detail = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    if (e instanceof com.fasterxml.jackson.core.JsonParseException) {
+      return new EventDecodingException(event.type(), event.schemaVersion(), streamId, version,
+          position, "malformed JSON: " + detail, e);
+    }
+    if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException
+        && detail != null && detail.startsWith("Cannot deserialize value of type `" + target.type.getName() + "`")) {
+      return new EventDecodingException(event.type(), event.schemaVersion(), streamId, version,
+          position, "payload is not a JSON object: " + detail, e);
+    }
+    return new EventDecodingException(event.type(), event.schemaVersion(), streamId, version,
+        position, "JSON does not fit " + target.type.getSimpleName() + " v"
+            + target.schemaVersion + ": " + detail, e);
   }
 
   /**

@@ -15,6 +15,8 @@ import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
 import dev.annals.core.spi.EventEncoding;
 import dev.annals.core.spi.EventEncoding.EncodedEvent;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -74,8 +76,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.maxEventSize = b.maxEventSize;
     this.notifications = new Notifications(jdbi, dataSource, schema, b.notifyInterval);
     this.appendSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
-        + schema + ".append_events(:stream, :category, :expected, :ids, :types, :versions, "
-        + "CAST(:payloads AS jsonb[]), CAST(:metadata AS jsonb[]))";
+        + schema + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]))";
   }
 
   /** Starts configuring a store that serializes with {@code registry}. */
@@ -135,36 +136,40 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     Objects.requireNonNull(expected, "expected version must not be null");
     List<EncodedEvent> encoded = EventEncoding.encode(registry, streamId, events, maxEventSize);
     long expectedCode = expectedCode(expected);
-    List<UUID> ids = new ArrayList<>(encoded.size());
-    List<String> types = new ArrayList<>(encoded.size());
-    List<Integer> versions = new ArrayList<>(encoded.size());
-    List<String> payloads = new ArrayList<>(encoded.size());
-    List<String> metadata = new ArrayList<>(encoded.size());
-    for (EncodedEvent e : encoded) {
-      ids.add(e.eventId());
-      types.add(e.type());
-      versions.add(e.schemaVersion());
-      payloads.add(e.payload());
-      metadata.add(e.metadata());
+    int n = encoded.size();
+    UUID[] ids = new UUID[n];
+    String[] types = new String[n];
+    Integer[] versions = new Integer[n];
+    String[] payloads = new String[n];
+    String[] metadata = new String[n];
+    for (int i = 0; i < n; i++) {
+      EncodedEvent e = encoded.get(i);
+      ids[i] = e.eventId();
+      types[i] = e.type();
+      versions[i] = e.schemaVersion();
+      payloads[i] = e.payload();
+      metadata[i] = e.metadata();
     }
     for (int attempt = 1; ; attempt++) {
       long[] row;
-      try {
-        row = jdbi.withHandle(h -> h.createQuery(appendSql)
-            .bind("stream", streamId.toString())
-            .bind("category", streamId.category())
-            .bind("expected", expectedCode)
-            .bindArray("ids", UUID.class, ids)
-            .bindArray("types", String.class, types)
-            .bindArray("versions", Integer.class, versions)
-            .bindArray("payloads", String.class, payloads)
-            .bindArray("metadata", String.class, metadata)
-            .map((rs, ctx) -> new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3),
-                rs.getLong(4), rs.getLong(5)})
-            .one());
-      } catch (RuntimeException e) {
+      // Plain JDBC on the hottest path: one prepared statement, which the driver keeps
+      // server-side prepared per connection, and no per-call statement machinery.
+      try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(appendSql)) {
+        ps.setString(1, streamId.toString());
+        ps.setString(2, streamId.category());
+        ps.setLong(3, expectedCode);
+        ps.setArray(4, c.createArrayOf("uuid", ids));
+        ps.setArray(5, c.createArrayOf("text", types));
+        ps.setArray(6, c.createArrayOf("int4", versions));
+        ps.setArray(7, c.createArrayOf("text", payloads));
+        ps.setArray(8, c.createArrayOf("text", metadata));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          row = new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};
+        }
+      } catch (SQLException | RuntimeException e) {
         if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
-          return originalResult(streamId, ids, null);
+          return originalResult(streamId, List.of(ids), null);
         }
         throw SqlErrors.translate("append to stream " + streamId, schema, e);
       }
@@ -174,11 +179,12 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
         return new AppendResult(streamId, row[2], row[1], row[3], row[4]);
       }
       if (status == 1) {
-        return originalResult(streamId, ids,
+        return originalResult(streamId, List.of(ids),
             new ConcurrencyConflictException(streamId, expected, row[1]));
       }
-      // The stream's last writer is a younger transaction than ours (ours took its id before
-      // it waited for the stream lock). Nothing was written; a new transaction gets a newer id.
+      // The stream's last writer is a younger transaction than ours. Nothing was written; a new
+      // transaction gets a newer id. (Rare: the append function's advisory lock prevents it for
+      // single-statement appends.)
       if (attempt >= ORDER_CONFLICT_RETRIES) {
         throw new TransactionOrderConflictException(streamId);
       }

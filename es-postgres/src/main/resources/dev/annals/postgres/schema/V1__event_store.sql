@@ -12,7 +12,7 @@ CREATE TABLE ${schema}.streams (
     last_xid   xid8        NOT NULL,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     state      text        NOT NULL DEFAULT 'active'
-);
+) WITH (fillfactor = 80); -- room for HOT updates: every append rewrites its stream's row
 
 CREATE TABLE ${schema}.events (
     position       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -63,14 +63,14 @@ $$;
 -- p_expected: -1 any, -2 stream exists, 0 no stream, n exactly n.
 -- status: 0 written; 1 version conflict (nothing written, actual_version set);
 --         2 transaction order conflict (nothing written; retry in a new transaction).
--- The stream row is locked and checked before any event row or identity value is taken, so a
--- losing writer fails fast, writes nothing and burns no position.
+-- The stream is locked and its version checked before any event row or identity value is taken,
+-- so a losing writer fails fast, writes nothing and burns no position.
 CREATE FUNCTION ${schema}.append_events(p_stream_id text, p_category text, p_expected bigint,
         p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_payloads jsonb[],
-        p_metadata jsonb[])
-    RETURNS TABLE (status integer, actual_version bigint, first_version bigint,
-                   first_position bigint, last_position bigint)
-    LANGUAGE plpgsql AS $$
+        p_metadata jsonb[],
+        OUT status integer, OUT actual_version bigint, OUT first_version bigint,
+        OUT first_position bigint, OUT last_position bigint)
+    RETURNS record LANGUAGE plpgsql AS $$
 DECLARE
     v_n        integer := cardinality(p_event_ids);
     v_xid      xid8;
@@ -80,71 +80,83 @@ DECLARE
     v_now      timestamptz;
     v_hashes   bytea[];
     v_prev     bytea;
-    v_first    bigint;
-    v_last     bigint;
 BEGIN
     -- Queue on the stream with an advisory lock first: unlike a row lock it takes no transaction
     -- id, so our id is assigned only once the previous writer of this stream has finished and
     -- is therefore newer than its id. Waiting on the row lock alone would let a waiter's older
     -- id land after a younger writer's events (a transaction order conflict on every race).
+    -- Every writer of a stream takes this lock, so the stream row needs no row lock of its own.
     PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
-    LOOP
-        SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
-          FROM ${schema}.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
-        v_xid := pg_current_xact_id();
-        IF FOUND THEN
-            IF (p_expected >= 0 AND v_version <> p_expected) THEN
-                RETURN QUERY SELECT 1, v_version, NULL::bigint, NULL::bigint, NULL::bigint;
-                RETURN;
-            END IF;
-            IF v_last_xid > v_xid THEN
-                RETURN QUERY SELECT 2, v_version, NULL::bigint, NULL::bigint, NULL::bigint;
-                RETURN;
-            END IF;
-        ELSE
-            IF p_expected > 0 OR p_expected = -2 THEN
-                RETURN QUERY SELECT 1, 0::bigint, NULL::bigint, NULL::bigint, NULL::bigint;
-                RETURN;
-            END IF;
-            v_version := 0;
-            v_head := NULL;
+    SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
+      FROM ${schema}.streams s WHERE s.stream_id = p_stream_id;
+    v_xid := pg_current_xact_id();
+    IF FOUND THEN
+        IF p_expected >= 0 AND v_version <> p_expected THEN
+            status := 1; actual_version := v_version;
+            RETURN;
         END IF;
+        IF v_last_xid > v_xid THEN
+            status := 2; actual_version := v_version;
+            RETURN;
+        END IF;
+    ELSE
+        IF p_expected > 0 OR p_expected = -2 THEN
+            status := 1; actual_version := 0;
+            RETURN;
+        END IF;
+        v_version := 0;
+    END IF;
 
-        -- Taken after the stream lock, so recorded-at times never go back within a stream.
-        v_now := clock_timestamp();
-        v_hashes := ARRAY[]::bytea[];
+    -- Taken under the stream lock, so recorded-at times never go back within a stream.
+    v_now := clock_timestamp();
+    IF v_n = 1 THEN
+        v_prev := ${schema}.event_hash(v_head, p_stream_id, v_version + 1, p_event_ids[1],
+            p_types[1], p_schema_versions[1], p_payloads[1], p_metadata[1], v_now);
+    ELSE
         v_prev := v_head;
         FOR i IN 1 .. v_n LOOP
             v_prev := ${schema}.event_hash(v_prev, p_stream_id, v_version + i, p_event_ids[i],
                 p_types[i], p_schema_versions[i], p_payloads[i], p_metadata[i], v_now);
-            v_hashes := v_hashes || v_prev;
+            v_hashes := array_append(v_hashes, v_prev);
         END LOOP;
+    END IF;
 
-        IF v_version > 0 THEN
-            UPDATE ${schema}.streams
-               SET version = v_version + v_n, head_hash = v_prev, last_xid = v_xid
-             WHERE stream_id = p_stream_id;
-            EXIT;
+    IF v_version > 0 THEN
+        UPDATE ${schema}.streams
+           SET version = v_version + v_n, head_hash = v_prev, last_xid = v_xid
+         WHERE stream_id = p_stream_id AND version = v_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'stream % changed outside append_events while locked', p_stream_id;
         END IF;
+    ELSE
+        -- A concurrent creator would have held the advisory lock, so this insert cannot conflict.
         INSERT INTO ${schema}.streams (stream_id, category, version, head_hash, last_xid)
-             VALUES (p_stream_id, p_category, v_n, v_prev, v_xid)
-        ON CONFLICT (stream_id) DO NOTHING;
-        EXIT WHEN FOUND;
-        -- Another writer created the stream meanwhile: go round and treat it as existing.
-    END LOOP;
+             VALUES (p_stream_id, p_category, v_n, v_prev, v_xid);
+    END IF;
 
-    WITH inserted AS (
+    IF v_n = 1 THEN
         INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
                                       schema_version, payload, metadata, recorded_at, hash)
-        SELECT p_stream_id, p_category, v_version + i, p_event_ids[i], p_types[i],
-               p_schema_versions[i], p_payloads[i], p_metadata[i], v_now, v_hashes[i]
-          FROM generate_series(1, v_n) AS i
-         ORDER BY i
-        RETURNING position
-    )
-    SELECT min(position), max(position) INTO v_first, v_last FROM inserted;
+             VALUES (p_stream_id, p_category, v_version + 1, p_event_ids[1], p_types[1],
+                     p_schema_versions[1], p_payloads[1], p_metadata[1], v_now, v_prev)
+          RETURNING position INTO first_position;
+        last_position := first_position;
+    ELSE
+        WITH inserted AS (
+            INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                          schema_version, payload, metadata, recorded_at, hash)
+            SELECT p_stream_id, p_category, v_version + i, p_event_ids[i], p_types[i],
+                   p_schema_versions[i], p_payloads[i], p_metadata[i], v_now, v_hashes[i]
+              FROM generate_series(1, v_n) AS i
+             ORDER BY i
+            RETURNING position
+        )
+        SELECT min(position), max(position) INTO first_position, last_position FROM inserted;
+    END IF;
 
-    RETURN QUERY SELECT 0, v_version + v_n, v_version + 1, v_first, v_last;
+    status := 0;
+    actual_version := v_version + v_n;
+    first_version := v_version + 1;
 END
 $$;
 

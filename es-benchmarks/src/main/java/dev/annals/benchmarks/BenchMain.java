@@ -1,0 +1,109 @@
+package dev.annals.benchmarks;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Runs the benchmark workloads, framework and plain JDBC alternating on the same database, and
+ * prints a table and writes {@code target/benchmarks.json}.
+ *
+ * <pre>
+ * mvn -B -ntp -q install -DskipTests
+ * mvn -B -ntp -q -pl es-benchmarks exec:java -Dexec.args="--quick"
+ * </pre>
+ *
+ * Options: {@code --quick} (under two minutes), {@code --only 1,2,3}, {@code --url JDBC_URL}
+ * (default: {@code ES_BENCH_DB_URL}, else the local server), {@code --out FILE}, {@code --keep}
+ * (keep the schemas).
+ */
+public final class BenchMain {
+
+  static final String DEFAULT_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    boolean keep = false;
+    Set<Integer> only = new LinkedHashSet<>();
+    String url = System.getenv("ES_BENCH_DB_URL");
+    Path out = Path.of("target", "benchmarks.json");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--keep" -> keep = true;
+        case "--only" -> {
+          for (String part : value(args, ++i, "--only").split(",")) {
+            only.add(Integer.parseInt(part.trim()));
+          }
+        }
+        case "--url" -> url = value(args, ++i, "--url");
+        case "--out" -> out = Path.of(value(args, ++i, "--out"));
+        default -> {
+          System.err.println("unknown option " + args[i]
+              + "; use --quick, --only 1,2,3, --url JDBC_URL, --out FILE, --keep");
+          System.exit(2);
+        }
+      }
+    }
+    if (url == null || url.isBlank()) {
+      url = DEFAULT_URL;
+    }
+    Settings settings = quick ? Settings.quick() : Settings.full();
+    long begin = System.nanoTime();
+    List<Measurement> results = run(url, settings, only, System.out::println);
+    System.out.println();
+    System.out.print(Report.table(results));
+    Report.writeJson(results, out, quick ? "quick" : "full");
+    System.out.printf("results written to %s (%.0f s)%n", out.toAbsolutePath(),
+        (System.nanoTime() - begin) / 1e9);
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      System.err.println(option + " needs a value");
+      System.exit(2);
+    }
+    return args[i];
+  }
+
+  /** Runs the selected workloads (all when {@code only} is empty). */
+  static List<Measurement> run(String url, Settings settings, Set<Integer> only, Consumer<String> log)
+      throws Exception {
+    String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmss"))
+        + Long.toString(System.nanoTime() % 1000, 36);
+    List<Measurement> results = new ArrayList<>();
+    try (Env env = new Env(url, runId, false)) {
+      Workloads w = new Workloads(env, settings, log);
+      if (selected(only, 1)) {
+        log.accept("workload 1: single-event appends");
+        results.addAll(w.singleAppends(1));
+        results.addAll(w.singleAppends(8));
+      }
+      if (selected(only, 2)) {
+        log.accept("workload 2: batch appends");
+        results.addAll(w.batchAppends(1));
+        results.addAll(w.batchAppends(4));
+      }
+      if (selected(only, 3)) {
+        log.accept("workload 3: rehydration");
+        results.addAll(w.rehydration());
+      }
+      if (selected(only, 6)) {
+        log.accept("workload 6: contention");
+        results.addAll(w.contention());
+      }
+    }
+    return results;
+  }
+
+  private static boolean selected(Set<Integer> only, int workload) {
+    return only.isEmpty() || only.contains(workload);
+  }
+}
