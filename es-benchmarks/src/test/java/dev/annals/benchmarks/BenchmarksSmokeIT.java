@@ -1,0 +1,43 @@
+package dev.annals.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.annals.testkit.PostgresTestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayNameGeneration;
+import org.junit.jupiter.api.DisplayNameGenerator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs every workload once at a tiny size so the harness keeps working. Asserts results exist, never speed. */
+@DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+class BenchmarksSmokeIT {
+
+  @RegisterExtension
+  static final PostgresTestDatabase db = PostgresTestDatabase.create();
+
+  @Test
+  void every_workload_produces_a_result_for_both_systems_and_a_json_report(@TempDir Path dir) throws Exception {
+    List<String> log = new ArrayList<>();
+    List<Measurement> results = BenchMain.run(db.jdbcUrl(), Settings.tiny(), Set.of(), log::add);
+    assertThat(results).extracting(Measurement::workload).anyMatch(w -> w.startsWith("1 "))
+        .anyMatch(w -> w.startsWith("2 ")).anyMatch(w -> w.startsWith("3 ")).anyMatch(w -> w.startsWith("6 "));
+    for (Measurement m : results) {
+      assertThat(m.values()).as("%s %s", m.workload(), m.system()).isNotEmpty();
+      assertThat(m.median()).as("%s %s %s", m.workload(), m.system(), m.metric()).isNotNaN();
+    }
+    assertThat(results).filteredOn(m -> m.system().equals("annals") && m.metric().equals("events/s"))
+        .allSatisfy(m -> assertThat(Report.ratio(m, results)).isNotNull());
+    assertThat(log).isNotEmpty();
+
+    Path json = dir.resolve("benchmarks.json");
+    Report.writeJson(results, json, "tiny");
+    assertThat(Files.readString(json)).contains("\"workload\"").contains("\"ratio\"").contains("\"annals\"");
+    assertThat(Report.table(results)).contains("ratio");
+  }
+}
