@@ -66,6 +66,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private final int maxEventSize;
   private final Notifications notifications;
   private final String appendSql;
+  private final String appendOneSql;
 
   private PostgresEventStore(Builder b, DataSource dataSource, HikariDataSource ownedPool) {
     this.registry = b.registry;
@@ -77,6 +78,10 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.notifications = new Notifications(jdbi, dataSource, schema, b.notifyInterval);
     this.appendSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
         + schema + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]))";
+    // Most commands produce one event: scalars into ARRAY[...] save building and parsing arrays.
+    this.appendOneSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
+        + schema + ".append_events(?, ?, ?, ARRAY[CAST(? AS uuid)], ARRAY[CAST(? AS text)], "
+        + "ARRAY[CAST(? AS integer)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS jsonb)])";
   }
 
   /** Starts configuring a store that serializes with {@code registry}. */
@@ -154,15 +159,24 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
       long[] row;
       // Plain JDBC on the hottest path: one prepared statement, which the driver keeps
       // server-side prepared per connection, and no per-call statement machinery.
-      try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(appendSql)) {
+      try (Connection c = dataSource.getConnection();
+          PreparedStatement ps = c.prepareStatement(n == 1 ? appendOneSql : appendSql)) {
         ps.setString(1, streamId.toString());
         ps.setString(2, streamId.category());
         ps.setLong(3, expectedCode);
-        ps.setArray(4, c.createArrayOf("uuid", ids));
-        ps.setArray(5, c.createArrayOf("text", types));
-        ps.setArray(6, c.createArrayOf("int4", versions));
-        ps.setArray(7, c.createArrayOf("text", payloads));
-        ps.setArray(8, c.createArrayOf("text", metadata));
+        if (n == 1) {
+          ps.setObject(4, ids[0]);
+          ps.setString(5, types[0]);
+          ps.setInt(6, versions[0]);
+          ps.setString(7, payloads[0]);
+          ps.setString(8, metadata[0]);
+        } else {
+          ps.setArray(4, c.createArrayOf("uuid", ids));
+          ps.setArray(5, c.createArrayOf("text", types));
+          ps.setArray(6, c.createArrayOf("int4", versions));
+          ps.setArray(7, c.createArrayOf("text", payloads));
+          ps.setArray(8, c.createArrayOf("text", metadata));
+        }
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
           row = new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};
