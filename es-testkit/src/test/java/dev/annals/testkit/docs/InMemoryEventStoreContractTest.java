@@ -1,8 +1,10 @@
-package dev.annals.testkit;
+package dev.annals.testkit.docs;
 
+// tag::contract-subclass[]
 import dev.annals.core.EventRegistry;
 import dev.annals.core.EventStore;
 import dev.annals.core.InMemoryEventStore;
+import dev.annals.testkit.EventStoreContract;
 
 class InMemoryEventStoreContractTest extends EventStoreContract {
 
@@ -16,3 +18,4 @@ class InMemoryEventStoreContractTest extends EventStoreContract {
     return ((InMemoryEventStore) store).withRegistry(registry);
   }
 }
+// end::contract-subclass[]

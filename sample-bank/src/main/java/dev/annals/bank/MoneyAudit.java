@@ -1,0 +1,106 @@
+package dev.annals.bank;
+
+import dev.annals.bank.AccountEvent.Deposited;
+import dev.annals.bank.AccountEvent.Opened;
+import dev.annals.bank.AccountEvent.Withdrawn;
+import dev.annals.bank.AccountState.Status;
+import dev.annals.core.EventStore;
+import dev.annals.core.LogFilter;
+import dev.annals.core.RecordedEvent;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Currency;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The auditor's check that no money appeared or vanished: per currency, the sum of the
+ * accounts' balances must equal what the event log says was deposited minus what was withdrawn.
+ * The two sides come from different places on purpose: balances from loaded aggregates
+ * (snapshots plus tails), flows from reading the whole log with {@link EventStore#readAll}.
+ */
+final class MoneyAudit {
+
+  private static final int PAGE = 1000;
+
+  private MoneyAudit() {}
+
+  /**
+   * One currency's figures.
+   *
+   * @param balances sum of the account balances
+   * @param deposited sum of all deposits in the log
+   * @param withdrawn sum of all withdrawals in the log
+   */
+  record Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn) {
+
+    /** Whether the balances equal deposits minus withdrawals. */
+    boolean holds() {
+      return balances.compareTo(deposited.subtract(withdrawn)) == 0;
+    }
+  }
+
+  /**
+   * The figures of every currency that occurs in the log or in the balances.
+   *
+   * @param eventsRead how many account events were read from the log
+   */
+  record Report(List<Line> lines, long eventsRead) {
+
+    Report {
+      lines = List.copyOf(lines);
+    }
+
+    /** Whether money is conserved in every currency. */
+    boolean conserved() {
+      return lines.stream().allMatch(Line::holds);
+    }
+  }
+
+  /** Compares {@code accounts}, the states of all accounts, with the flows in {@code store}'s log. */
+  static Report check(EventStore store, Collection<AccountState> accounts) {
+    Map<Currency, Sums> sums = new TreeMap<>(Comparator.comparing(Currency::getCurrencyCode));
+    long read = 0;
+    long after = 0;
+    while (true) {
+      List<RecordedEvent> page = store.readAll(after, PAGE, LogFilter.categories(Account.TYPE.category()));
+      for (RecordedEvent recorded : page) {
+        Object event = recorded.payload();
+        if (event instanceof Opened opened) {
+          sums.computeIfAbsent(opened.currency(), c -> new Sums());
+        } else if (event instanceof Deposited deposited) {
+          Money amount = deposited.amount();
+          Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
+          s.deposited = s.deposited.add(amount.amount());
+        } else if (event instanceof Withdrawn withdrawn) {
+          Money amount = withdrawn.amount();
+          Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
+          s.withdrawn = s.withdrawn.add(amount.amount());
+        }
+        after = recorded.position();
+      }
+      read += page.size();
+      if (page.size() < PAGE) {
+        break;
+      }
+    }
+    for (AccountState account : accounts) {
+      if (account.status() != Status.NONE) {
+        Sums s = sums.computeIfAbsent(account.balance().currency(), c -> new Sums());
+        s.balances = s.balances.add(account.balance().amount());
+      }
+    }
+    List<Line> lines = new ArrayList<>();
+    sums.forEach((currency, s) -> lines.add(new Line(currency, s.balances, s.deposited, s.withdrawn)));
+    return new Report(lines, read);
+  }
+
+  private static final class Sums {
+    BigDecimal balances = BigDecimal.ZERO;
+    BigDecimal deposited = BigDecimal.ZERO;
+    BigDecimal withdrawn = BigDecimal.ZERO;
+  }
+}
