@@ -138,7 +138,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
         events = type.decider().decide(command, current.state());
       }
       if (events == null || events.isEmpty()) {
-        return new CommandResult<>(streamId, List.of(), current.state(), current.version(), attempt);
+        return new CommandResult<>(streamId, List.of(), current.state(), current.version(), attempt, false);
       }
       List<NewEvent> batch = toNewEvents(streamId, events, context);
       AppendResult appended;
@@ -157,7 +157,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
         for (RecordedEvent r : store.readStream(streamId, appended.firstVersion(), appended.count())) {
           stored.add(cast(r));
         }
-        return new CommandResult<>(streamId, stored, now.state(), now.version(), attempt);
+        return new CommandResult<>(streamId, stored, now.state(), now.version(), attempt, true);
       }
       S state = type.decider().fold(current.state(), events);
       AggregateState<S> next = new AggregateState<>(streamId, state, appended.lastVersion());
@@ -165,7 +165,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
         cache.put(streamId, next);
       }
       maybeSnapshot(current.version(), next);
-      return new CommandResult<>(streamId, events, state, appended.lastVersion(), attempt);
+      return new CommandResult<>(streamId, events, state, appended.lastVersion(), attempt, false);
     }
     throw last;
   }
@@ -417,8 +417,11 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     }
 
     /**
-     * @throws IllegalStateException if the aggregate has snapshots enabled but no snapshot store
-     *     was given, or the other way round
+     * Builds the repository. Snapshots are taken only when the aggregate type enables them and
+     * a snapshot store is given; without a store every load replays all events.
+     *
+     * @throws IllegalStateException if a snapshot store was given but the aggregate type has no
+     *     snapshot state class
      */
     public AggregateRepository<C, S, E> build() {
       if (snapshots != null && type.stateType() == null) {

@@ -11,9 +11,11 @@ import java.util.Objects;
  * @param state the aggregate's state afterwards
  * @param version the stream version afterwards
  * @param attempts how many times the command was decided (more than 1 after conflicts)
+ * @param replayed true when the command id had been handled before: {@code events} are the ones
+ *     stored then, and nothing was written now
  */
 public record CommandResult<S, E>(StreamId streamId, List<E> events, S state, long version,
-    int attempts) {
+    int attempts, boolean replayed) {
 
   public CommandResult {
     Objects.requireNonNull(streamId, "streamId");

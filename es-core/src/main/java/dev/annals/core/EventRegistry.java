@@ -1,5 +1,7 @@
 package dev.annals.core;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,11 +61,16 @@ public final class EventRegistry {
 
   /**
    * The Jackson mapper used when none is given: java.time support with ISO dates, exact
-   * decimals, and strict reading (unknown or missing properties are errors, so a changed event
-   * shape fails loudly and asks for an upcaster instead of losing data silently).
+   * decimals, strict reading (unknown or missing properties are errors, so a changed event shape
+   * fails loudly and asks for an upcaster instead of losing data silently), and objects written
+   * by their fields only, so a helper method such as {@code isOverdrawn()} on a record never
+   * becomes a stored property that the strict reader would then reject.
    */
   public static ObjectMapper defaultObjectMapper() {
     return JsonMapper.builder()
+        .visibility(PropertyAccessor.GETTER, JsonAutoDetect.Visibility.NONE)
+        .visibility(PropertyAccessor.IS_GETTER, JsonAutoDetect.Visibility.NONE)
+        .visibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)
         .addModule(new JavaTimeModule())
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)

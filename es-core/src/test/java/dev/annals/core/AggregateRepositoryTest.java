@@ -389,6 +389,8 @@ class AggregateRepositoryTest {
       assertThat(second.events()).isEqualTo(first.events());
       assertThat(second.state()).isEqualTo(new State(true, 10));
       assertThat(second.version()).isEqualTo(2);
+      assertThat(first.replayed()).isFalse();
+      assertThat(second.replayed()).isTrue();
     }
   }
 

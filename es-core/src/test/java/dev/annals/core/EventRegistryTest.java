@@ -38,6 +38,26 @@ class EventRegistryTest {
     assertThat(r.deserialize(s, S, 1, 1).payload()).isEqualTo(d);
   }
 
+  record Balance(BigDecimal amount, BigDecimal limit) {
+    public boolean isOverdrawn() {
+      return amount.signum() < 0;
+    }
+
+    public BigDecimal getAvailable() {
+      return amount.add(limit);
+    }
+  }
+
+  @Test
+  void helper_methods_on_records_are_not_written_so_they_round_trip() {
+    EventRegistry r = EventRegistry.builder().register(Balance.class, "Balance").build();
+    Balance b = new Balance(new BigDecimal("-5.00"), new BigDecimal("100.00"));
+    SerializedEvent s = r.serialize(b);
+    assertThat(s.json()).doesNotContain("overdrawn").doesNotContain("available");
+    assertThat(r.deserialize(s, S, 1, 1).payload()).isEqualTo(b);
+    assertThat(r.fromJson(r.toJson(b), Balance.class)).isEqualTo(b);
+  }
+
   @Test
   void an_unregistered_class_is_named_with_the_fix() {
     EventRegistry r = EventRegistry.builder().build();

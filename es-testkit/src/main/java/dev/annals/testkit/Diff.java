@@ -47,8 +47,8 @@ final class Diff {
       }
     } else {
       rows.add(new String[] {"type", typeName(expected), typeName(actual)});
-      rows.add(new String[] {"✗ " + (label.isEmpty() ? "value" : label), String.valueOf(expected),
-          String.valueOf(actual)});
+      rows.add(new String[] {"✗ " + (label.isEmpty() ? "value" : label), shown(expected),
+          shown(actual)});
     }
     int w0 = 0;
     int w1 = 0;
@@ -71,6 +71,10 @@ final class Diff {
     } catch (ReflectiveOperationException | RuntimeException e) {
       return "<unreadable: " + e + ">";
     }
+  }
+
+  private static String shown(Object o) {
+    return o == null ? "(none)" : String.valueOf(o);
   }
 
   private static String typeName(Object o) {
