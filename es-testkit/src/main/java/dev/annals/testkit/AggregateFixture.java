@@ -6,7 +6,6 @@ import dev.annals.core.EventRegistry;
 import dev.annals.core.SerializedEvent;
 import dev.annals.core.StreamId;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.opentest4j.AssertionFailedError;
@@ -66,7 +65,16 @@ public final class AggregateFixture<C, S, E> {
   /** The events that happened before the command. */
   @SafeVarargs
   public final Given given(E... events) {
-    return given(Arrays.asList(events));
+    return given(copy(events));
+  }
+
+  private static <T> List<T> copy(T[] values) {
+    // A loop rather than Arrays.asList: handing a generic varargs array on is what -Xlint flags.
+    List<T> list = new ArrayList<>(values.length);
+    for (T v : values) {
+      list.add(v);
+    }
+    return list;
   }
 
   /** The events that happened before the command. */
@@ -125,8 +133,8 @@ public final class AggregateFixture<C, S, E> {
     /** Asserts the command produced exactly these events, in this order. */
     @SafeVarargs
     public final Then thenEvents(E... expected) {
-      List<E> actual = producedOrFail("events " + Arrays.toString(expected));
-      List<E> want = Arrays.asList(expected);
+      List<E> want = copy(expected);
+      List<E> actual = producedOrFail("events " + want);
       if (!want.equals(actual)) {
         throw new AssertionFailedError("command " + command + " produced other events than expected\n"
             + Diff.events(want, actual), want, actual);
