@@ -1,9 +1,6 @@
 package dev.annals.postgres;
 
 import dev.annals.core.StreamId;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,10 +21,11 @@ import javax.sql.DataSource;
  * content or its link was changed), a gap in versions, or a stream row that disagrees with its
  * last event (an event removed from the end).
  *
- * <p>The canonical content of an event is the UTF-8 bytes of
- * {@code stream_id LF version LF event_id LF type LF schema_version LF payload LF metadata LF
- * recorded_at_epoch_micros}, with payload and metadata in PostgreSQL's {@code jsonb} text form;
- * the hash is SHA-256 of the previous hash (32 zero bytes for version 1) followed by that content.
+ * <p>An event's hash is SHA-256 of the previous hash (32 zero bytes for version 1), the digest of
+ * its content, its version and its recorded-at time (see {@code chain_hash} in the schema). The
+ * content digest is SHA-256 of {@code stream_id LF event_id LF type LF schema_version LF
+ * payload LF metadata}, with payload and metadata in a canonical JSON form (sorted keys, no
+ * spaces, exact numbers) that this verifier rebuilds from the stored {@code jsonb}.
  *
  * <p>Reads in one repeatable-read transaction with server-side cursors, so memory stays flat on
  * large logs and the result describes one consistent moment. Thread-safe.
@@ -184,14 +182,13 @@ public final class IntegrityVerifier {
       }
     }
     List<Violation> violations = new ArrayList<>();
-    MessageDigest sha = sha256();
     long streamsDone = 0;
     long eventsDone = 0;
     try (PreparedStatement streams = c.prepareStatement("SELECT stream_id, version, head_hash FROM "
             + schema + ".streams" + where + " ORDER BY stream_id COLLATE \"C\"");
         PreparedStatement events = c.prepareStatement("SELECT stream_id, version, position, "
             + "event_id::text, type, schema_version, payload::text, metadata::text, "
-            + "(extract(epoch FROM recorded_at) * 1000000)::bigint, hash FROM " + schema + ".events"
+            + "recorded_at, hash FROM " + schema + ".events"
             + where + " ORDER BY stream_id COLLATE \"C\", version")) {
       streams.setFetchSize(FETCH);
       events.setFetchSize(FETCH);
@@ -226,8 +223,10 @@ public final class IntegrityVerifier {
                 found = new Violation(StreamId.parse(streamId), version, position, Kind.VERSION_GAP,
                     "expected version " + expectedVersion + " but found " + version + " (an event is missing)");
               } else {
-                byte[] computed = hash(sha, prev, streamId, version, e.getString(4), e.getString(5),
-                    e.getInt(6), e.getString(7), e.getString(8), e.getLong(9));
+                byte[] digest = ContentDigest.of(streamId, e.getString(4), e.getString(5),
+                    e.getInt(6), e.getString(7), e.getString(8));
+                byte[] computed = ContentDigest.link(prev, digest, version,
+                    pgMicros(e.getObject(9, java.time.OffsetDateTime.class)));
                 if (!Arrays.equals(computed, stored)) {
                   found = new Violation(StreamId.parse(streamId), version, position, Kind.HASH_MISMATCH,
                       "stored hash " + hex(stored) + " but the content and previous hash give "
@@ -276,22 +275,10 @@ public final class IntegrityVerifier {
     }
   }
 
-  static byte[] hash(MessageDigest sha, byte[] prev, String streamId, long version, String eventId,
-      String type, int schemaVersion, String payload, String metadata, long recordedAtMicros) {
-    sha.reset();
-    sha.update(prev == null ? ZERO_HASH : prev);
-    String content = streamId + "\n" + version + "\n" + eventId + "\n" + type + "\n" + schemaVersion
-        + "\n" + payload + "\n" + metadata + "\n" + recordedAtMicros;
-    sha.update(content.getBytes(StandardCharsets.UTF_8));
-    return sha.digest();
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
+  /** Microseconds since 2000-01-01 UTC: PostgreSQL's own representation of a timestamptz. */
+  private static long pgMicros(java.time.OffsetDateTime t) {
+    java.time.Instant i = t.toInstant();
+    return (i.getEpochSecond() - 946_684_800L) * 1_000_000L + i.getNano() / 1000;
   }
 
   private static String hex(byte[] bytes) {

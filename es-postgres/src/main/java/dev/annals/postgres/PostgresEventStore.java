@@ -77,11 +77,11 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.maxEventSize = b.maxEventSize;
     this.notifications = new Notifications(jdbi, dataSource, schema, b.notifyInterval);
     this.appendSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
-        + schema + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]))";
+        + schema + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]), ?)";
     // Most commands produce one event: scalars into ARRAY[...] save building and parsing arrays.
     this.appendOneSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
         + schema + ".append_events(?, ?, ?, ARRAY[CAST(? AS uuid)], ARRAY[CAST(? AS text)], "
-        + "ARRAY[CAST(? AS integer)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS jsonb)])";
+        + "ARRAY[CAST(? AS integer)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS bytea)])";
   }
 
   /** Starts configuring a store that serializes with {@code registry}. */
@@ -147,6 +147,8 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     Integer[] versions = new Integer[n];
     String[] payloads = new String[n];
     String[] metadata = new String[n];
+    byte[][] digests = new byte[n][];
+    String stream = streamId.toString();
     for (int i = 0; i < n; i++) {
       EncodedEvent e = encoded.get(i);
       ids[i] = e.eventId();
@@ -154,6 +156,9 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
       versions[i] = e.schemaVersion();
       payloads[i] = e.payload();
       metadata[i] = e.metadata();
+      // Computed here, on the application's cores, so the database only chains 32-byte digests.
+      digests[i] = ContentDigest.of(stream, e.eventId().toString(), e.type(), e.schemaVersion(),
+          e.payload(), e.metadata());
     }
     for (int attempt = 1; ; attempt++) {
       long[] row;
@@ -170,12 +175,14 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           ps.setInt(6, versions[0]);
           ps.setString(7, payloads[0]);
           ps.setString(8, metadata[0]);
+          ps.setBytes(9, digests[0]);
         } else {
           ps.setArray(4, c.createArrayOf("uuid", ids));
           ps.setArray(5, c.createArrayOf("text", types));
           ps.setArray(6, c.createArrayOf("int4", versions));
           ps.setArray(7, c.createArrayOf("text", payloads));
           ps.setArray(8, c.createArrayOf("text", metadata));
+          ps.setArray(9, c.createArrayOf("bytea", digests));
         }
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();

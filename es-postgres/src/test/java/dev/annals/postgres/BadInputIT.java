@@ -195,7 +195,7 @@ class BadInputIT {
     static void append(Connection c, String schema, String stream, String type, String payload) throws Exception {
       try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT status FROM " + schema
           + ".append_events(?, 'cart', -1, ARRAY[gen_random_uuid()], ARRAY[?], ARRAY[1], "
-          + "ARRAY[CAST(? AS jsonb)], ARRAY['{}'::jsonb])")) {
+          + "ARRAY[CAST(? AS jsonb)], ARRAY['{}'::jsonb], ARRAY[sha256('x')])")) {
         ps.setString(1, stream);
         ps.setString(2, type);
         ps.setString(3, payload);

@@ -111,10 +111,14 @@ class IntegrityIT {
     long p1 = store.readStream(StreamId.of("cart", "a")).get(0).position();
     tamper("UPDATE " + schema + ".events SET recorded_at = recorded_at - interval '1 day' WHERE position = " + p1);
     long p2 = store.readStream(StreamId.of("cart", "c")).get(1).position();
-    // A careful forger recomputes the event's own hash; the next event's link still breaks.
+    // A careful forger recomputes the event's own digest and link; the next event's link still breaks.
+    StoredEvent target = store.logReader().read(LogCursor.START, 100).events().stream()
+        .filter(e -> e.position() == p2).findFirst().orElseThrow();
+    byte[] digest = ContentDigest.of(target.streamId().toString(), target.eventId().toString(), target.type(),
+        target.schemaVersion(), target.payload(), "{\"actor\": \"mallory\"}");
     tamper("UPDATE " + schema + ".events e SET metadata = '{\"actor\": \"mallory\"}', hash = " + schema
-        + ".event_hash((SELECT hash FROM " + schema + ".events WHERE stream_id = e.stream_id AND version = e.version - 1), "
-        + "e.stream_id, e.version, e.event_id, e.type, e.schema_version, e.payload, '{\"actor\": \"mallory\"}', e.recorded_at) "
+        + ".chain_hash((SELECT hash FROM " + schema + ".events WHERE stream_id = e.stream_id AND version = e.version - 1), "
+        + "'\\x" + java.util.HexFormat.of().formatHex(digest) + "'::bytea, e.version, e.recorded_at) "
         + "WHERE position = " + p2);
     Report report = store.integrityVerifier().verify(Scope.all());
     assertThat(report.violations()).extracting(Violation::streamId, Violation::version)

@@ -19,7 +19,7 @@ final class RawAppend {
   static long[] itemAdded(Connection c, String schema, String stream, long expected, UUID eventId,
       String name) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + schema
-        + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]))")) {
+        + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]), ?)")) {
       ps.setString(1, stream);
       ps.setString(2, stream.substring(0, stream.indexOf('-')));
       ps.setLong(3, expected);
@@ -29,6 +29,7 @@ final class RawAppend {
       Array payload = c.createArrayOf("text", new Object[] {"{\"name\":\"" + name + "\",\"quantity\":1}"});
       ps.setArray(7, payload);
       ps.setArray(8, c.createArrayOf("text", new Object[] {"{}"}));
+      ps.setArray(9, c.createArrayOf("bytea", new byte[][] {new byte[32]}));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};

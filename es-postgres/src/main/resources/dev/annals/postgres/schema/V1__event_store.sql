@@ -26,7 +26,7 @@ CREATE TABLE ${schema}.events (
     payload        jsonb       NOT NULL,
     metadata       jsonb       NOT NULL,
     recorded_at    timestamptz NOT NULL,
-    -- SHA-256 over this event's canonical content and the previous event's hash in the stream.
+    -- Link of the stream's hash chain: see chain_hash() below.
     hash           bytea       NOT NULL,
     CONSTRAINT events_event_id_key UNIQUE (event_id),
     CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
@@ -45,18 +45,17 @@ CREATE TABLE ${schema}.snapshots (
     PRIMARY KEY (stream_id, version)
 );
 
--- The canonical hash of one event. Verification recomputes the same bytes outside the database:
---   sha256( previous hash (32 zero bytes for version 1)
---           || UTF-8 of stream_id LF version LF event_id LF type LF schema_version LF
---                       payload::text LF metadata::text LF recorded_at in epoch microseconds )
-CREATE FUNCTION ${schema}.event_hash(p_prev bytea, p_stream_id text, p_version bigint,
-        p_event_id uuid, p_type text, p_schema_version integer, p_payload jsonb,
-        p_metadata jsonb, p_recorded_at timestamptz)
+-- One link of a stream's hash chain:
+--   sha256( previous hash (32 zero bytes for version 1) || content digest
+--           || version as 8 bytes big-endian || recorded_at as 8 bytes (timestamptz_send) )
+-- The content digest is SHA-256 over the event's canonical content (stream id, event id, type,
+-- schema version, payload and metadata in a canonical JSON form); the client computes it, and
+-- verification recomputes it from the stored rows, so a digest that does not match is found.
+CREATE FUNCTION ${schema}.chain_hash(p_prev bytea, p_digest bytea, p_version bigint,
+        p_recorded_at timestamptz)
     RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT sha256(coalesce(p_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
-        || convert_to(p_stream_id || E'\n' || p_version || E'\n' || p_event_id || E'\n' || p_type
-            || E'\n' || p_schema_version || E'\n' || p_payload::text || E'\n' || p_metadata::text
-            || E'\n' || (extract(epoch FROM p_recorded_at) * 1000000)::bigint, 'UTF8'))
+        || p_digest || int8send(p_version) || timestamptz_send(p_recorded_at))
 $$;
 
 -- Appends a batch to one stream in one round trip.
@@ -67,7 +66,7 @@ $$;
 -- so a losing writer fails fast, writes nothing and burns no position.
 CREATE FUNCTION ${schema}.append_events(p_stream_id text, p_category text, p_expected bigint,
         p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_payloads jsonb[],
-        p_metadata jsonb[],
+        p_metadata jsonb[], p_digests bytea[],
         OUT status integer, OUT actual_version bigint, OUT first_version bigint,
         OUT first_position bigint, OUT last_position bigint)
     RETURNS record LANGUAGE plpgsql AS $$
@@ -78,7 +77,6 @@ DECLARE
     v_head     bytea;
     v_last_xid xid8;
     v_now      timestamptz;
-    v_micros   bigint;
     v_hashes   bytea[];
     v_prev     bytea;
 BEGIN
@@ -110,20 +108,15 @@ BEGIN
 
     -- Taken under the stream lock, so recorded-at times never go back within a stream.
     v_now := clock_timestamp();
-    v_micros := (extract(epoch FROM v_now) * 1000000)::bigint;
     IF v_n = 1 THEN
-        -- The expression of event_hash(), written out: a call would cost an executor start.
+        -- The expression of chain_hash(), written out: a call would cost an executor start.
         v_prev := sha256(coalesce(v_head, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
-                || convert_to(p_stream_id || E'\n' || v_version + 1 || E'\n' || p_event_ids[1]
-                    || E'\n' || p_types[1] || E'\n' || p_schema_versions[1] || E'\n'
-                    || p_payloads[1]::text || E'\n' || p_metadata[1]::text || E'\n' || v_micros, 'UTF8'));
+                || p_digests[1] || int8send(v_version + 1) || timestamptz_send(v_now));
     ELSE
         v_prev := v_head;
         FOR i IN 1 .. v_n LOOP
             v_prev := sha256(coalesce(v_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
-                    || convert_to(p_stream_id || E'\n' || v_version + i || E'\n' || p_event_ids[i]
-                        || E'\n' || p_types[i] || E'\n' || p_schema_versions[i] || E'\n'
-                        || p_payloads[i]::text || E'\n' || p_metadata[i]::text || E'\n' || v_micros, 'UTF8'));
+                    || p_digests[i] || int8send(v_version + i) || timestamptz_send(v_now));
             v_hashes := array_append(v_hashes, v_prev);
         END LOOP;
     END IF;
