@@ -1,0 +1,63 @@
+package dev.annals.projections;
+
+import dev.annals.core.EventDecodingException;
+import dev.annals.core.StoreUnavailableException;
+import dev.annals.core.UnknownEventTypeException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Set;
+
+/** Sorting failures into "the event's fault" and "the infrastructure's fault". */
+final class Failures {
+
+  private static final Set<String> CONNECTION_LOST = Set.of("57P01", "57P02", "57P03", "53300", "25P03");
+  private static final int MAX_STACK_TRACE = 16_000;
+
+  private Failures() {}
+
+  /**
+   * Whether {@code e} means the database went away (terminated backend, broken socket, pool
+   * timeout). Such a failure says nothing about the event being processed, so it must not count
+   * as one of the event's attempts: otherwise a database restart would park healthy events.
+   */
+  static boolean isConnectionLoss(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StoreUnavailableException || t instanceof SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException s) {
+        String state = s.getSQLState();
+        if (state != null && (state.startsWith("08") || CONNECTION_LOST.contains(state))) {
+          return true;
+        }
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code e} is a stored event that cannot be decoded with this application's
+   * registry. Trying again in the same process cannot help: the registry does not change.
+   */
+  static boolean isUndecodable(Throwable e) {
+    return e instanceof UnknownEventTypeException || e instanceof EventDecodingException;
+  }
+
+  /** One line naming the exception's class and message, for dead letters and logs. */
+  static String describe(Throwable e) {
+    String message = e.getMessage();
+    return e.getClass().getName() + (message == null ? "" : ": " + message);
+  }
+
+  static String stackTrace(Throwable e) {
+    StringWriter out = new StringWriter();
+    e.printStackTrace(new PrintWriter(out));
+    String text = out.toString();
+    return text.length() > MAX_STACK_TRACE ? text.substring(0, MAX_STACK_TRACE) + "\n\t... (truncated)" : text;
+  }
+}

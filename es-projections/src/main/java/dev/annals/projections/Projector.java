@@ -1,0 +1,448 @@
+package dev.annals.projections;
+
+import dev.annals.core.LogFilter;
+import dev.annals.core.RecordedEvent;
+import dev.annals.postgres.LogCursor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A consumer of the event log, run by a {@link ProjectionRunner}. Two kinds:
+ *
+ * <ul>
+ *   <li>a <b>read model</b> ({@link #builder}): its handler gets each event with the Jdbi handle
+ *       of the transaction that also advances its checkpoint, so its tables are updated exactly
+ *       once, even across crashes;</li>
+ *   <li><b>side effects</b> ({@link #sideEffects}): its handler talks to the outside world
+ *       (mail, HTTP, a broker) outside any transaction; at-least-once, with the event id as
+ *       idempotency key.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * Projector balances = Projector.builder("balances")
+ *     .version(2)
+ *     .filter(LogFilter.categories("account"))
+ *     .tables("balances")
+ *     .setup(t -> t.handle().execute("CREATE TABLE " + t.table("balances")
+ *         + " (account text PRIMARY KEY, cents bigint NOT NULL)"))
+ *     .handler((event, ctx) -> ctx.handle().execute("INSERT INTO " + ctx.table("balances")
+ *         + " VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET cents = "
+ *         + ctx.table("balances") + ".cents + excluded.cents",
+ *         event.streamId().id(), event.payload(Deposited.class).cents()))
+ *     .build();
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe. Handlers are called from one thread per partition at a time.
+ */
+public final class Projector {
+
+  /**
+   * Longest accepted projector or table name: with {@code _v} and a version of up to ten digits
+   * a physical table name stays within PostgreSQL's 63 characters.
+   */
+  public static final int MAX_NAME_LENGTH = 41;
+
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,40}");
+
+  private final String name;
+  private final int version;
+  private final LogFilter filter;
+  private final int partitions;
+  private final int batchSize;
+  private final List<String> tables;
+  private final Setup setup;
+  private final Reset reset;
+  private final Handler handler;
+  private final SideEffect sideEffect;
+  private final FailurePolicy failurePolicy;
+  private final int maxAttempts;
+  private final Duration firstBackoff;
+  private final Duration maxBackoff;
+
+  private Projector(Builder<?> b, Handler handler, SideEffect sideEffect, List<String> tables,
+      Setup setup, Reset reset, int version) {
+    this.name = b.name;
+    this.version = version;
+    this.filter = b.filter;
+    this.partitions = b.partitions;
+    this.batchSize = b.batchSize;
+    this.tables = List.copyOf(tables);
+    this.setup = setup;
+    this.reset = reset;
+    this.handler = handler;
+    this.sideEffect = sideEffect;
+    this.failurePolicy = b.failurePolicy;
+    this.maxAttempts = b.maxAttempts;
+    this.firstBackoff = b.firstBackoff;
+    this.maxBackoff = b.maxBackoff;
+  }
+
+  /**
+   * Starts a read-model projector.
+   *
+   * @param name {@code [a-z][a-z0-9_]{0,40}}, unique among the application's projectors
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public static ReadModelBuilder builder(String name) {
+    return new ReadModelBuilder(checkName("projector", name));
+  }
+
+  /**
+   * Starts a side-effect projector (at-least-once, outside the read-model transaction).
+   *
+   * @param name {@code [a-z][a-z0-9_]{0,40}}, unique among the application's projectors
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public static SideEffectsBuilder sideEffects(String name) {
+    return new SideEffectsBuilder(checkName("projector", name));
+  }
+
+  /** The projector's name. */
+  public String name() {
+    return name;
+  }
+
+  /** The version of its read model; a higher version is rebuilt beside the active one. */
+  public int version() {
+    return version;
+  }
+
+  /** Which events it handles. */
+  public LogFilter filter() {
+    return filter;
+  }
+
+  /** Into how many partitions (by stream) its work is split, each processed on its own. */
+  public int partitions() {
+    return partitions;
+  }
+
+  /** Most events per batch transaction. */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** The logical names of its read-model tables (empty for side effects). */
+  public List<String> tables() {
+    return tables;
+  }
+
+  /** What happens to an event that fails after its last try. */
+  public FailurePolicy failurePolicy() {
+    return failurePolicy;
+  }
+
+  /** How many times a failing event is tried before it is parked, from 1. */
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  /** Whether this is a side-effect projector. */
+  public boolean isSideEffects() {
+    return sideEffect != null;
+  }
+
+  Handler handler() {
+    return handler;
+  }
+
+  SideEffect sideEffect() {
+    return sideEffect;
+  }
+
+  Setup setup() {
+    return setup;
+  }
+
+  Reset reset() {
+    return reset;
+  }
+
+  /** The wait before try {@code attempt + 1}: the first backoff, doubled per try, capped. */
+  Duration backoff(int attempt) {
+    Duration d = firstBackoff;
+    for (int i = 1; i < attempt && d.compareTo(maxBackoff) < 0; i++) {
+      d = d.multipliedBy(2);
+    }
+    return d.compareTo(maxBackoff) > 0 ? maxBackoff : d;
+  }
+
+  @Override
+  public String toString() {
+    return "Projector[" + name + " v" + version + (isSideEffects() ? ", side effects" : "")
+        + ", " + partitions + " partition(s)]";
+  }
+
+  static String checkName(String what, String name) {
+    Objects.requireNonNull(name, what + " name must not be null");
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("invalid " + what + " name '" + name + "': use a "
+          + "lower-case letter followed by up to 40 lower-case letters, digits or underscores");
+    }
+    return name;
+  }
+
+  /**
+   * Handles one event of a read-model projector, in the batch transaction. Let SQL exceptions
+   * propagate: a failed statement aborts the whole transaction, so a handler that catches one
+   * and goes on makes the batch's commit fail instead, without naming the event.
+   */
+  @FunctionalInterface
+  public interface Handler {
+    /**
+     * @throws Exception to fail the event: the batch rolls back and the event is retried, then
+     *     parked. Throwing an {@link Error} rolls back and ends the projector's thread.
+     */
+    void handle(RecordedEvent event, ProjectionContext context) throws Exception;
+  }
+
+  /** Performs one event's side effect, outside any database transaction. */
+  @FunctionalInterface
+  public interface SideEffect {
+    /**
+     * @throws Exception to fail the event: it is retried with backoff, then parked; the
+     *     checkpoint does not pass it before it succeeded or was parked
+     */
+    void handle(RecordedEvent event, SideEffectContext context) throws Exception;
+  }
+
+  /** Creates a read-model version's tables, once per version, in a transaction. */
+  @FunctionalInterface
+  public interface Setup {
+    /** @throws Exception to fail the start of the projector; nothing is created */
+    void create(TableContext tables) throws Exception;
+  }
+
+  /**
+   * Clears what a replay from {@code target} will write again, in the transaction that moves
+   * the checkpoint back.
+   */
+  @FunctionalInterface
+  public interface Reset {
+    /** @throws Exception to refuse the reset; nothing changes */
+    void clear(TableContext tables, LogCursor target) throws Exception;
+  }
+
+  /**
+   * Settings both kinds of projector have. Each setter checks its value and names it in its
+   * message; {@code build()} checks combinations.
+   *
+   * @param <B> the concrete builder, for chaining
+   */
+  abstract static class Builder<B extends Builder<B>> {
+    final String name;
+    LogFilter filter = LogFilter.all();
+    int partitions = 1;
+    int batchSize = 500;
+    FailurePolicy failurePolicy = FailurePolicy.STOP;
+    int maxAttempts = 5;
+    Duration firstBackoff = Duration.ofMillis(100);
+    Duration maxBackoff = Duration.ofSeconds(10);
+
+    Builder(String name) {
+      this.name = name;
+    }
+
+    abstract B self();
+
+    /** The events it handles, by stream category and type; all events by default. */
+    public B filter(LogFilter filter) {
+      this.filter = Objects.requireNonNull(filter, "filter must not be null (use LogFilter.all())");
+      return self();
+    }
+
+    /**
+     * Splits the work into {@code count} partitions by stream (1 to 256; 1 by default). Each
+     * partition has its own checkpoint, thread and owner; a stream's events stay in order.
+     * Changing the count needs a new {@link ReadModelBuilder#version}.
+     */
+    public B partitions(int count) {
+      if (count < 1 || count > 256) {
+        throw new IllegalArgumentException("partitions must be 1 to 256, was " + count);
+      }
+      this.partitions = count;
+      return self();
+    }
+
+    /** Most events per batch transaction, 1 to 10,000; 500 by default. */
+    public B batchSize(int events) {
+      if (events < 1 || events > 10_000) {
+        throw new IllegalArgumentException("batchSize must be 1 to 10000, was " + events);
+      }
+      this.batchSize = events;
+      return self();
+    }
+
+    /** What happens to an event that fails after its last try; {@link FailurePolicy#STOP} by default. */
+    public B onFailure(FailurePolicy policy) {
+      this.failurePolicy = Objects.requireNonNull(policy, "failure policy must not be null");
+      return self();
+    }
+
+    /**
+     * How often a failing event is tried and how long to wait in between: {@code first}, doubled
+     * per try up to {@code max}. By default 5 tries, 100 ms doubling to 10 s.
+     *
+     * @param maxAttempts 1 to 100 (1: no retry)
+     */
+    public B retries(int maxAttempts, Duration first, Duration max) {
+      if (maxAttempts < 1 || maxAttempts > 100) {
+        throw new IllegalArgumentException("maxAttempts must be 1 to 100, was " + maxAttempts);
+      }
+      Objects.requireNonNull(first, "first backoff must not be null");
+      Objects.requireNonNull(max, "max backoff must not be null");
+      if (first.isNegative() || first.isZero()) {
+        throw new IllegalArgumentException("first backoff must be positive, was " + first);
+      }
+      if (max.compareTo(first) < 0) {
+        throw new IllegalArgumentException("max backoff must be at least the first backoff ("
+            + first + "), was " + max);
+      }
+      this.maxAttempts = maxAttempts;
+      this.firstBackoff = first;
+      this.maxBackoff = max;
+      return self();
+    }
+  }
+
+  /** Builds a read-model projector; see {@link Projector}. */
+  public static final class ReadModelBuilder extends Builder<ReadModelBuilder> {
+    private int version = 1;
+    private final Set<String> tables = new LinkedHashSet<>();
+    private Setup setup;
+    private Reset reset;
+    private Handler handler;
+
+    private ReadModelBuilder(String name) {
+      super(name);
+    }
+
+    @Override
+    ReadModelBuilder self() {
+      return this;
+    }
+
+    /**
+     * The read model's version, 1 by default. Raising it makes the runner build the new
+     * version's tables beside the old ones from the start of the log and switch reads over once
+     * it has caught up.
+     */
+    public ReadModelBuilder version(int version) {
+      if (version < 1) {
+        throw new IllegalArgumentException("version must be 1 or more, was " + version);
+      }
+      this.version = version;
+      return this;
+    }
+
+    /**
+     * Declares its tables by logical name ({@code [a-z][a-z0-9_]{0,40}}). Each version has its
+     * own physical table ({@link TableContext#table}); readers use a view of the logical name.
+     */
+    public ReadModelBuilder tables(String... logicalNames) {
+      Objects.requireNonNull(logicalNames, "table names must not be null");
+      for (String t : logicalNames) {
+        checkName("table", t);
+        if (!tables.add(t)) {
+          throw new IllegalArgumentException("table '" + t + "' was already declared");
+        }
+      }
+      return this;
+    }
+
+    /** Creates a version's tables (named with {@link TableContext#table}); runs once per version. */
+    public ReadModelBuilder setup(Setup setup) {
+      if (this.setup != null) {
+        throw new IllegalStateException("setup was already set for projector " + name);
+      }
+      this.setup = Objects.requireNonNull(setup, "setup must not be null");
+      return this;
+    }
+
+    /**
+     * Clears what a replay will write again. Without one, a reset to the start truncates the
+     * declared tables and a reset to any other place is refused.
+     */
+    public ReadModelBuilder reset(Reset reset) {
+      if (this.reset != null) {
+        throw new IllegalStateException("reset was already set for projector " + name);
+      }
+      this.reset = Objects.requireNonNull(reset, "reset must not be null");
+      return this;
+    }
+
+    /** Handles each event in the batch transaction. Required. */
+    public ReadModelBuilder handler(Handler handler) {
+      if (this.handler != null) {
+        throw new IllegalStateException("handler was already set for projector " + name);
+      }
+      this.handler = Objects.requireNonNull(handler, "handler must not be null");
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException if no handler was set, or tables were declared without a
+     *     setup to create them
+     */
+    public Projector build() {
+      if (handler == null) {
+        throw new IllegalStateException("projector " + name + " needs a handler(...)");
+      }
+      if (!tables.isEmpty() && setup == null) {
+        throw new IllegalStateException("projector " + name + " declares tables " + tables
+            + " but no setup(...) that creates them");
+      }
+      Reset r = reset != null ? reset : defaultReset(name, List.copyOf(tables));
+      return new Projector(this, handler, null, new ArrayList<>(tables), setup, r, version);
+    }
+
+    private static Reset defaultReset(String name, List<String> tables) {
+      return (t, target) -> {
+        if (!target.equals(LogCursor.START)) {
+          throw new IllegalStateException("projector " + name + " has no reset(...) callback, "
+              + "so it can only be reset to the start (which truncates " + tables
+              + "), not to " + target);
+        }
+        for (String table : tables) {
+          t.handle().execute("TRUNCATE " + t.table(table));
+        }
+      };
+    }
+  }
+
+  /** Builds a side-effect projector; see {@link Projector}. */
+  public static final class SideEffectsBuilder extends Builder<SideEffectsBuilder> {
+    private SideEffect handler;
+
+    private SideEffectsBuilder(String name) {
+      super(name);
+    }
+
+    @Override
+    SideEffectsBuilder self() {
+      return this;
+    }
+
+    /** Performs each event's side effect. Required. */
+    public SideEffectsBuilder handler(SideEffect handler) {
+      if (this.handler != null) {
+        throw new IllegalStateException("handler was already set for projector " + name);
+      }
+      this.handler = Objects.requireNonNull(handler, "handler must not be null");
+      return this;
+    }
+
+    /** @throws IllegalStateException if no handler was set */
+    public Projector build() {
+      if (handler == null) {
+        throw new IllegalStateException("projector " + name + " needs a handler(...)");
+      }
+      return new Projector(this, null, handler, List.of(), null, null, 1);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package dev.annals.projections;
+
+import dev.annals.postgres.LogCursor;
+import dev.annals.postgres.LogReader;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Projector versions: creating a version's checkpoint rows and tables, and switching reads to
+ * a rebuilt version.
+ *
+ * <p>Every operation that changes several rows of a projector (install, switch, reset, pause,
+ * resume) first takes a transaction-scoped advisory lock on the projector's name, so they never
+ * interleave, on any node. Batch transactions lock one checkpoint row and never this lock, so
+ * there is no lock cycle between the two.
+ */
+final class Versions {
+
+  /** What a runner is to do with its version of a projector. */
+  enum Role {
+    /** The version serving reads. */
+    ACTIVE,
+    /** A newer version being built beside the active one. */
+    REBUILDING,
+    /** An older version than the active one: it must not run. */
+    RETIRED
+  }
+
+  private final Engine engine;
+  private final String table;
+
+  Versions(Engine engine) {
+    this.engine = engine;
+    this.table = engine.schema + ".projection_versions";
+  }
+
+  void lockProjector(Handle h, String projector) {
+    h.createQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtext(:key))")
+        .bind("key", "annals.projector:" + engine.schema + "." + projector)
+        .mapTo(Integer.class).one();
+  }
+
+  Optional<Integer> active(Handle h, String projector) {
+    return h.createQuery("SELECT active_version FROM " + table + " WHERE projector = :projector")
+        .bind("projector", projector).mapTo(Integer.class).findOne();
+  }
+
+  /**
+   * Makes sure this projector version has its checkpoint rows and tables: creates them (running
+   * its setup) the first time, in one transaction. The first version of a projector becomes
+   * active at once, with its views; a newer version than the active one is rebuilt beside it;
+   * an older one is retired.
+   *
+   * @throws IllegalStateException if the stored partition count differs from the projector's
+   * @throws ProjectionException if setup fails or the database does
+   */
+  Role install(Projector p) {
+    try {
+      return engine.jdbi.inTransaction(h -> {
+        lockProjector(h, p.name());
+        Optional<Integer> active = active(h, p.name());
+        List<Checkpoint> rows = engine.checkpoints.list(h, p.name(), p.version(), false);
+        if (!rows.isEmpty()) {
+          int stored = rows.get(0).key().partitions();
+          if (stored != p.partitions()) {
+            throw new IllegalStateException("projector " + p.name() + " version " + p.version()
+                + " has " + stored + " partitions in schema '" + engine.schema + "' but the code "
+                + "declares " + p.partitions() + "; changing the partition count needs a new version");
+          }
+          if (rows.get(0).state() == RowState.RETIRED || active.orElse(0) > p.version()) {
+            return Role.RETIRED;
+          }
+          return active.orElse(p.version()) == p.version() ? Role.ACTIVE : Role.REBUILDING;
+        }
+        if (active.isPresent() && active.get() > p.version()) {
+          return Role.RETIRED;
+        }
+        boolean first = active.isEmpty() || active.get() == p.version();
+        LogCursor horizon = LogCursor.START;
+        if (!first) {
+          // Events the serving version has processed are replays for the new one.
+          horizon = engine.checkpoints.list(h, p.name(), active.get(), false).stream()
+              .map(Checkpoint::cursor).min(LogCursor::compareTo).orElse(LogCursor.START);
+        }
+        RowState state = first ? RowState.CATCHING_UP : RowState.REBUILDING;
+        for (int i = 0; i < p.partitions(); i++) {
+          h.createUpdate("INSERT INTO " + engine.checkpoints.table() + " (projector, projector_version, "
+                  + "partition_index, partition_count, replay_xid, replay_position, state) "
+                  + "VALUES (:projector, :version, :partition, :partitions, :xid, :position, :state)")
+              .bind("projector", p.name()).bind("version", p.version()).bind("partition", i)
+              .bind("partitions", p.partitions()).bind("xid", horizon.transactionId())
+              .bind("position", horizon.position()).bind("state", state.name())
+              .execute();
+        }
+        if (p.setup() != null) {
+          try {
+            p.setup().create(Contexts.tables(h, engine.schema, p, p.version()));
+          } catch (Exception e) {
+            throw new ProjectionException("setup of projector " + p.name() + " version "
+                + p.version() + " failed: " + Failures.describe(e), e, false);
+          }
+        }
+        if (first) {
+          createViews(h, p);
+          h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
+                  + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
+                  + "switched_at = clock_timestamp()")
+              .bind("projector", p.name()).bind("version", p.version()).execute();
+        }
+        Engine.LOG.log(System.Logger.Level.INFO, "projector {0} version {1} installed in schema {2}{3}",
+            p.name(), p.version(), engine.schema, first ? "" : " and rebuilding beside version " + active.get());
+        return first ? Role.ACTIVE : Role.REBUILDING;
+      });
+    } catch (IllegalStateException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw engine.failure("installing projector " + p.name() + " version " + p.version(), e);
+    }
+  }
+
+  /**
+   * Switches reads to this (rebuilding) version if every partition of it is within one batch
+   * of the log's safe head: in one transaction, repoints the views, records the version as
+   * active, and retires the older versions (whose workers are fenced out by the state change).
+   * Exactly once: the active version is checked under the projector lock.
+   *
+   * @return whether this call switched
+   */
+  boolean trySwitch(Projector p, LogReader reader) {
+    // First without locks, since reading the log takes another connection: holding row locks
+    // while waiting for a pooled connection could stall the partitions' batches.
+    List<Checkpoint> seen = engine.jdbi.withHandle(h -> engine.checkpoints.list(h, p.name(), p.version(), false));
+    if (seen.isEmpty() || seen.stream().anyMatch(c -> c.state() != RowState.REBUILDING)) {
+      return false;
+    }
+    for (Checkpoint c : seen) {
+      if (reader.read(c.cursor(), p.batchSize(), p.filter(), c.key().logPartition()).events().size()
+          >= p.batchSize()) {
+        return false;
+      }
+    }
+    boolean switched = engine.jdbi.inTransaction(h -> {
+      lockProjector(h, p.name());
+      Optional<Integer> active = active(h, p.name());
+      if (active.isPresent() && active.get() >= p.version()) {
+        return false;
+      }
+      List<Checkpoint> locked = engine.checkpoints.list(h, p.name(), p.version(), true);
+      for (int i = 0; i < locked.size(); i++) {
+        Checkpoint now = locked.get(i);
+        if (now.state() != RowState.REBUILDING || now.cursor().compareTo(seen.get(i).cursor()) < 0) {
+          return false;
+        }
+      }
+      createViews(h, p);
+      h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
+              + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
+              + "switched_at = clock_timestamp()")
+          .bind("projector", p.name()).bind("version", p.version()).execute();
+      h.createUpdate("UPDATE " + engine.checkpoints.table() + " SET state = 'RUNNING', updated_at = clock_timestamp() "
+              + "WHERE projector = :projector AND projector_version = :version AND state = 'REBUILDING'")
+          .bind("projector", p.name()).bind("version", p.version()).execute();
+      h.createUpdate("UPDATE " + engine.checkpoints.table() + " SET state = 'RETIRED', owner_node = NULL, "
+              + "lease_until = NULL, updated_at = clock_timestamp() "
+              + "WHERE projector = :projector AND projector_version < :version AND state <> 'RETIRED'")
+          .bind("projector", p.name()).bind("version", p.version()).execute();
+      return true;
+    });
+    if (switched) {
+      Engine.LOG.log(System.Logger.Level.INFO, "projector {0} switched to version {1}: its views "
+          + "now read the new tables and older versions are retired", p.name(), p.version());
+    }
+    return switched;
+  }
+
+  /** Points each logical table's view at this version's table. */
+  private void createViews(Handle h, Projector p) {
+    for (String t : p.tables()) {
+      String view = engine.schema + "." + t;
+      // Drop and create rather than CREATE OR REPLACE: a new version may change the columns.
+      // Both happen in the caller's transaction, so readers see the old view or the new one.
+      h.execute("DROP VIEW IF EXISTS " + view);
+      h.execute("CREATE VIEW " + view + " AS SELECT * FROM " + Contexts.physical(engine.schema, t, p.version()));
+    }
+  }
+}
