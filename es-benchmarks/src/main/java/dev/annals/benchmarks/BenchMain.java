@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * mvn -B -ntp -q -pl es-benchmarks exec:java -Dexec.args="--quick"
  * </pre>
  *
- * Options: {@code --quick} (under two minutes), {@code --only 1,2,3}, {@code --url JDBC_URL}
+ * Options: {@code --quick} (under two minutes), {@code --only 1,2,3,4,5,6}, {@code --url JDBC_URL}
  * (default: {@code ES_BENCH_DB_URL}, else the local server), {@code --out FILE}, {@code --keep}
  * (keep the schemas).
  */
@@ -47,7 +47,7 @@ public final class BenchMain {
         case "--out" -> out = Path.of(value(args, ++i, "--out"));
         default -> {
           System.err.println("unknown option " + args[i]
-              + "; use --quick, --only 1,2,3, --url JDBC_URL, --out FILE, --keep");
+              + "; use --quick, --only 1,2,3,4,5,6, --url JDBC_URL, --out FILE, --keep");
           System.exit(2);
         }
       }
@@ -94,6 +94,15 @@ public final class BenchMain {
       if (selected(only, 3)) {
         log.accept("workload 3: rehydration");
         results.addAll(w.rehydration());
+      }
+      ProjectionWorkloads p = new ProjectionWorkloads(env, settings, log);
+      if (selected(only, 4)) {
+        log.accept("workload 4: projection catch-up");
+        results.addAll(p.catchUp());
+      }
+      if (selected(only, 5)) {
+        log.accept("workload 5: append-to-view latency");
+        results.addAll(p.latency());
       }
       if (selected(only, 6)) {
         log.accept("workload 6: contention");

@@ -51,8 +51,16 @@ final class Env implements AutoCloseable {
    * metadata. Batched inserts are rewritten to multi-row inserts, the fastest plain JDBC has.
    */
   HikariDataSource baseline(int connections) throws SQLException {
+    return baseline(connections, true);
+  }
+
+  /**
+   * A baseline pool; without {@code rewriteBatches}, for batches that may touch one row twice
+   * (upserts), which a rewritten multi-row insert cannot do.
+   */
+  HikariDataSource baseline(int connections, boolean rewriteBatches) throws SQLException {
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true");
+    config.setJdbcUrl(rewriteBatches ? url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true" : url);
     config.setMaximumPoolSize(Math.max(2, connections));
     config.setPoolName("baseline");
     HikariDataSource pool = new HikariDataSource(config);

@@ -168,6 +168,24 @@ public final class LogReader {
   }
 
   /**
+   * How many committed events at or below {@code position} readers cannot see yet because an
+   * older transaction is still open. Zero means every event up to {@code position} is readable:
+   * "caught up with everything committed before now" is {@code heldBackUpTo(headBefore) == 0}
+   * plus nothing left to read.
+   *
+   * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
+   */
+  public long heldBackUpTo(long position) {
+    try {
+      return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM " + schema + ".events "
+              + "WHERE position <= :p AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())")
+          .bind("p", position).mapTo(Long.class).one());
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("count held-back events", schema, e);
+    }
+  }
+
+  /**
    * Where the log ends and what holds readers back.
    *
    * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached

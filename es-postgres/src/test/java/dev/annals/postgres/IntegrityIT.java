@@ -112,10 +112,12 @@ class IntegrityIT {
     tamper("UPDATE " + schema + ".events SET recorded_at = recorded_at - interval '1 day' WHERE position = " + p1);
     long p2 = store.readStream(StreamId.of("cart", "c")).get(1).position();
     // A careful forger recomputes the event's own digest and link; the next event's link still breaks.
-    StoredEvent target = store.logReader().read(LogCursor.START, 100).events().stream()
-        .filter(e -> e.position() == p2).findFirst().orElseThrow();
-    byte[] digest = ContentDigest.of(target.streamId().toString(), target.eventId().toString(), target.type(),
-        target.schemaVersion(), target.payload(), "{\"actor\": \"mallory\"}");
+    String[] target = store.jdbi().withHandle(h -> h.createQuery("SELECT stream_id, event_id::text, type, "
+            + "schema_version::text, payload::text FROM " + schema + ".events WHERE position = :p")
+        .bind("p", p2).map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2), rs.getString(3),
+            rs.getString(4), rs.getString(5)}).one());
+    byte[] digest = ContentDigest.of(target[0], target[1], target[2], Integer.parseInt(target[3]), target[4],
+        "{\"actor\": \"mallory\"}");
     tamper("UPDATE " + schema + ".events e SET metadata = '{\"actor\": \"mallory\"}', hash = " + schema
         + ".chain_hash((SELECT hash FROM " + schema + ".events WHERE stream_id = e.stream_id AND version = e.version - 1), "
         + "'\\x" + java.util.HexFormat.of().formatHex(digest) + "'::bytea, e.version, e.recorded_at) "

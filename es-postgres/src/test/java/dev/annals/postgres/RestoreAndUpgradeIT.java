@@ -94,7 +94,16 @@ class RestoreAndUpgradeIT {
     }
     try (PostgresEventStore store = builder(schema).build()) {
       store.append(StreamId.of("cart", "s0"), ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("new", 1)));
-      List<StoredEvent> log = store.logReader().read(LogCursor.START, 10).events();
+      List<StoredEvent> log = new java.util.ArrayList<>();
+      LogReader reader = store.logReader();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      // Wait for visibility: another transaction in the cluster may hold the horizon back a while.
+      while (log.size() < 4 && System.nanoTime() < deadline) {
+        log = reader.read(LogCursor.START, 10).events();
+        if (log.size() < 4) {
+          reader.awaitEvents(Duration.ofMillis(50));
+        }
+      }
       assertThat(log).extracting(e -> ((ItemAdded) e.decode(store.registry()).payload()).name())
           .containsExactly("old0", "old1", "old2", "new");
       assertThat(store.integrityVerifier().verify(IntegrityVerifier.Scope.all()).intact())

@@ -48,6 +48,10 @@ import java.util.function.Consumer;
  */
 public final class ProjectionRunner implements AutoCloseable {
 
+  /** How long {@link #catchUp} waits for events an open transaction holds back from readers. */
+  private static final Duration CATCH_UP_HORIZON_WAIT = Duration.ofSeconds(30);
+
+
   private final Engine engine;
   private final boolean installSchema;
   private final Map<String, Slot> slots = new LinkedHashMap<>();
@@ -264,15 +268,35 @@ public final class ProjectionRunner implements AutoCloseable {
     reset(projector, engine.store.logReader().cursorBefore(position));
   }
 
+  /** Asks again after a dropped connection, until {@code deadline}. */
+  private static long retrying(long deadline, java.util.function.LongSupplier query) {
+    while (true) {
+      try {
+        return query.getAsLong();
+      } catch (dev.annals.core.AnnalsException e) {
+        if (!e.isRetryable() || System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
   /**
-   * Processes a projector on the calling thread until it has caught up with the log (every
-   * partition's next read is empty), then gives its leases up: for tests, batch jobs and
-   * command-line rebuilds. Installs what {@link #start} would. Failing events follow the
-   * projector's retry and failure policy, with its backoff.
+   * Processes a projector on the calling thread until it has processed every event committed
+   * before the call, then gives its leases up: for tests, batch jobs and command-line rebuilds.
+   * Events that an open transaction elsewhere holds back from readers are waited for, up to 30 s.
+   * Installs what {@link #start} would. Failing events follow the projector's retry and failure
+   * policy, with its backoff.
    *
    * @return how many events were processed (including parked and blocked ones)
-   * @throws IllegalStateException if the projector is started on this runner's threads, or a
-   *     partition is owned by another node, paused or failed
+   * @throws IllegalStateException if the projector is started on this runner's threads, a
+   *     partition is owned by another node, paused or failed, or events stay held back for 30 s
    * @throws ProjectionException if the database fails
    */
   public long catchUp(String projector) {
@@ -312,10 +336,34 @@ public final class ProjectionRunner implements AutoCloseable {
             + String.join("; ", busy));
       }
       long before = processedEvents(p);
+      // Catch up on everything committed before this call. A read that finds nothing only means
+      // nothing is visible yet: an open transaction elsewhere may hold events back, so wait for
+      // the horizon to pass them, up to CATCH_UP_HORIZON_WAIT.
+      long horizonDeadline = System.nanoTime() + CATCH_UP_HORIZON_WAIT.toNanos();
+      long target = retrying(horizonDeadline, engine.store::headPosition);
+      LogReader horizon = engine.store.logReader();
       PartitionProcessor.Waiter waiter = new SleepingWaiter();
       List<PartitionProcessor> live = new ArrayList<>(processors);
       boolean progress = true;
-      while (progress && !live.isEmpty()) {
+      while (!live.isEmpty()) {
+        if (!progress) {
+          if (retrying(horizonDeadline, () -> horizon.heldBackUpTo(target)) == 0) {
+            break;
+          }
+          if (System.nanoTime() > horizonDeadline) {
+            throw new IllegalStateException("projector " + p.name() + " caught up on what is visible, but "
+                + "events up to position " + target + " are still held back after "
+                + CATCH_UP_HORIZON_WAIT.toSeconds() + " s by an open transaction: "
+                + horizon.head().oldestTransaction().map(Object::toString).orElse("none found")
+                + "; end it, or set idle_in_transaction_session_timeout, and catch up again");
+          }
+          try {
+            horizon.awaitEvents(Duration.ofMillis(50));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
         progress = false;
         for (PartitionProcessor processor : new ArrayList<>(live)) {
           PartitionProcessor.Step step = processor.step(waiter);
@@ -479,15 +527,22 @@ public final class ProjectionRunner implements AutoCloseable {
   public boolean awaitCaughtUp(String projector, Duration timeout) {
     Projector p = slotProjector(projector);
     long deadline = System.nanoTime() + timeout.toNanos();
+    // Everything committed before this call: an open transaction elsewhere can hold some of it
+    // back from readers, and a status that has read all that is visible is not yet caught up.
+    long target = retrying(deadline, engine.store::headPosition);
+    LogReader horizon = engine.store.logReader();
     while (true) {
       try {
         List<ProjectionStatus> statuses = status(projector).stream()
             .filter(s -> s.version() == p.version()).toList();
         if (statuses.size() == p.partitions() && statuses.stream()
-            .allMatch(s -> s.active() && s.isCaughtUp() && s.state() != ProjectorState.FAILED)) {
+            .allMatch(s -> s.active() && s.isCaughtUp() && s.state() != ProjectorState.FAILED)
+            && horizon.heldBackUpTo(target) == 0
+            && status(projector).stream().filter(s -> s.version() == p.version())
+                .allMatch(ProjectionStatus::isCaughtUp)) {
           return true;
         }
-      } catch (ProjectionException e) {
+      } catch (ProjectionException | dev.annals.core.StoreUnavailableException e) {
         if (!e.isRetryable()) {
           throw e;
         }

@@ -36,6 +36,7 @@ import org.jdbi.v3.core.HandleCallback;
  */
 public final class ProjectionFixture implements AutoCloseable {
 
+
   private final PostgresEventStore store;
   private final Projector projector;
   private final ProjectionRunner runner;
@@ -74,8 +75,11 @@ public final class ProjectionFixture implements AutoCloseable {
   }
 
   /**
-   * Runs the projector on the calling thread until every partition's next read finds nothing,
-   * following its retry and failure policy for failing events.
+   * Runs the projector on the calling thread until it has processed every event appended before
+   * the call, following its retry and failure policy for failing events. Waits up to 30 s for an
+   * open transaction elsewhere that holds some of them back from readers.
+   *
+   * @throws IllegalStateException if events stay held back that long
    *
    * @return how many events it processed
    */
