@@ -1,10 +1,6 @@
 package dev.annals.postgres;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -30,8 +26,10 @@ public final class PostgresSchema {
   /** Where the scripts are on the classpath. */
   public static final String SCRIPT_DIRECTORY = "dev/annals/postgres/schema/";
 
-  private static final List<String> SCRIPTS = List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql");
+  // Before SCRIPTS: building the script set validates names with it.
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final SchemaScripts SCRIPTS = SchemaScripts.of("event store", PostgresSchema.class,
+      SCRIPT_DIRECTORY, "schema_version", List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql"));
 
   private PostgresSchema() {}
 
@@ -57,52 +55,7 @@ public final class PostgresSchema {
    * @throws SchemaException if the database holds a newer version or a script fails
    */
   public static int install(DataSource dataSource, String schema) {
-    checkName(schema);
-    try (Connection c = dataSource.getConnection()) {
-      boolean autoCommit = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?))")) {
-          lock.setString(1, "annals.schema:" + schema);
-          lock.execute();
-        }
-        try (Statement st = c.createStatement()) {
-          st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-          st.execute("CREATE TABLE IF NOT EXISTS " + schema + ".schema_version ("
-              + "version integer PRIMARY KEY, script text NOT NULL, "
-              + "installed_at timestamptz NOT NULL DEFAULT now())");
-        }
-        int installed = readVersion(c, schema);
-        if (installed > CURRENT_VERSION) {
-          throw newerThanLibrary(schema, installed);
-        }
-        for (int v = installed + 1; v <= CURRENT_VERSION; v++) {
-          String script = SCRIPTS.get(v - 1);
-          try (Statement st = c.createStatement()) {
-            st.execute(script(script, schema));
-          } catch (SQLException e) {
-            throw new SchemaException("script " + script + " failed in schema '" + schema
-                + "': " + e.getMessage(), e);
-          }
-          try (PreparedStatement ps = c.prepareStatement(
-              "INSERT INTO " + schema + ".schema_version (version, script) VALUES (?, ?)")) {
-            ps.setInt(1, v);
-            ps.setString(2, script);
-            ps.executeUpdate();
-          }
-        }
-        c.commit();
-        return CURRENT_VERSION;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
-      }
-    } catch (SQLException e) {
-      throw new SchemaException("cannot install the event store in schema '" + schema + "': "
-          + e.getMessage(), e);
-    }
+    return SCRIPTS.install(dataSource, schema);
   }
 
   /**
@@ -111,29 +64,8 @@ public final class PostgresSchema {
    * @throws SchemaException saying what is there, what is needed and how to fix it
    */
   public static void check(DataSource dataSource, String schema) {
-    checkName(schema);
-    int found;
-    try (Connection c = dataSource.getConnection()) {
-      found = readVersion(c, schema);
-    } catch (SQLException e) {
-      throw new SchemaException("cannot read the event store version in schema '" + schema
-          + "': " + e.getMessage(), e);
-    }
-    if (found == 0) {
-      throw new SchemaException("schema '" + schema + "' has no Annals event store (this library "
-          + "needs schema version " + CURRENT_VERSION + "). Install it with "
-          + "PostgresEventStore.builder(...).installSchema(true), PostgresSchema.install(dataSource, \""
-          + schema + "\"), or your migration tool using the scripts under " + SCRIPT_DIRECTORY);
-    }
-    if (found < CURRENT_VERSION) {
-      throw new SchemaException("schema '" + schema + "' holds event store version " + found
-          + " but this library needs version " + CURRENT_VERSION + ". Upgrade it with "
-          + "PostgresSchema.install(dataSource, \"" + schema + "\") or the scripts V" + (found + 1)
-          + ".. under " + SCRIPT_DIRECTORY);
-    }
-    if (found > CURRENT_VERSION) {
-      throw newerThanLibrary(schema, found);
-    }
+    SCRIPTS.check(dataSource, schema, "PostgresEventStore.builder(...).installSchema(true) or "
+        + "PostgresSchema.install(dataSource, \"" + schema + "\")");
   }
 
   /**
@@ -143,20 +75,12 @@ public final class PostgresSchema {
    * @param name a file name such as {@code V1__event_store.sql}
    */
   public static String script(String name, String schema) {
-    checkName(schema);
-    try (InputStream in = PostgresSchema.class.getClassLoader().getResourceAsStream(SCRIPT_DIRECTORY + name)) {
-      if (in == null) {
-        throw new IllegalArgumentException("no script " + name + " under " + SCRIPT_DIRECTORY);
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("${schema}", schema);
-    } catch (IOException e) {
-      throw new SchemaException("cannot read script " + name + ": " + e.getMessage(), e);
-    }
+    return SCRIPTS.script(name, schema);
   }
 
   /** The shipped script names, oldest first. */
   public static List<String> scripts() {
-    return SCRIPTS;
+    return SCRIPTS.scripts();
   }
 
   /**
@@ -192,29 +116,5 @@ public final class PostgresSchema {
       throw new SchemaException("cannot compare transaction ids in schema '" + schema + "': "
           + e.getMessage(), e);
     }
-  }
-
-  private static int readVersion(Connection c, String schema) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT to_regclass(quote_ident(?) || '.schema_version') IS NOT NULL")) {
-      ps.setString(1, schema);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (!rs.getBoolean(1)) {
-          return 0;
-        }
-      }
-    }
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT coalesce(max(version), 0) FROM " + schema + ".schema_version")) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
-  private static SchemaException newerThanLibrary(String schema, int found) {
-    return new SchemaException("schema '" + schema + "' holds event store version " + found
-        + ", newer than this library's version " + CURRENT_VERSION
-        + "; upgrade the application's Annals library");
   }
 }
