@@ -11,16 +11,23 @@ import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DomainException;
-import dev.annals.core.InMemoryEventStore;
-import dev.annals.core.InMemorySnapshotStore;
+import dev.annals.core.EventStore;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.Snapshot;
+import dev.annals.core.SnapshotStore;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionRunner;
+import dev.annals.projections.ProjectionStatus;
 import java.io.PrintStream;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Currency;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -32,7 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The demo {@link BankMain} runs: opens accounts, hammers them with deposits and withdrawals from
  * several threads through one {@link AggregateRepository}, then audits the result from the event
- * log. Everything is in memory; nothing outlives the run.
+ * log. The stores are in memory or in PostgreSQL ({@link BankStorage}); on PostgreSQL a projector
+ * also builds the {@code balances} read model ({@link BalancesProjection}) while the commands run,
+ * and the demo checks it against the log.
  */
 final class BankDemo {
 
@@ -43,6 +52,9 @@ final class BankDemo {
       new AccountSpec("1004", "dave", "USD"),
       new AccountSpec("1005", "erin", "USD"),
   };
+
+  /** How long the read model may take to catch up with the log after the commands. */
+  private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
 
   private BankDemo() {}
 
@@ -78,21 +90,55 @@ final class BankDemo {
    * @param seconds how long sending the commands took
    * @param replayMatches whether {@code loadAsOf} and {@code history} agreed on an earlier state
    * @param audit the money conservation check
+   * @param readModelAgrees on PostgreSQL, whether the projected balances caught up and agree with
+   *     the loaded balances and the log; empty in memory, where there is no read model
    */
   record Outcome(long accepted, long refused, long gaveUp, long retries, long eventsWritten,
-      double seconds, boolean replayMatches, MoneyAudit.Report audit) {
+      double seconds, boolean replayMatches, MoneyAudit.Report audit, Optional<Boolean> readModelAgrees) {
 
     /** Whether every check passed. */
     boolean ok() {
-      return replayMatches && audit.conserved();
+      return replayMatches && audit.conserved() && readModelAgrees.orElse(true);
     }
   }
 
-  /** Runs the demo, printing a short report to {@code out}. */
+  /** Runs the demo on fresh in-memory stores, printing a short report to {@code out}. */
   static Outcome run(Settings settings, PrintStream out) {
-    InMemoryEventStore store = InMemoryEventStore.create(Account.REGISTRY);
-    InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
-    out.println("Annals sample bank: " + ACCOUNTS.length + " accounts, in-memory event and snapshot stores");
+    try (BankStorage storage = BankStorage.inMemory()) {
+      return run(settings, storage, out);
+    }
+  }
+
+  /**
+   * Runs the demo on {@code storage}, whose log must hold no accounts yet, printing a short
+   * report to {@code out}. On PostgreSQL the {@code balances} projector runs beside the commands.
+   */
+  static Outcome run(Settings settings, BankStorage storage, PrintStream out) {
+    Optional<PostgresEventStore> postgres = storage.postgres();
+    ProjectionRunner runner = postgres.map(pg -> ProjectionRunner.builder(pg)
+        .nodeId("bank-demo")
+        .projector(BalancesProjection.PROJECTOR)
+        .installSchema(true)
+        .build()).orElse(null);
+    try {
+      return run(settings, storage, runner, out);
+    } finally {
+      if (runner != null) {
+        runner.close();
+      }
+    }
+  }
+
+  private static Outcome run(Settings settings, BankStorage storage, ProjectionRunner runner, PrintStream out) {
+    EventStore store = storage.events();
+    SnapshotStore snapshots = storage.snapshots();
+    out.println("Annals sample bank: " + ACCOUNTS.length + " accounts, " + storage.description());
+    storage.note().ifPresent(out::println);
+    if (runner != null) {
+      runner.start();
+      out.println("Projector " + BalancesProjection.NAME + " started: it builds the read model while the "
+          + "commands run");
+    }
 
     Counters counters = new Counters();
     long eventsWritten;
@@ -124,14 +170,14 @@ final class BankDemo {
     }
     // Closing the repository waited for the snapshot writes, so loads below can use them.
 
-    List<AccountState> states = new ArrayList<>();
+    Map<String, AccountState> states = new LinkedHashMap<>();
     boolean replayMatches;
     try (AggregateRepository<AccountCommand, AccountState, AccountEvent> auditor =
         AggregateRepository.builder(Account.TYPE, store).snapshotStore(snapshots).cacheSize(0).build()) {
       out.println("Balances (each loaded from its latest snapshot plus the events after it):");
       for (AccountSpec a : ACCOUNTS) {
         AggregateState<AccountState> loaded = auditor.load(a.id());
-        states.add(loaded.state());
+        states.put(a.id(), loaded.state());
         String snapshot = snapshots.latest(loaded.streamId()).map(Snapshot::version)
             .map(v -> "snapshot at v" + v).orElse("no snapshot");
         out.printf(Locale.ROOT, "  %s %-6s %14s  v%-5d %s%n", a.id(), a.owner(),
@@ -139,7 +185,7 @@ final class BankDemo {
       }
       replayMatches = showHistory(auditor, "1001", out);
     }
-    MoneyAudit.Report audit = MoneyAudit.check(store, states);
+    MoneyAudit.Report audit = MoneyAudit.check(store, states.values());
 
     out.printf(Locale.ROOT, "Events written: %,d in %.2f s (%,.0f events/s); %,d account events in the log%n",
         eventsWritten, seconds, eventsWritten / Math.max(seconds, 1e-9), audit.eventsRead());
@@ -149,8 +195,47 @@ final class BankDemo {
           amount(line.withdrawn()));
     }
     out.println(audit.conserved() ? "Money conserved: yes" : "Money conserved: NO");
+    Optional<Boolean> readModelAgrees = Optional.empty();
+    if (runner != null) {
+      readModelAgrees = Optional.of(checkReadModel(runner, storage.postgres().orElseThrow(), states, audit, out));
+    }
     return new Outcome(counters.accepted.get(), counters.refused.get(), counters.gaveUp.get(),
-        counters.retries.get(), eventsWritten, seconds, replayMatches, audit);
+        counters.retries.get(), eventsWritten, seconds, replayMatches, audit, readModelAgrees);
+  }
+
+  /**
+   * Waits for the {@code balances} projector to catch up, prints its status, and compares the
+   * projected balances with the loaded ones and with the audit of the log.
+   */
+  private static boolean checkReadModel(ProjectionRunner runner, PostgresEventStore store,
+      Map<String, AccountState> loaded, MoneyAudit.Report audit, PrintStream out) {
+    long start = System.nanoTime();
+    boolean caughtUp = runner.awaitCaughtUp(BalancesProjection.NAME, CATCH_UP_TIMEOUT);
+    double waited = (System.nanoTime() - start) / 1e9;
+    for (ProjectionStatus s : runner.status(BalancesProjection.NAME)) {
+      out.printf(Locale.ROOT, "Projector %s v%d: %s, position %,d of head %,d, lag %,d events / %.2f s, "
+          + "%,d events processed, %d dead letters%n", s.projector(), s.version(), s.state(),
+          s.cursor().position(), s.headPosition(), s.lagEvents(), s.lagSeconds(), s.processedEvents(),
+          s.openDeadLetters());
+    }
+    if (!caughtUp) {
+      out.printf(Locale.ROOT, "Read model did NOT catch up within %d s%n", CATCH_UP_TIMEOUT.toSeconds());
+      out.println("Read model agrees with the log: NO");
+      return false;
+    }
+    out.printf(Locale.ROOT, "  caught up %.2f s after the audit%n", waited);
+    Map<String, Money> projected = BalancesProjection.read(store);
+    boolean agrees = BalancesProjection.agrees(projected, loaded, audit);
+    if (!agrees) {
+      for (AccountSpec a : ACCOUNTS) {
+        Money row = projected.get(a.id());
+        AccountState state = loaded.get(a.id());
+        out.printf(Locale.ROOT, "  %s read model %s, loaded %s%n", a.id(),
+            row == null ? "no row" : amount(row), state == null ? "nothing" : amount(state.balance()));
+      }
+    }
+    out.println(agrees ? "Read model agrees with the log: yes" : "Read model agrees with the log: NO");
+    return agrees;
   }
 
   private static final class Counters {
@@ -213,7 +298,7 @@ final class BankDemo {
   }
 
   private static void showIdempotency(AggregateRepository<AccountCommand, AccountState, AccountEvent> bank,
-      InMemoryEventStore store, PrintStream out) {
+      EventStore store, PrintStream out) {
     CommandContext context = CommandContext.of("resend-demo").withActor("atm-7");
     Deposit deposit = new Deposit(Money.of("20", "EUR"));
     bank.handle("1003", deposit, context);

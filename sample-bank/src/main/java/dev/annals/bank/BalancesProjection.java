@@ -1,0 +1,112 @@
+package dev.annals.bank;
+
+import dev.annals.bank.AccountEvent.Deposited;
+import dev.annals.bank.AccountEvent.Opened;
+import dev.annals.bank.AccountEvent.Withdrawn;
+import dev.annals.core.LogFilter;
+import dev.annals.core.RecordedEvent;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionContext;
+import dev.annals.projections.Projector;
+import java.math.BigDecimal;
+import java.util.Collection;
+import java.util.Currency;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The {@code balances} read model: one row per account with its currency, balance and the log
+ * position of the last event applied, kept up to date by a projector in the event store's
+ * schema. Readers query the view {@code <schema>.balances}.
+ */
+final class BalancesProjection {
+
+  /** The projector's name, also the name of the view readers query. */
+  static final String NAME = "balances";
+
+  private static final String TABLE = "balances";
+
+  /** Projects the account events into the {@code balances} table, exactly once. */
+  static final Projector PROJECTOR = Projector.builder(NAME)
+      .filter(LogFilter.categories(Account.TYPE.category()))
+      .tables(TABLE)
+      .setup(t -> t.handle().execute("CREATE TABLE " + t.table(TABLE) + " (account text PRIMARY KEY, "
+          + "currency text NOT NULL, balance numeric NOT NULL, last_position bigint NOT NULL)"))
+      .handler(BalancesProjection::apply)
+      .build();
+
+  private BalancesProjection() {}
+
+  private static void apply(RecordedEvent event, ProjectionContext ctx) {
+    String table = ctx.table(TABLE);
+    String account = event.streamId().id();
+    Object payload = event.payload();
+    if (payload instanceof Opened opened) {
+      ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, 0, ?)", account,
+          opened.currency().getCurrencyCode(), event.position());
+    } else if (payload instanceof Deposited deposited) {
+      move(ctx, table, account, deposited.amount().amount(), event.position());
+    } else if (payload instanceof Withdrawn withdrawn) {
+      move(ctx, table, account, withdrawn.amount().amount().negate(), event.position());
+    } else {
+      ctx.handle().execute("UPDATE " + table + " SET last_position = ? WHERE account = ?",
+          event.position(), account);
+    }
+  }
+
+  private static void move(ProjectionContext ctx, String table, String account, BigDecimal delta,
+      long position) {
+    int updated = ctx.handle().execute("UPDATE " + table + " SET balance = balance + ?, last_position = ? "
+        + "WHERE account = ?", delta, position, account);
+    if (updated != 1) {
+      throw new IllegalStateException("no balance row for account " + account + " at position "
+          + position + ": its Opened event was not projected");
+    }
+  }
+
+  /** The projected balances by account id, read through the view. */
+  static Map<String, Money> read(PostgresEventStore store) {
+    return store.jdbi().withHandle(h -> {
+      Map<String, Money> balances = new TreeMap<>();
+      h.createQuery("SELECT account, currency, balance FROM " + store.schema() + "." + NAME)
+          .map((rs, c) -> Map.entry(rs.getString("account"), new Money(rs.getBigDecimal("balance"),
+              Currency.getInstance(rs.getString("currency")))))
+          .forEach(e -> balances.put(e.getKey(), e.getValue()));
+      return balances;
+    });
+  }
+
+  /**
+   * Whether the projected balances agree with the log: the same accounts as {@code loaded} (the
+   * states loaded through the repository, by account id) with equal balances, and per currency
+   * the total the {@code audit} found as deposits minus withdrawals.
+   */
+  static boolean agrees(Map<String, Money> projected, Map<String, AccountState> loaded, MoneyAudit.Report audit) {
+    if (!projected.keySet().equals(loaded.keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, AccountState> e : loaded.entrySet()) {
+      Money balance = e.getValue().balance();
+      Money row = projected.get(e.getKey());
+      if (!row.currency().equals(balance.currency()) || row.compareTo(balance) != 0) {
+        return false;
+      }
+    }
+    Map<Currency, BigDecimal> totals = totals(projected.values());
+    for (MoneyAudit.Line line : audit.lines()) {
+      BigDecimal total = totals.getOrDefault(line.currency(), BigDecimal.ZERO);
+      if (total.compareTo(line.deposited().subtract(line.withdrawn())) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Map<Currency, BigDecimal> totals(Collection<Money> balances) {
+    Map<Currency, BigDecimal> totals = new TreeMap<>((a, b) -> a.getCurrencyCode().compareTo(b.getCurrencyCode()));
+    for (Money m : balances) {
+      totals.merge(m.currency(), m.amount(), BigDecimal::add);
+    }
+    return totals;
+  }
+}

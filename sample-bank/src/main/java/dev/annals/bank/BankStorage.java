@@ -1,0 +1,215 @@
+package dev.annals.bank;
+
+import dev.annals.core.EventStore;
+import dev.annals.core.InMemoryEventStore;
+import dev.annals.core.InMemorySnapshotStore;
+import dev.annals.core.SnapshotStore;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.postgres.PostgresSchema;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Where a run of the demo keeps its events and snapshots: in memory, or in a PostgreSQL schema
+ * (with a read model built by {@link BalancesProjection}). {@link #choose} picks one the way
+ * {@link BankMain} does.
+ */
+final class BankStorage implements AutoCloseable {
+
+  /** Environment variable naming the demo's database as a JDBC URL. */
+  static final String URL_VARIABLE = "BANK_DB_URL";
+
+  /** The database tried when {@link #URL_VARIABLE} is not set. */
+  static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+
+  /** The schema {@link BankMain} uses, dropped and created again on every run. */
+  static final String DEMO_SCHEMA = "bank_demo";
+
+  /** How long the connection attempt that picks the database may take, in seconds. */
+  private static final int PROBE_SECONDS = 3;
+
+  private final EventStore events;
+  private final SnapshotStore snapshots;
+  private final String description;
+  private final PostgresEventStore postgres;
+  private final String note;
+
+  private BankStorage(EventStore events, SnapshotStore snapshots, String description,
+      PostgresEventStore postgres, String note) {
+    this.events = events;
+    this.snapshots = snapshots;
+    this.description = description;
+    this.postgres = postgres;
+    this.note = note;
+  }
+
+  /** Fresh in-memory event and snapshot stores. */
+  static BankStorage inMemory() {
+    return inMemory(null);
+  }
+
+  /**
+   * Fresh in-memory event and snapshot stores.
+   *
+   * @param note a line the demo prints after the one naming the stores, or null
+   */
+  static BankStorage inMemory(String note) {
+    return new BankStorage(InMemoryEventStore.create(Account.REGISTRY), InMemorySnapshotStore.create(),
+        "in-memory event and snapshot stores", null, note);
+  }
+
+  /** {@link #postgres(String, String, boolean, String)} without a note. */
+  static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst) {
+    return postgres(jdbcUrl, schema, dropFirst, null);
+  }
+
+  /**
+   * An event store and its snapshot store in {@code schema} of the database at {@code jdbcUrl},
+   * installing the tables they need. With {@code dropFirst}, the schema and everything in it is
+   * dropped before, so the run starts from an empty log.
+   *
+   * @param note a line the demo prints after the one naming the stores, or null
+   * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL or the schema name
+   *     is not valid
+   * @throws RuntimeException (such as {@link dev.annals.core.StoreUnavailableException}) if the
+   *     database cannot be reached or the schema cannot be installed
+   */
+  static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst, String note) {
+    Objects.requireNonNull(jdbcUrl, "jdbcUrl must not be null");
+    String checkedSchema = PostgresSchema.checkName(schema);
+    if (dropFirst) {
+      dropSchema(jdbcUrl, checkedSchema);
+    }
+    PostgresEventStore store = PostgresEventStore.builder(Account.REGISTRY)
+        .jdbcUrl(jdbcUrl)
+        .schema(checkedSchema)
+        .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
+        .installSchema(true)
+        .build();
+    return new BankStorage(store, store.snapshotStore(),
+        "PostgreSQL event and snapshot stores at " + redact(jdbcUrl) + ", schema " + checkedSchema, store, note);
+  }
+
+  /** The event store. */
+  EventStore events() {
+    return events;
+  }
+
+  /** The snapshot store. */
+  SnapshotStore snapshots() {
+    return snapshots;
+  }
+
+  /** What the stores are, for the demo's first line. */
+  String description() {
+    return description;
+  }
+
+  /** A line to print after the one naming the stores, if any. */
+  Optional<String> note() {
+    return Optional.ofNullable(note);
+  }
+
+  /** The PostgreSQL store, when this is one; projectors need it. */
+  Optional<PostgresEventStore> postgres() {
+    return Optional.ofNullable(postgres);
+  }
+
+  @Override
+  public void close() {
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  /**
+   * Which database the demo uses, and why.
+   *
+   * @param jdbcUrl the database, or empty for the in-memory stores
+   * @param explicit whether the URL came from {@link #URL_VARIABLE}: then failing to use it is an
+   *     error, never a reason to fall back to memory
+   * @param reason one line saying how the choice was made
+   */
+  record Choice(Optional<String> jdbcUrl, boolean explicit, String reason) {}
+
+  /**
+   * Picks the database from the environment: the URL in {@link #URL_VARIABLE} when set (not
+   * checked here); else {@link #LOCAL_URL} when a connection to it succeeds within
+   * {@value #PROBE_SECONDS} s; else none, meaning the in-memory stores.
+   */
+  static Choice choose(Map<String, String> environment) {
+    return choose(environment, LOCAL_URL);
+  }
+
+  /** {@link #choose(Map)}, trying {@code localUrl} instead of {@link #LOCAL_URL}. */
+  static Choice choose(Map<String, String> environment, String localUrl) {
+    String configured = environment.get(URL_VARIABLE);
+    if (configured != null && !configured.isBlank()) {
+      return new Choice(Optional.of(configured.trim()), true,
+          "Database from the environment variable " + URL_VARIABLE);
+    }
+    Optional<String> problem = probe(localUrl);
+    if (problem.isEmpty()) {
+      return new Choice(Optional.of(localUrl), false,
+          "Found a local PostgreSQL; set " + URL_VARIABLE + " to use another database");
+    }
+    return new Choice(Optional.empty(), false, "For the PostgreSQL version, set " + URL_VARIABLE
+        + " to a JDBC URL (jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or start "
+        + "PostgreSQL on 127.0.0.1:5432 with a database test and user postgres (tried: "
+        + problem.get() + ")");
+  }
+
+  /**
+   * Tries to connect to {@code jdbcUrl} within {@value #PROBE_SECONDS} s.
+   *
+   * @return empty on success, else what went wrong
+   */
+  static Optional<String> probe(String jdbcUrl) {
+    if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+      return Optional.of("not a PostgreSQL JDBC URL, which starts with jdbc:postgresql:");
+    }
+    Properties properties = new Properties();
+    properties.setProperty("connectTimeout", String.valueOf(PROBE_SECONDS));
+    properties.setProperty("loginTimeout", String.valueOf(PROBE_SECONDS));
+    properties.setProperty("socketTimeout", String.valueOf(PROBE_SECONDS));
+    try (Connection connection = connect(jdbcUrl, properties)) {
+      return connection.isValid(PROBE_SECONDS) ? Optional.empty()
+          : Optional.of("the connection did not answer within " + PROBE_SECONDS + " s");
+    } catch (SQLException e) {
+      return Optional.of(String.valueOf(e.getMessage()).lines().findFirst().orElse("connection failed"));
+    }
+  }
+
+  /** {@code jdbcUrl} with any password replaced by {@code ***}, for messages. */
+  static String redact(String jdbcUrl) {
+    return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***");
+  }
+
+  /**
+   * Connects through the PostgreSQL driver itself rather than {@code DriverManager}, which may not
+   * see drivers of a class loader other than the system one (as under {@code mvn exec:java}).
+   */
+  private static Connection connect(String jdbcUrl, Properties properties) throws SQLException {
+    Connection connection = new org.postgresql.Driver().connect(jdbcUrl, properties);
+    if (connection == null) {
+      throw new SQLException("not a PostgreSQL JDBC URL: " + redact(jdbcUrl));
+    }
+    return connection;
+  }
+
+  private static void dropSchema(String jdbcUrl, String schema) {
+    try (Connection connection = connect(jdbcUrl, new Properties());
+        Statement statement = connection.createStatement()) {
+      statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot drop schema " + schema + " at " + redact(jdbcUrl) + ": "
+          + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.annals.bank;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.DisplayNameGeneration;
+import org.junit.jupiter.api.DisplayNameGenerator;
+import org.junit.jupiter.api.Test;
+
+@DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+class BankStorageTest {
+
+  /** Nothing listens on port 1 of the loopback interface, so connecting is refused at once. */
+  private static final String NOWHERE = "jdbc:postgresql://127.0.0.1:1/test?user=postgres";
+
+  @Test
+  void a_url_in_the_environment_is_taken_as_it_is_and_marked_explicit() {
+    String url = "jdbc:postgresql://db.example:5432/bank?user=bank";
+    BankStorage.Choice choice = BankStorage.choose(Map.of(BankStorage.URL_VARIABLE, " " + url + " "), NOWHERE);
+
+    assertThat(choice.jdbcUrl()).contains(url);
+    assertThat(choice.explicit()).isTrue();
+    assertThat(choice.reason()).contains("BANK_DB_URL");
+  }
+
+  @Test
+  void without_a_url_or_a_local_server_the_demo_runs_in_memory_and_says_how_to_use_postgres() {
+    BankStorage.Choice choice = BankStorage.choose(Map.of(BankStorage.URL_VARIABLE, "  "), NOWHERE);
+
+    assertThat(choice.jdbcUrl()).isEmpty();
+    assertThat(choice.explicit()).isFalse();
+    assertThat(choice.reason())
+        .startsWith("For the PostgreSQL version, set BANK_DB_URL to a JDBC URL")
+        .contains("start PostgreSQL on 127.0.0.1:5432")
+        .doesNotContain("\n");
+  }
+
+  @Test
+  void the_probe_names_what_went_wrong() {
+    assertThat(BankStorage.probe(NOWHERE)).hasValueSatisfying(p -> assertThat(p).isNotBlank());
+    assertThat(BankStorage.probe("jdbc:mysql://localhost/test"))
+        .contains("not a PostgreSQL JDBC URL, which starts with jdbc:postgresql:");
+  }
+
+  @Test
+  void passwords_are_hidden_in_messages() {
+    assertThat(BankStorage.redact("jdbc:postgresql://h/db?user=u&password=s3cret&ssl=true"))
+        .isEqualTo("jdbc:postgresql://h/db?user=u&password=***&ssl=true");
+  }
+}
