@@ -24,11 +24,6 @@ final class SqlErrors {
     return null;
   }
 
-  static String sqlState(Throwable e) {
-    SQLException s = sqlCause(e);
-    return s == null ? null : s.getSQLState();
-  }
-
   static boolean isUniqueViolation(Throwable e, String constraint) {
     SQLException s = sqlCause(e);
     return s != null && "23505".equals(s.getSQLState()) && String.valueOf(s.getMessage()).contains(constraint);
