@@ -1,0 +1,185 @@
+package dev.annals.bank;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.annals.testkit.PostgresTestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayNameGeneration;
+import org.junit.jupiter.api.DisplayNameGenerator;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+@DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AuditMainIT {
+
+  @RegisterExtension
+  static final PostgresTestDatabase db = PostgresTestDatabase.create();
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void run_a_small_workload() {
+    try (BankStorage storage = BankStorage.postgres(db.jdbcUrl(), db.schema(), false);
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)) {
+      BankDemo.Outcome outcome = BankDemo.run(new BankDemo.Settings(60, 2, 3), storage, quiet);
+      assertThat(outcome.ok()).isTrue();
+    }
+  }
+
+  private record Result(int status, String out, String err) {}
+
+  private static Result audit(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    String[] all = new String[args.length + 2];
+    all[0] = "--schema";
+    all[1] = db.schema();
+    System.arraycopy(args, 0, all, 2, args.length);
+    int status;
+    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      status = AuditMain.run(all, Map.of(BankStorage.URL_VARIABLE, db.jdbcUrl()), o, e);
+    }
+    return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static JsonNode json(Result result) throws Exception {
+    return JSON.readTree(result.out());
+  }
+
+  @Test
+  @Order(1)
+  void history_lists_the_events_of_an_account_in_order() throws Exception {
+    Result text = audit("history", "1001");
+    assertThat(text.status()).as(text.err()).isZero();
+    assertThat(text.out()).startsWith("Account 1001 (stream account-1001): ")
+        .contains("AccountOpened", "actor clerk", "correlation open-1001");
+
+    JsonNode doc = json(audit("--json", "history", "1001"));
+    JsonNode events = doc.get("events");
+    assertThat(events.size()).isGreaterThan(1);
+    assertThat(events.get(0).get("type").asText()).isEqualTo("AccountOpened");
+    assertThat(events.get(0).get("payload").get("owner").asText()).isEqualTo("alice");
+    long previousPosition = 0;
+    for (int i = 0; i < events.size(); i++) {
+      JsonNode e = events.get(i);
+      assertThat(e.get("version").asLong()).isEqualTo(i + 1);
+      assertThat(e.get("position").asLong()).isGreaterThan(previousPosition);
+      assertThat(e.get("recordedAt").asText()).isNotBlank();
+      previousPosition = e.get("position").asLong();
+    }
+  }
+
+  @Test
+  @Order(2)
+  void as_of_a_version_gives_the_state_made_of_that_many_events() throws Exception {
+    Result result = audit("--json", "as-of", "1002", "--version", "2");
+    assertThat(result.status()).as(result.err()).isZero();
+    JsonNode doc = json(result);
+    assertThat(doc.get("version").asLong()).isEqualTo(2);
+    assertThat(doc.get("events").size()).isEqualTo(2);
+    assertThat(doc.get("state").get("owner").asText()).isEqualTo("bob");
+    assertThat(doc.get("state").get("status").asText()).isEqualTo("OPEN");
+
+    Result text = audit("as-of", "1002", "--version", "1");
+    assertThat(text.status()).isZero();
+    assertThat(text.out()).startsWith("Account 1002 as of version 1: version 1, open, owner bob, balance 0.00 EUR");
+
+    Result byTime = audit("as-of", "1002", "--time", "2000-01-01T00:00:00Z");
+    assertThat(byTime.status()).isZero();
+    assertThat(byTime.out()).contains("version 0, not opened yet");
+  }
+
+  @Test
+  @Order(3)
+  void verify_reports_an_intact_log() throws Exception {
+    Result text = audit("verify");
+    assertThat(text.status()).as(text.out() + text.err()).isZero();
+    assertThat(text.out()).contains("Hash chains: intact", "Money conserved: yes",
+        "Balances read model agrees with a replay of 5 accounts: yes", "Verdict: OK");
+    assertThat(text.err()).contains("Verifying hash chains: 5 of 5 streams");
+
+    JsonNode doc = json(audit("--json", "verify"));
+    assertThat(doc.get("ok").asBoolean()).isTrue();
+    assertThat(doc.get("hashChains").get("intact").asBoolean()).isTrue();
+    assertThat(doc.get("hashChains").get("streamsChecked").asLong()).isEqualTo(5);
+  }
+
+  @Test
+  @Order(4)
+  void usage_errors_exit_with_2_and_name_the_bad_value() {
+    assertUsage(audit("frobnicate"), "'frobnicate'");
+    assertUsage(audit("history"), "needs an account id");
+    assertUsage(audit("history", "9999"), "'9999' not found");
+    assertUsage(audit("as-of", "1001", "--version", "abc"), "'abc'");
+    assertUsage(audit("as-of", "1001", "--version", "-1"), "'-1'");
+    assertUsage(audit("as-of", "1001", "--version", "100000"), "'100000'");
+    assertUsage(audit("as-of", "1001", "--time", "yesterday"), "'yesterday'");
+    assertUsage(audit("as-of", "1001"), "exactly one of --version");
+    assertUsage(audit("verify", "--bogus"), "'--bogus'");
+  }
+
+  private static void assertUsage(Result result, String named) {
+    assertThat(result.status()).as(result.err()).isEqualTo(AuditMain.USAGE);
+    assertThat(result.err().lines()).hasSize(1);
+    assertThat(result.err()).contains(named);
+    assertThat(result.out()).isEmpty();
+  }
+
+  @Test
+  @Order(5)
+  void a_missing_schema_or_database_exits_with_3() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    Map<String, String> env = Map.of(BankStorage.URL_VARIABLE, db.jdbcUrl());
+    assertThat(AuditMain.run(new String[] {"--schema", "no_such_schema_here", "verify"}, env, o, e))
+        .isEqualTo(AuditMain.UNAVAILABLE);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("no_such_schema_here");
+
+    Map<String, String> nowhere = Map.of(BankStorage.URL_VARIABLE, "jdbc:postgresql://127.0.0.1:1/test?user=postgres");
+    assertThat(AuditMain.run(new String[] {"verify"}, nowhere, o, e)).isEqualTo(AuditMain.UNAVAILABLE);
+  }
+
+  @Test
+  @Order(10)
+  void verify_names_the_stream_version_and_position_of_an_event_altered_behind_the_frameworks_back()
+      throws Exception {
+    JsonNode third = json(audit("--json", "history", "1003")).get("events").get(2);
+    long position = third.get("position").asLong();
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("SET LOCAL session_replication_role = replica");
+      int updated = st.executeUpdate("UPDATE " + db.schema() + ".events SET payload = jsonb_set(payload, "
+          + "'{amount,amount}', '999999.00'::jsonb) WHERE stream_id = 'account-1003' AND version = 3");
+      assertThat(updated).isEqualTo(1);
+      c.commit();
+    }
+
+    Result text = audit("verify");
+    assertThat(text.status()).as(text.out() + text.err()).isEqualTo(AuditMain.PROBLEMS);
+    assertThat(text.out())
+        .contains("stream account-1003, version 3, position " + position + ": HASH_MISMATCH")
+        .contains("Verdict: PROBLEMS FOUND");
+
+    JsonNode doc = json(audit("--json", "verify"));
+    assertThat(doc.get("ok").asBoolean()).isFalse();
+    JsonNode violation = doc.get("hashChains").get("violations").get(0);
+    assertThat(violation.get("stream").asText()).isEqualTo("account-1003");
+    assertThat(violation.get("version").asLong()).isEqualTo(3);
+    assertThat(violation.get("position").asLong()).isEqualTo(position);
+    assertThat(violation.get("kind").asText()).isEqualTo("HASH_MISMATCH");
+  }
+}
