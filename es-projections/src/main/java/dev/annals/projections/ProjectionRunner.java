@@ -345,10 +345,18 @@ public final class ProjectionRunner implements AutoCloseable {
       PartitionProcessor.Waiter waiter = new SleepingWaiter();
       List<PartitionProcessor> live = new ArrayList<>(processors);
       boolean progress = true;
+      boolean horizonClear = false;
       while (!live.isEmpty()) {
         if (!progress) {
-          if (retrying(horizonDeadline, () -> horizon.heldBackUpTo(target)) == 0) {
+          if (horizonClear) {
+            // A whole pass after the horizon had cleared found nothing: all is processed.
             break;
+          }
+          if (retrying(horizonDeadline, () -> horizon.heldBackUpTo(target)) == 0) {
+            // Events may have become readable since the last pass: read once more.
+            horizonClear = true;
+            progress = true;
+            continue;
           }
           if (System.nanoTime() > horizonDeadline) {
             throw new IllegalStateException("projector " + p.name() + " caught up on what is visible, but "
