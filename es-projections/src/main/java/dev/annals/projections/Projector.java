@@ -357,10 +357,7 @@ public final class Projector {
 
     /** Creates a version's tables (named with {@link TableContext#table}); runs once per version. */
     public ReadModelBuilder setup(Setup setup) {
-      if (this.setup != null) {
-        throw new IllegalStateException("setup was already set for projector " + name);
-      }
-      this.setup = Objects.requireNonNull(setup, "setup must not be null");
+      this.setup = once(this.setup, setup, "setup", name);
       return this;
     }
 
@@ -369,19 +366,13 @@ public final class Projector {
      * declared tables and a reset to any other place is refused.
      */
     public ReadModelBuilder reset(Reset reset) {
-      if (this.reset != null) {
-        throw new IllegalStateException("reset was already set for projector " + name);
-      }
-      this.reset = Objects.requireNonNull(reset, "reset must not be null");
+      this.reset = once(this.reset, reset, "reset", name);
       return this;
     }
 
     /** Handles each event in the batch transaction. Required. */
     public ReadModelBuilder handler(Handler handler) {
-      if (this.handler != null) {
-        throw new IllegalStateException("handler was already set for projector " + name);
-      }
-      this.handler = Objects.requireNonNull(handler, "handler must not be null");
+      this.handler = once(this.handler, handler, "handler", name);
       return this;
     }
 
@@ -430,10 +421,7 @@ public final class Projector {
 
     /** Performs each event's side effect. Required. */
     public SideEffectsBuilder handler(SideEffect handler) {
-      if (this.handler != null) {
-        throw new IllegalStateException("handler was already set for projector " + name);
-      }
-      this.handler = Objects.requireNonNull(handler, "handler must not be null");
+      this.handler = once(this.handler, handler, "handler", name);
       return this;
     }
 
@@ -444,5 +432,13 @@ public final class Projector {
       }
       return new Projector(this, null, handler, List.of(), null, null, 1);
     }
+  }
+
+  /** A checked setter's rule: each setting once, never null, the message naming both. */
+  private static <T> T once(T current, T value, String setting, String projector) {
+    if (current != null) {
+      throw new IllegalStateException(setting + " was already set for projector " + projector);
+    }
+    return Objects.requireNonNull(value, setting + " must not be null");
   }
 }
