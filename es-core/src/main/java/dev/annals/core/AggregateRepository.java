@@ -128,14 +128,24 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
       AggregateState<S> current = cached != null ? cached : reload(streamId);
       List<E> events;
       try {
-        events = type.decider().decide(command, current.state());
-      } catch (DomainException refused) {
-        if (cached == null) {
-          throw refused;
+        try {
+          events = type.decider().decide(command, current.state());
+        } catch (DomainException refused) {
+          if (cached == null) {
+            throw refused;
+          }
+          // A refusal based on a cached state may be stale: only a fresh state may refuse.
+          current = reload(streamId);
+          events = type.decider().decide(command, current.state());
         }
-        // A refusal based on a cached state may be stale: only a fresh state may refuse.
-        current = reload(streamId);
-        events = type.decider().decide(command, current.state());
+      } catch (DomainException refused) {
+        // A resend of a command that succeeded may be refused by the state it left behind (a
+        // second withdrawal of the same money); it must still report the first outcome.
+        CommandResult<S, E> earlier = context == null ? null : earlierResult(streamId, context, attempt);
+        if (earlier != null) {
+          return earlier;
+        }
+        throw refused;
       }
       if (events == null || events.isEmpty()) {
         return new CommandResult<>(streamId, List.of(), current.state(), current.version(), attempt, false);
@@ -309,6 +319,29 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     return type.eventType().cast(r.payload());
   }
 
+  /** The result of an earlier handling of the same command id on this stream, or null if there was none. */
+  private CommandResult<S, E> earlierResult(StreamId streamId, CommandContext context, int attempt) {
+    Optional<RecordedEvent> first = store.readEvent(eventId(context, streamId, 0));
+    if (first.isEmpty() || !first.get().streamId().equals(streamId)) {
+      return null;
+    }
+    List<E> stored = new ArrayList<>();
+    long version = first.get().version();
+    for (RecordedEvent r : store.readStream(streamId, version, 1000)) {
+      if (!r.eventId().equals(eventId(context, streamId, stored.size()))) {
+        break;
+      }
+      stored.add(cast(r));
+    }
+    AggregateState<S> now = reload(streamId);
+    return new CommandResult<>(streamId, stored, now.state(), now.version(), attempt, true);
+  }
+
+  private static UUID eventId(CommandContext context, StreamId streamId, int index) {
+    return UUID.nameUUIDFromBytes((context.commandId() + "|" + streamId + "|" + index)
+        .getBytes(StandardCharsets.UTF_8));
+  }
+
   private List<NewEvent> toNewEvents(StreamId streamId, List<E> events, CommandContext context) {
     Metadata metadata = Metadata.empty().withOccurredAt(clock.instant());
     if (context != null) {
@@ -318,9 +351,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     List<NewEvent> batch = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
       E event = Objects.requireNonNull(events.get(i), "decider returned a null event");
-      UUID id = context == null ? UUID.randomUUID()
-          : UUID.nameUUIDFromBytes((context.commandId() + "|" + streamId + "|" + i)
-              .getBytes(StandardCharsets.UTF_8));
+      UUID id = context == null ? UUID.randomUUID() : eventId(context, streamId, i);
       batch.add(new NewEvent(id, event, metadata));
     }
     return batch;

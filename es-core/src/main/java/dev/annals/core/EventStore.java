@@ -2,6 +2,8 @@ package dev.annals.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 
 /**
  * An append-only store of event streams with optimistic concurrency.
@@ -94,6 +96,15 @@ public interface EventStore {
   default List<RecordedEvent> readAll(long afterPosition, int limit) {
     return readAll(afterPosition, limit, LogFilter.all());
   }
+
+  /**
+   * The event stored under {@code eventId}, wherever it is in the log. Lets a caller find out
+   * whether an earlier attempt of a command stored its events (event ids derive from command ids).
+   *
+   * @return empty when no event has that id
+   * @throws UnknownEventTypeException if the stored event's type is not registered
+   */
+  Optional<RecordedEvent> readEvent(UUID eventId);
 
   /** The position of the last stored event, 0 when the log is empty. */
   long headPosition();

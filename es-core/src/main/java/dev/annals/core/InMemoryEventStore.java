@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -174,6 +175,18 @@ public final class InMemoryEventStore implements EventStore {
       data.lock.readLock().unlock();
     }
     return decode(page);
+  }
+
+  @Override
+  public Optional<RecordedEvent> readEvent(UUID eventId) {
+    Objects.requireNonNull(eventId, "event id must not be null");
+    data.lock.readLock().lock();
+    try {
+      Stored s = data.byId.get(eventId);
+      return s == null ? Optional.empty() : Optional.of(decode(List.of(s)).get(0));
+    } finally {
+      data.lock.readLock().unlock();
+    }
   }
 
   @Override

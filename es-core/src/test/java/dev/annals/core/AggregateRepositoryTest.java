@@ -67,6 +67,11 @@ class AggregateRepositoryTest {
     }
 
     @Override
+    public java.util.Optional<RecordedEvent> readEvent(java.util.UUID eventId) {
+      return delegate.readEvent(eventId);
+    }
+
+    @Override
     public List<RecordedEvent> readAll(long afterPosition, int limit, LogFilter filter) {
       return delegate.readAll(afterPosition, limit, filter);
     }
@@ -391,6 +396,20 @@ class AggregateRepositoryTest {
       assertThat(second.version()).isEqualTo(2);
       assertThat(first.replayed()).isFalse();
       assertThat(second.replayed()).isTrue();
+    }
+
+    @Test
+    void a_resend_that_its_own_effect_would_refuse_still_reports_the_first_outcome() {
+      repo.handle("a1", new Open("ann"));
+      repo.handle("a1", new Deposit(10));
+      CommandResult<State, Event> first = repo.handle("a1", new Withdraw(10), CommandContext.of("wd-1"));
+      // The balance is 0 now, so deciding the withdrawal again would refuse it.
+      CommandResult<State, Event> again = repo.handle("a1", new Withdraw(10), CommandContext.of("wd-1"));
+      assertThat(again.replayed()).isTrue();
+      assertThat(again.events()).isEqualTo(first.events());
+      assertThat(store.streamVersion(acc)).isEqualTo(3);
+      assertThatThrownBy(() -> repo.handle("a1", new Withdraw(10), CommandContext.of("wd-2")))
+          .isInstanceOf(DomainException.class);
     }
   }
 

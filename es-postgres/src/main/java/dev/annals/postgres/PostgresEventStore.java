@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
@@ -317,6 +318,14 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
         q.bindArray("types", String.class, List.copyOf(filter.types()));
       }
     }));
+  }
+
+  @Override
+  public Optional<RecordedEvent> readEvent(UUID eventId) {
+    Objects.requireNonNull(eventId, "event id must not be null");
+    List<RecordedEvent> found = decodeAll(query("read event " + eventId, "SELECT " + COLUMNS + " FROM "
+        + schema + ".events WHERE event_id = :id", q -> q.bind("id", eventId)));
+    return found.stream().findFirst();
   }
 
   @Override

@@ -353,6 +353,19 @@ public abstract class EventStoreContract {
     }
 
     @Test
+    void an_event_by_its_id_wherever_it_is() {
+      StreamId s1 = stream();
+      store.append(s1, ExpectedVersion.noStream(), added("a", "b"));
+      RecordedEvent second = store.readStream(s1).get(1);
+      RecordedEvent found = store.readEvent(second.eventId()).orElseThrow();
+      assertThat(found.streamId()).isEqualTo(s1);
+      assertThat(found.version()).isEqualTo(2);
+      assertThat(found.position()).isEqualTo(second.position());
+      assertThat(((ItemAdded) found.payload()).name()).isEqualTo("b");
+      assertThat(store.readEvent(UUID.randomUUID())).isEmpty();
+    }
+
+    @Test
     void by_category() {
       StreamId cart = stream();
       StreamId order = StreamId.of("order", UUID.randomUUID().toString());
