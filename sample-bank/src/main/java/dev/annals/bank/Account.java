@@ -1,12 +1,22 @@
 package dev.annals.bank;
 
 import dev.annals.bank.AccountCommand.Close;
+import dev.annals.bank.AccountCommand.CreditFromTransfer;
+import dev.annals.bank.AccountCommand.DebitForTransfer;
 import dev.annals.bank.AccountCommand.Deposit;
+import dev.annals.bank.AccountCommand.Freeze;
 import dev.annals.bank.AccountCommand.Open;
+import dev.annals.bank.AccountCommand.RefundTransfer;
+import dev.annals.bank.AccountCommand.Unfreeze;
 import dev.annals.bank.AccountCommand.Withdraw;
 import dev.annals.bank.AccountEvent.Closed;
 import dev.annals.bank.AccountEvent.Deposited;
+import dev.annals.bank.AccountEvent.Frozen;
 import dev.annals.bank.AccountEvent.Opened;
+import dev.annals.bank.AccountEvent.TransferCredited;
+import dev.annals.bank.AccountEvent.TransferDebited;
+import dev.annals.bank.AccountEvent.TransferRefunded;
+import dev.annals.bank.AccountEvent.Unfrozen;
 import dev.annals.bank.AccountEvent.Withdrawn;
 import dev.annals.bank.AccountState.Status;
 import dev.annals.core.AggregateType;
@@ -24,19 +34,36 @@ import java.util.List;
  * <p>Rules: an account is opened once; deposits and withdrawals must be positive amounts in the
  * account's currency; a withdrawal may take the balance down to minus the overdraft limit the
  * account was opened with, no further; an account can be closed only at a zero balance, and a
- * closed account refuses everything.
+ * closed account refuses everything. A frozen account refuses deposits, withdrawals, transfers
+ * and closing until it is unfrozen. Transfers move money as a debit here and a credit there,
+ * run by {@link TransferProcess}; a refund of a transfer whose credit was refused is the one
+ * movement no state refuses, so that compensation always completes.
  */
 final class Account {
 
   /** How far below zero a new account may go, in units of its currency. */
   static final BigDecimal OVERDRAFT_LIMIT = new BigDecimal("100");
 
-  /** Stable names for the stored events; renaming a class must not change them. */
+  /**
+   * Stable names for all the bank's stored events, the accounts' and the transfers'; renaming a
+   * class must not change them.
+   */
   static final EventRegistry REGISTRY = EventRegistry.builder()
       .register(Opened.class, "AccountOpened")
       .register(Deposited.class, "MoneyDeposited")
       .register(Withdrawn.class, "MoneyWithdrawn")
       .register(Closed.class, "AccountClosed")
+      .register(Frozen.class, "AccountFrozen")
+      .register(Unfrozen.class, "AccountUnfrozen")
+      .register(TransferDebited.class, "TransferDebited")
+      .register(TransferCredited.class, "TransferCredited")
+      .register(TransferRefunded.class, "TransferRefunded")
+      .register(TransferEvent.Requested.class, "TransferRequested")
+      .register(TransferEvent.SourceDebited.class, "TransferSourceDebited")
+      .register(TransferEvent.DebitRefused.class, "TransferDebitRefused")
+      .register(TransferEvent.TargetCredited.class, "TransferTargetCredited")
+      .register(TransferEvent.CreditRefused.class, "TransferCreditRefused")
+      .register(TransferEvent.SourceRefunded.class, "TransferSourceRefunded")
       .build();
 
   static final Decider<AccountCommand, AccountState, AccountEvent> DECIDER =
@@ -56,23 +83,48 @@ final class Account {
       return open(open, state);
     }
     if (command instanceof Deposit deposit) {
-      requireOpen(state, "deposit");
+      requireActive(state, "deposit");
       checkAmount(state, deposit.amount(), "deposit");
       return List.of(new Deposited(deposit.amount()));
     }
     if (command instanceof Withdraw withdraw) {
-      requireOpen(state, "withdrawal");
-      Money amount = withdraw.amount();
-      checkAmount(state, amount, "withdrawal");
-      if (amount.compareTo(state.available()) > 0) {
-        throw new InsufficientFunds("withdrawal of " + amount + " refused: account of "
-            + state.owner() + " has balance " + state.balance() + " and overdraft limit "
-            + state.overdraftLimit() + ", so " + state.available() + " is available");
+      requireActive(state, "withdrawal");
+      checkAmount(state, withdraw.amount(), "withdrawal");
+      checkFunds(state, withdraw.amount(), "withdrawal");
+      return List.of(new Withdrawn(withdraw.amount()));
+    }
+    if (command instanceof DebitForTransfer debit) {
+      requireActive(state, "transfer " + debit.transferId());
+      checkAmount(state, debit.amount(), "transfer " + debit.transferId());
+      checkFunds(state, debit.amount(), "transfer " + debit.transferId());
+      return List.of(new TransferDebited(debit.transferId(), debit.amount(), debit.target()));
+    }
+    if (command instanceof CreditFromTransfer credit) {
+      requireActive(state, "transfer " + credit.transferId() + " in");
+      checkAmount(state, credit.amount(), "transfer " + credit.transferId() + " in");
+      return List.of(new TransferCredited(credit.transferId(), credit.amount(), credit.source()));
+    }
+    if (command instanceof RefundTransfer refund) {
+      if (state.status() == Status.NONE) {
+        throw new NotOpen("refund of transfer " + refund.transferId() + " refused: no account has been opened here");
       }
-      return List.of(new Withdrawn(amount));
+      checkAmount(state, refund.amount(), "refund of transfer " + refund.transferId());
+      return List.of(new TransferRefunded(refund.transferId(), refund.amount(), refund.reason()));
+    }
+    if (command instanceof Freeze freeze) {
+      requireActive(state, "freezing");
+      return List.of(new Frozen(freeze.reason() == null || freeze.reason().isBlank() ? "no reason given"
+          : freeze.reason()));
+    }
+    if (command instanceof Unfreeze) {
+      requireOpen(state, "unfreezing");
+      if (state.status() != Status.FROZEN) {
+        throw new NotFrozen("unfreezing refused: account of " + state.owner() + " is not frozen");
+      }
+      return List.of(new Unfrozen());
     }
     if (command instanceof Close) {
-      requireOpen(state, "closing");
+      requireActive(state, "closing");
       if (state.balance().signum() != 0) {
         throw new BalanceNotZero("account of " + state.owner() + " cannot be closed at balance "
             + state.balance() + "; bring it to zero first");
@@ -92,6 +144,21 @@ final class Account {
     }
     if (event instanceof Withdrawn withdrawn) {
       return state.withBalance(state.balance().minus(withdrawn.amount()));
+    }
+    if (event instanceof TransferDebited debited) {
+      return state.withBalance(state.balance().minus(debited.amount()));
+    }
+    if (event instanceof TransferCredited credited) {
+      return state.withBalance(state.balance().plus(credited.amount()));
+    }
+    if (event instanceof TransferRefunded refunded) {
+      return state.withBalance(state.balance().plus(refunded.amount()));
+    }
+    if (event instanceof Frozen) {
+      return state.withStatus(Status.FROZEN);
+    }
+    if (event instanceof Unfrozen) {
+      return state.withStatus(Status.OPEN);
     }
     if (event instanceof Closed) {
       return state.closed();
@@ -123,6 +190,23 @@ final class Account {
     }
   }
 
+  /** Open and not frozen. */
+  private static void requireActive(AccountState state, String operation) {
+    requireOpen(state, operation);
+    if (state.status() == Status.FROZEN) {
+      throw new AccountFrozen(operation + " refused: account of " + state.owner()
+          + " is frozen; unfreeze it first");
+    }
+  }
+
+  private static void checkFunds(AccountState state, Money amount, String operation) {
+    if (amount.compareTo(state.available()) > 0) {
+      throw new InsufficientFunds(operation + " of " + amount + " refused: account of "
+          + state.owner() + " has balance " + state.balance() + " and overdraft limit "
+          + state.overdraftLimit() + ", so " + state.available() + " is available");
+    }
+  }
+
   private static void checkAmount(AccountState state, Money amount, String operation) {
     if (amount == null) {
       throw new InvalidAmount(operation + " needs an amount");
@@ -141,6 +225,24 @@ final class Account {
     private static final long serialVersionUID = 1L;
 
     NotOpen(String message) {
+      super(message);
+    }
+  }
+
+  /** The account is frozen. */
+  static final class AccountFrozen extends DomainException {
+    private static final long serialVersionUID = 1L;
+
+    AccountFrozen(String message) {
+      super(message);
+    }
+  }
+
+  /** Unfreezing an account that is not frozen. */
+  static final class NotFrozen extends DomainException {
+    private static final long serialVersionUID = 1L;
+
+    NotFrozen(String message) {
       super(message);
     }
   }

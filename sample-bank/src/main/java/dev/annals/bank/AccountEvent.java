@@ -25,4 +25,19 @@ sealed interface AccountEvent {
 
   /** The account was closed at a zero balance. */
   record Closed() implements AccountEvent {}
+
+  /** The account was frozen: nothing moves in or out but refunds. */
+  record Frozen(String reason) implements AccountEvent {}
+
+  /** The account was unfrozen. */
+  record Unfrozen() implements AccountEvent {}
+
+  /** A transfer's amount left the account towards {@code target}. */
+  record TransferDebited(String transferId, Money amount, String target) implements AccountEvent {}
+
+  /** A transfer's amount arrived from {@code source}. */
+  record TransferCredited(String transferId, Money amount, String source) implements AccountEvent {}
+
+  /** A transfer's amount came back because its credit was refused. */
+  record TransferRefunded(String transferId, Money amount, String reason) implements AccountEvent {}
 }

@@ -18,6 +18,8 @@ record AccountState(Status status, String owner, Money balance, Money overdraftL
     /** Not opened yet: the stream has no events. */
     NONE,
     OPEN,
+    /** Open, but no money moves in or out until unfrozen (refunds excepted). */
+    FROZEN,
     CLOSED
   }
 
@@ -39,6 +41,10 @@ record AccountState(Status status, String owner, Money balance, Money overdraftL
 
   AccountState closed() {
     return new AccountState(Status.CLOSED, owner, balance, overdraftLimit);
+  }
+
+  AccountState withStatus(Status value) {
+    return new AccountState(value, owner, balance, overdraftLimit);
   }
 
   /** How much can still be withdrawn: the balance plus the overdraft limit. */

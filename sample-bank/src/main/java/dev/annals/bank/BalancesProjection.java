@@ -1,7 +1,13 @@
 package dev.annals.bank;
 
+import dev.annals.bank.AccountEvent.Closed;
 import dev.annals.bank.AccountEvent.Deposited;
+import dev.annals.bank.AccountEvent.Frozen;
 import dev.annals.bank.AccountEvent.Opened;
+import dev.annals.bank.AccountEvent.TransferCredited;
+import dev.annals.bank.AccountEvent.TransferDebited;
+import dev.annals.bank.AccountEvent.TransferRefunded;
+import dev.annals.bank.AccountEvent.Unfrozen;
 import dev.annals.bank.AccountEvent.Withdrawn;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
@@ -11,12 +17,13 @@ import dev.annals.projections.Projector;
 import java.math.BigDecimal;
 import java.util.Collection;
 import java.util.Currency;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The {@code balances} read model: one row per account with its currency, balance and the log
- * position of the last event applied, kept up to date by a projector in the event store's
+ * The {@code balances} read model: one row per account with its owner, currency, balance, status
+ * and the log position of the last event applied, kept up to date by a projector in the event store's
  * schema. Readers query the view {@code <schema>.balances}.
  */
 final class BalancesProjection {
@@ -26,12 +33,16 @@ final class BalancesProjection {
 
   private static final String TABLE = "balances";
 
+  /** One account as the view shows it. */
+  record Balance(String account, String owner, Money balance, String status, long lastPosition) {}
+
   /** Projects the account events into the {@code balances} table, exactly once. */
   static final Projector PROJECTOR = Projector.builder(NAME)
       .filter(LogFilter.categories(Account.TYPE.category()))
       .tables(TABLE)
       .setup(t -> t.handle().execute("CREATE TABLE " + t.table(TABLE) + " (account text PRIMARY KEY, "
-          + "currency text NOT NULL, balance numeric NOT NULL, last_position bigint NOT NULL)"))
+          + "owner text NOT NULL, currency text NOT NULL, balance numeric NOT NULL, status text NOT NULL, "
+          + "last_position bigint NOT NULL)"))
       .handler(BalancesProjection::apply)
       .build();
 
@@ -42,16 +53,30 @@ final class BalancesProjection {
     String account = event.streamId().id();
     Object payload = event.payload();
     if (payload instanceof Opened opened) {
-      ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, 0, ?)", account,
-          opened.currency().getCurrencyCode(), event.position());
-    } else if (payload instanceof Deposited deposited) {
-      move(ctx, table, account, deposited.amount().amount(), event.position());
-    } else if (payload instanceof Withdrawn withdrawn) {
-      move(ctx, table, account, withdrawn.amount().amount().negate(), event.position());
-    } else {
-      ctx.handle().execute("UPDATE " + table + " SET last_position = ? WHERE account = ?",
-          event.position(), account);
+      ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, ?, 0, 'OPEN', ?)", account,
+          opened.owner(), opened.currency().getCurrencyCode(), event.position());
+    } else if (payload instanceof Deposited d) {
+      move(ctx, table, account, d.amount().amount(), event.position());
+    } else if (payload instanceof Withdrawn w) {
+      move(ctx, table, account, w.amount().amount().negate(), event.position());
+    } else if (payload instanceof TransferDebited t) {
+      move(ctx, table, account, t.amount().amount().negate(), event.position());
+    } else if (payload instanceof TransferCredited t) {
+      move(ctx, table, account, t.amount().amount(), event.position());
+    } else if (payload instanceof TransferRefunded t) {
+      move(ctx, table, account, t.amount().amount(), event.position());
+    } else if (payload instanceof Frozen) {
+      status(ctx, table, account, "FROZEN", event.position());
+    } else if (payload instanceof Unfrozen) {
+      status(ctx, table, account, "OPEN", event.position());
+    } else if (payload instanceof Closed) {
+      status(ctx, table, account, "CLOSED", event.position());
     }
+  }
+
+  private static void status(ProjectionContext ctx, String table, String account, String status, long position) {
+    ctx.handle().execute("UPDATE " + table + " SET status = ?, last_position = ? WHERE account = ?",
+        status, position, account);
   }
 
   private static void move(ProjectionContext ctx, String table, String account, BigDecimal delta,
@@ -62,6 +87,16 @@ final class BalancesProjection {
       throw new IllegalStateException("no balance row for account " + account + " at position "
           + position + ": its Opened event was not projected");
     }
+  }
+
+  /** Every account in the view, by account id. */
+  static List<Balance> rows(PostgresEventStore store) {
+    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+            + " ORDER BY account")
+        .map((rs, c) -> new Balance(rs.getString("account"), rs.getString("owner"),
+            new Money(rs.getBigDecimal("balance"), Currency.getInstance(rs.getString("currency"))),
+            rs.getString("status"), rs.getLong("last_position")))
+        .list());
   }
 
   /** The projected balances by account id, read through the view. */
@@ -79,7 +114,7 @@ final class BalancesProjection {
   /**
    * Whether the projected balances agree with the log: the same accounts as {@code loaded} (the
    * states loaded through the repository, by account id) with equal balances, and per currency
-   * the total the {@code audit} found as deposits minus withdrawals.
+   * the total the {@code audit} expects (deposits minus withdrawals minus money in transit).
    */
   static boolean agrees(Map<String, Money> projected, Map<String, AccountState> loaded, MoneyAudit.Report audit) {
     if (!projected.keySet().equals(loaded.keySet())) {
@@ -95,7 +130,7 @@ final class BalancesProjection {
     Map<Currency, BigDecimal> totals = totals(projected.values());
     for (MoneyAudit.Line line : audit.lines()) {
       BigDecimal total = totals.getOrDefault(line.currency(), BigDecimal.ZERO);
-      if (total.compareTo(line.deposited().subtract(line.withdrawn())) != 0) {
+      if (total.compareTo(line.expectedBalances()) != 0) {
         return false;
       }
     }

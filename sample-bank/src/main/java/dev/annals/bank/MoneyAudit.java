@@ -18,7 +18,9 @@ import java.util.TreeMap;
 
 /**
  * The auditor's check that no money appeared or vanished: per currency, the sum of the
- * accounts' balances must equal what the event log says was deposited minus what was withdrawn.
+ * accounts' balances must equal what the event log says was deposited minus what was withdrawn,
+ * less what is in transit (transfers debited from their source but neither credited to their
+ * target nor refunded yet; at rest, after {@link TransferProcess} has caught up, that is zero).
  * The two sides come from different places on purpose: balances from loaded aggregates
  * (snapshots plus tails), flows from reading the whole log with {@link EventStore#readAll}.
  */
@@ -34,12 +36,24 @@ final class MoneyAudit {
    * @param balances sum of the account balances
    * @param deposited sum of all deposits in the log
    * @param withdrawn sum of all withdrawals in the log
+   * @param inTransit transfers debited but neither credited nor refunded
    */
-  record Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn) {
+  record Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn,
+      BigDecimal inTransit) {
 
-    /** Whether the balances equal deposits minus withdrawals. */
+    /** A line with nothing in transit. */
+    Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn) {
+      this(currency, balances, deposited, withdrawn, BigDecimal.ZERO);
+    }
+
+    /** What the balances must add up to: deposits minus withdrawals minus money in transit. */
+    BigDecimal expectedBalances() {
+      return deposited.subtract(withdrawn).subtract(inTransit);
+    }
+
+    /** Whether the balances equal deposits minus withdrawals minus money in transit. */
     boolean holds() {
-      return balances.compareTo(deposited.subtract(withdrawn)) == 0;
+      return balances.compareTo(expectedBalances()) == 0;
     }
   }
 
@@ -57,6 +71,11 @@ final class MoneyAudit {
     /** Whether money is conserved in every currency. */
     boolean conserved() {
       return lines.stream().allMatch(Line::holds);
+    }
+
+    /** Whether no transfer is half-applied: nothing is in transit in any currency. */
+    boolean atRest() {
+      return lines.stream().allMatch(l -> l.inTransit().signum() == 0);
     }
   }
 
@@ -79,6 +98,18 @@ final class MoneyAudit {
           Money amount = withdrawn.amount();
           Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
           s.withdrawn = s.withdrawn.add(amount.amount());
+        } else if (event instanceof AccountEvent.TransferDebited debited) {
+          Money amount = debited.amount();
+          Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
+          s.inTransit = s.inTransit.add(amount.amount());
+        } else if (event instanceof AccountEvent.TransferCredited credited) {
+          Money amount = credited.amount();
+          Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
+          s.inTransit = s.inTransit.subtract(amount.amount());
+        } else if (event instanceof AccountEvent.TransferRefunded refunded) {
+          Money amount = refunded.amount();
+          Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
+          s.inTransit = s.inTransit.subtract(amount.amount());
         }
         after = recorded.position();
       }
@@ -94,7 +125,7 @@ final class MoneyAudit {
       }
     }
     List<Line> lines = new ArrayList<>();
-    sums.forEach((currency, s) -> lines.add(new Line(currency, s.balances, s.deposited, s.withdrawn)));
+    sums.forEach((currency, s) -> lines.add(new Line(currency, s.balances, s.deposited, s.withdrawn, s.inTransit)));
     return new Report(lines, read);
   }
 
@@ -102,5 +133,6 @@ final class MoneyAudit {
     BigDecimal balances = BigDecimal.ZERO;
     BigDecimal deposited = BigDecimal.ZERO;
     BigDecimal withdrawn = BigDecimal.ZERO;
+    BigDecimal inTransit = BigDecimal.ZERO;
   }
 }

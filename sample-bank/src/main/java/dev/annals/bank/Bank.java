@@ -1,0 +1,176 @@
+package dev.annals.bank;
+
+import dev.annals.bank.TransferState.Status;
+import dev.annals.core.AggregateRepository;
+import dev.annals.core.CommandContext;
+import dev.annals.core.CommandResult;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionRunner;
+import dev.annals.projections.Projector;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The sample bank as one application on one PostgreSQL event store: the account and transfer
+ * repositories, the read models ({@code balances}, {@code statements}, {@code daily_totals},
+ * {@code transfers}) and the {@link TransferProcess}, all run by one {@link ProjectionRunner}.
+ * Several instances (nodes) may run against the same schema: each projector is owned by one of
+ * them at a time.
+ *
+ * <p>Thread-safe. Close it to stop the projectors and wait for pending snapshot writes.
+ */
+final class Bank implements AutoCloseable {
+
+  /** The read models, by name; {@code audit rebuild} takes these names. */
+  static final Map<String, Projector> READ_MODELS = Map.of(
+      BalancesProjection.NAME, BalancesProjection.PROJECTOR,
+      StatementsProjection.NAME, StatementsProjection.PROJECTOR,
+      DailyTotalsProjection.NAME, DailyTotalsProjection.PROJECTOR,
+      TransferStatusProjection.NAME, TransferStatusProjection.PROJECTOR);
+
+  private final PostgresEventStore store;
+  private final AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts;
+  private final AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers;
+  private final AggregateRepository<TransferCommand, TransferState, TransferEvent> processTransfers;
+  private final ProjectionRunner runner;
+
+  private Bank(PostgresEventStore store, String nodeId) {
+    this.store = store;
+    this.accounts = AggregateRepository.builder(Account.TYPE, store).snapshotStore(store.snapshotStore())
+        .maxAttempts(10).build();
+    this.transfers = AggregateRepository.builder(Transfer.TYPE, store).maxAttempts(10).build();
+    this.processTransfers = AggregateRepository.builder(Transfer.TYPE, store).cacheSize(0).maxAttempts(10).build();
+    ProjectionRunner.Builder builder = ProjectionRunner.builder(store).nodeId(nodeId).installSchema(true);
+    READ_MODELS.values().forEach(builder::projector);
+    builder.projector(new TransferProcess(accounts, processTransfers).projector());
+    this.runner = builder.build();
+  }
+
+  /**
+   * Starts the bank on {@code store}: installs the projection tables if needed and starts the
+   * projectors and the transfer process.
+   *
+   * @param nodeId names this instance in projector ownership and status
+   */
+  static Bank start(PostgresEventStore store, String nodeId) {
+    Objects.requireNonNull(store, "store must not be null");
+    Bank bank = new Bank(store, Objects.requireNonNull(nodeId, "nodeId must not be null"));
+    bank.runner.start();
+    return bank;
+  }
+
+  PostgresEventStore store() {
+    return store;
+  }
+
+  ProjectionRunner projections() {
+    return runner;
+  }
+
+  /** The accounts' repository: load, loadAsOf, history. */
+  AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts() {
+    return accounts;
+  }
+
+  /** The transfers' repository. */
+  AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers() {
+    return transfers;
+  }
+
+  /**
+   * Handles a command on account {@code accountId}; see {@link AggregateRepository#handle}. The
+   * context's command id makes a resend harmless.
+   */
+  CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context) {
+    return accounts.handle(accountId, command, context);
+  }
+
+  /**
+   * Requests a transfer; {@link TransferProcess} carries it out shortly after. A request sent again
+   * with the same context's command id reports the first outcome; another request under the same
+   * transfer id is refused.
+   *
+   * @throws dev.annals.core.DomainException if the request itself is invalid (same account,
+   *     non-positive amount, bad account id, transfer id taken)
+   */
+  CommandResult<TransferState, TransferEvent> transfer(String transferId, String source, String target,
+      Money amount, CommandContext context) {
+    return transfers.handle(transferId, new TransferCommand.Request(source, target, amount), context);
+  }
+
+  /** The {@code balances} view. */
+  List<BalancesProjection.Balance> balances() {
+    return BalancesProjection.rows(store);
+  }
+
+  /** The {@code statements} view of one account. */
+  List<StatementsProjection.Line> statement(String accountId) {
+    return StatementsProjection.read(store, accountId);
+  }
+
+  /** The {@code transfers} view of one transfer. */
+  Optional<TransferStatusProjection.View> transferStatus(String transferId) {
+    return TransferStatusProjection.read(store, transferId);
+  }
+
+  /** The {@code daily_totals} view. */
+  List<DailyTotalsProjection.Totals> dailyTotals() {
+    return DailyTotalsProjection.read(store);
+  }
+
+  /**
+   * Waits until every projector has caught up with the log and no transfer is under way (each is
+   * completed, failed or compensated), checking the read models themselves.
+   *
+   * @return false if that did not happen within {@code timeout}
+   */
+  boolean awaitSettled(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean caughtUp = true;
+      for (String name : projectorNames()) {
+        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        caughtUp &= runner.awaitCaughtUp(name, left);
+      }
+      if (caughtUp && transfersUnderWay() == 0) {
+        return true;
+      }
+      if (System.nanoTime() >= deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  /** Transfers the {@code transfers} view shows neither completed, failed nor compensated. */
+  long transfersUnderWay() {
+    return TransferStatusProjection.countByStatus(store).entrySet().stream()
+        .filter(e -> !e.getKey().isFinal()).mapToLong(Map.Entry::getValue).sum();
+  }
+
+  /** Transfers per status, from the {@code transfers} view. */
+  Map<Status, Long> transfersByStatus() {
+    return TransferStatusProjection.countByStatus(store);
+  }
+
+  private static List<String> projectorNames() {
+    return List.of(TransferProcess.NAME, BalancesProjection.NAME, StatementsProjection.NAME,
+        DailyTotalsProjection.NAME, TransferStatusProjection.NAME);
+  }
+
+  @Override
+  public void close() {
+    runner.close();
+    accounts.close();
+    transfers.close();
+    processTransfers.close();
+  }
+}

@@ -1,0 +1,88 @@
+package dev.annals.bank;
+
+import dev.annals.bank.AccountEvent.Deposited;
+import dev.annals.bank.AccountEvent.Opened;
+import dev.annals.bank.AccountEvent.TransferCredited;
+import dev.annals.bank.AccountEvent.TransferDebited;
+import dev.annals.bank.AccountEvent.TransferRefunded;
+import dev.annals.bank.AccountEvent.Withdrawn;
+import dev.annals.core.LogFilter;
+import dev.annals.core.RecordedEvent;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionContext;
+import dev.annals.projections.Projector;
+import java.math.BigDecimal;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.Currency;
+import java.util.List;
+
+/**
+ * The {@code statements} read model: each money movement of each account with the balance after
+ * it, as a bank statement shows it. Readers query the view {@code <schema>.statements}.
+ */
+final class StatementsProjection {
+
+  static final String NAME = "statements";
+
+  private static final String TABLE = "statements";
+
+  /** One line of a statement. */
+  record Line(String account, long version, long position, Instant recordedAt, String kind,
+      Money amount, Money balance, String reference) {}
+
+  static final Projector PROJECTOR = Projector.builder(NAME)
+      .filter(LogFilter.categories(Account.TYPE.category()))
+      .tables(TABLE)
+      .setup(t -> t.handle().execute("CREATE TABLE " + t.table(TABLE) + " (account text NOT NULL, "
+          + "version bigint NOT NULL, position bigint NOT NULL, recorded_at timestamptz NOT NULL, "
+          + "kind text NOT NULL, currency text NOT NULL, amount numeric NOT NULL, balance numeric NOT NULL, "
+          + "reference text, PRIMARY KEY (account, version))"))
+      .handler(StatementsProjection::apply)
+      .build();
+
+  private StatementsProjection() {}
+
+  private static void apply(RecordedEvent event, ProjectionContext ctx) {
+    Object payload = event.payload();
+    if (payload instanceof Opened opened) {
+      line(ctx, event, "opened", Money.zero(opened.currency()), "owner " + opened.owner());
+    } else if (payload instanceof Deposited d) {
+      line(ctx, event, "deposit", d.amount(), null);
+    } else if (payload instanceof Withdrawn w) {
+      line(ctx, event, "withdrawal", w.amount().negate(), null);
+    } else if (payload instanceof TransferDebited t) {
+      line(ctx, event, "transfer-out", t.amount().negate(), "transfer " + t.transferId() + " to " + t.target());
+    } else if (payload instanceof TransferCredited t) {
+      line(ctx, event, "transfer-in", t.amount(), "transfer " + t.transferId() + " from " + t.source());
+    } else if (payload instanceof TransferRefunded t) {
+      line(ctx, event, "refund", t.amount(), "transfer " + t.transferId() + " refunded: " + t.reason());
+    }
+    // Freezing, unfreezing and closing move no money: they are not statement lines.
+  }
+
+  private static void line(ProjectionContext ctx, RecordedEvent event, String kind, Money amount,
+      String reference) {
+    String table = ctx.table(TABLE);
+    String account = event.streamId().id();
+    BigDecimal before = ctx.handle().createQuery("SELECT balance FROM " + table
+            + " WHERE account = ? ORDER BY version DESC LIMIT 1")
+        .bind(0, account).mapTo(BigDecimal.class).findOne().orElse(BigDecimal.ZERO);
+    ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", account,
+        event.version(), event.position(), Timestamp.from(event.recordedAt()), kind,
+        amount.currency().getCurrencyCode(), amount.amount(), before.add(amount.amount()), reference);
+  }
+
+  /** The statement of {@code account}, oldest line first; empty when there is none. */
+  static List<Line> read(PostgresEventStore store, String account) {
+    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+            + " WHERE account = ? ORDER BY version").bind(0, account)
+        .map((rs, c) -> {
+          Currency currency = Currency.getInstance(rs.getString("currency"));
+          return new Line(rs.getString("account"), rs.getLong("version"), rs.getLong("position"),
+              rs.getTimestamp("recorded_at").toInstant(), rs.getString("kind"),
+              new Money(rs.getBigDecimal("amount"), currency), new Money(rs.getBigDecimal("balance"), currency),
+              rs.getString("reference"));
+        }).list());
+  }
+}
