@@ -201,14 +201,43 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     AggregateState<S> initial = new AggregateState<>(streamId, type.decider().initialState(), 0);
     long maxVersion = asOf instanceof AsOf.Version v ? v.version() : Long.MAX_VALUE;
     java.time.Instant maxTime = asOf instanceof AsOf.Time t ? t.time() : null;
+    long maxPosition = asOf instanceof AsOf.Position p ? p.position() : Long.MAX_VALUE;
     AggregateState<S> state = replay(streamId, initial, maxVersion, e -> {
       if (maxTime != null && e.recordedAt().isAfter(maxTime)) {
+        return false;
+      }
+      // A stream's positions rise with its versions, so the first one past the limit ends it.
+      if (e.position() > maxPosition) {
         return false;
       }
       events.add(e);
       return true;
     });
     return new AggregateHistory<>(state, events);
+  }
+
+  /**
+   * Writes a snapshot of aggregate {@code id}'s current state now, on the calling thread, whatever
+   * the snapshot policy says; for operators who want loads to start from here.
+   *
+   * @return the stream version the snapshot was taken at, 0 when the stream is empty (and no
+   *     snapshot was written)
+   * @throws IllegalStateException if this repository has no snapshot store or the aggregate type
+   *     declares no snapshot state
+   */
+  public long snapshot(String id) {
+    if (snapshots == null || type.stateType() == null) {
+      throw new IllegalStateException("repository of '" + type.category() + "' cannot take snapshots: "
+          + (snapshots == null ? "no snapshot store was given to its builder" : "its aggregate type declares "
+              + "no snapshot state (AggregateType.Builder.snapshots)"));
+    }
+    AggregateState<S> current = loadFresh(type.streamId(id));
+    if (current.version() == 0) {
+      return 0;
+    }
+    snapshots.save(new Snapshot(current.streamId(), current.version(), type.stateSchemaVersion(),
+        store.registry().toJson(current.state()), clock.instant()));
+    return current.version();
   }
 
   /** Drops any cached state of aggregate {@code id}. */

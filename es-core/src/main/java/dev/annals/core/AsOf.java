@@ -3,7 +3,10 @@ package dev.annals.core;
 import java.time.Instant;
 import java.util.Objects;
 
-/** A point in a stream's history: after a stream version, or at a recorded-at time. */
+/**
+ * A point in a stream's history: after a stream version, at a recorded-at time, or at a global
+ * log position.
+ */
 public sealed interface AsOf {
 
   /** The state after the event with this stream version (0 for the initial state). */
@@ -14,6 +17,14 @@ public sealed interface AsOf {
   /** The state made of the events recorded at or before {@code time}. */
   static AsOf time(Instant time) {
     return new Time(time);
+  }
+
+  /**
+   * The state made of the stream's events at or before global log position {@code position}: what
+   * a reader of the whole log had seen when it reached that position.
+   */
+  static AsOf position(long position) {
+    return new Position(position);
   }
 
   /** @param version 0 or more */
@@ -29,6 +40,15 @@ public sealed interface AsOf {
   record Time(Instant time) implements AsOf {
     public Time {
       Objects.requireNonNull(time, "as-of time must not be null");
+    }
+  }
+
+  /** @param position 0 or more; 0 gives the initial state */
+  record Position(long position) implements AsOf {
+    public Position {
+      if (position < 0) {
+        throw new IllegalArgumentException("as-of position must be 0 or more, was " + position);
+      }
     }
   }
 }

@@ -353,6 +353,44 @@ class AggregateRepositoryTest {
     }
 
     @Test
+    void as_of_a_log_position_takes_the_stream_events_at_or_before_it() {
+      repo.handle("a1", new Open("ann"));
+      repo.handle("a1", new Deposit(5));
+      writeOther("a2");
+      repo.handle("a1", new Deposit(6));
+      long secondDeposit = store.readStream(acc).get(2).position();
+
+      assertThat(repo.loadAsOf("a1", AsOf.position(secondDeposit - 1)).state()).isEqualTo(new State(true, 5));
+      AggregateHistory<State> h = repo.history("a1", AsOf.position(secondDeposit));
+      assertThat(h.state().state()).isEqualTo(new State(true, 11));
+      assertThat(h.events()).extracting(RecordedEvent::version).containsExactly(1L, 2L, 3L);
+      assertThat(repo.loadAsOf("a1", AsOf.position(0)).version()).isZero();
+      assertThatThrownBy(() -> AsOf.position(-1)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("was -1");
+    }
+
+    private void writeOther(String id) {
+      store.delegate.append(StreamId.of("account", id), ExpectedVersion.any(), NewEvent.of(new Opened("bob")));
+    }
+
+    @Test
+    void a_snapshot_on_demand_is_taken_at_the_current_version() {
+      AggregateRepository<Command, State, Event> rare = AggregateRepository.builder(TestAccount.type(1000), store)
+          .snapshotStore(snapshots).build();
+      rare.handle("a1", new Open("ann"));
+      rare.handle("a1", new Deposit(7));
+      assertThat(snapshots.latest(acc)).isEmpty();
+
+      assertThat(rare.snapshot("a1")).isEqualTo(2);
+      assertThat(snapshots.latest(acc).orElseThrow().version()).isEqualTo(2);
+      assertThat(rare.snapshot("nobody")).isZero();
+      try (AggregateRepository<Command, State, Event> without = AggregateRepository.builder(TestAccount.type(1000), store).build()) {
+        assertThatThrownBy(() -> without.snapshot("a1")).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("no snapshot store");
+      }
+    }
+
+    @Test
     void history_as_of_a_version_returns_the_events_that_led_there() {
       repo.handle("a1", new Open("ann"));
       repo.handle("a1", new Deposit(5));
