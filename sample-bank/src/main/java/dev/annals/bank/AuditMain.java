@@ -17,7 +17,11 @@ import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.postgres.IntegrityVerifier.Report;
 import dev.annals.postgres.IntegrityVerifier.Scope;
 import dev.annals.postgres.IntegrityVerifier.Violation;
+import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionRunner;
+import dev.annals.projections.ProjectionStatus;
+import dev.annals.projections.Projector;
 import dev.annals.postgres.PostgresSchema;
 import dev.annals.postgres.SchemaException;
 import java.io.PrintStream;
@@ -41,16 +45,22 @@ import java.util.logging.Logger;
  *
  * <pre>
  * AuditMain [--schema NAME] [--json] history ACCOUNT
- * AuditMain [--schema NAME] [--json] as-of ACCOUNT (--version V | --time ISO-8601)
+ * AuditMain [--schema NAME] [--json] as-of ACCOUNT (--version V | --position P | --time ISO-8601)
+ * AuditMain [--schema NAME] [--json] rebuild VIEW [--from-position P]
  * AuditMain [--schema NAME] [--json] verify
  * </pre>
  *
  * <ul>
  *   <li>{@code history ACCOUNT}: every event of the account with its version, log position,
  *       recorded-at time, actor, correlation id, type and payload.</li>
- *   <li>{@code as-of ACCOUNT --version V} or {@code --time T} (such as
+ *   <li>{@code as-of ACCOUNT --version V}, {@code --position P} or {@code --time T} (such as
  *       {@code 2025-01-31T12:00:00Z}): the account's state after version {@code V}, or made of
- *       the events recorded at or before {@code T}, and the events that led there.</li>
+ *       its events at or before log position {@code P}, or recorded at or before {@code T}, and
+ *       the events that led there.</li>
+ *   <li>{@code rebuild VIEW [--from-position P]}: rebuilds one read model ({@code balances},
+ *       {@code statements}, {@code daily_totals} or {@code transfers}) from the start, or replays
+ *       it from the event at log position {@code P}, with progress on stderr. When a running bank
+ *       owns the projector, the reset reaches it and the command waits for it to catch up.</li>
  *   <li>{@code verify}: recomputes the hash chain of every stream in the log (progress on
  *       stderr) and prints each violation with its stream, version, position and kind; replays
  *       every account from its events alone (no snapshots), checks that money is conserved
@@ -62,7 +72,8 @@ import java.util.logging.Logger;
  *
  * <p>The database is the one at the JDBC URL in {@code BANK_DB_URL}, else
  * {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}; the schema is {@code bank_demo}
- * unless {@code --schema} names another. The store is only read: nothing is installed or changed.
+ * unless {@code --schema} names another. Only {@code rebuild} writes, and only to the view it
+ * rebuilds and its projector's checkpoint.
  *
  * <p>Exit status, for scripts:
  * <ul>
@@ -82,7 +93,11 @@ public final class AuditMain {
   static final int UNAVAILABLE = 3;
 
   static final String USAGE_LINE = "usage: AuditMain [--schema NAME] [--json] "
-      + "(history ACCOUNT | as-of ACCOUNT (--version V | --time ISO-8601) | verify)";
+      + "(history ACCOUNT | as-of ACCOUNT (--version V | --position P | --time ISO-8601) "
+      + "| rebuild VIEW [--from-position P] | verify)";
+
+  /** How long {@code rebuild} waits for a running bank that owns the projector to catch up. */
+  private static final Duration REBUILD_WAIT = Duration.ofMinutes(30);
 
   private static final String PREFIX = "Annals audit: ";
   private static final int PAGE = 1000;
@@ -150,6 +165,9 @@ public final class AuditMain {
       if (command.name.equals("as-of")) {
         return auditor.asOf();
       }
+      if (command.name.equals("rebuild")) {
+        return auditor.rebuild();
+      }
       return auditor.verify();
     } catch (UsageException e) {
       err.println(PREFIX + e.getMessage());
@@ -181,17 +199,22 @@ public final class AuditMain {
     boolean json;
     AsOf asOf;
     String asOfText;
+    String view;
+    long fromPosition;
 
     static Command parse(String[] args) {
       Command c = new Command();
       List<String> positional = new ArrayList<>();
       String version = null;
       String time = null;
+      String position = null;
+      String fromPosition = null;
       for (int i = 0; i < args.length; i++) {
         String arg = args[i];
         if (arg.equals("--json")) {
           c.json = true;
-        } else if (arg.equals("--schema") || arg.equals("--version") || arg.equals("--time")) {
+        } else if (arg.equals("--schema") || arg.equals("--version") || arg.equals("--time")
+            || arg.equals("--position") || arg.equals("--from-position")) {
           if (i + 1 >= args.length) {
             throw new UsageException("option " + arg + " needs a value; " + USAGE_LINE);
           }
@@ -200,6 +223,10 @@ public final class AuditMain {
             c.schema = value;
           } else if (arg.equals("--version")) {
             version = value;
+          } else if (arg.equals("--position")) {
+            position = value;
+          } else if (arg.equals("--from-position")) {
+            fromPosition = value;
           } else {
             time = value;
           }
@@ -227,36 +254,64 @@ public final class AuditMain {
           throw new UsageException("command " + c.name + " needs an account id; " + USAGE_LINE);
         }
         c.account = positional.get(1);
+      } else if (c.name.equals("rebuild")) {
+        expected = 2;
+        if (positional.size() < 2) {
+          throw new UsageException("command rebuild needs a view, one of " + views() + "; " + USAGE_LINE);
+        }
+        c.view = positional.get(1);
+        if (!Bank.READ_MODELS.containsKey(c.view)) {
+          throw new UsageException("unknown view '" + c.view + "'; expected one of " + views());
+        }
       } else {
-        throw new UsageException("unknown command '" + c.name + "'; expected history, as-of or verify");
+        throw new UsageException("unknown command '" + c.name + "'; expected history, as-of, rebuild or verify");
       }
       if (positional.size() > expected) {
         throw new UsageException("unexpected argument '" + positional.get(expected) + "' after "
             + c.name + "; " + USAGE_LINE);
       }
-      if (!c.name.equals("as-of") && (version != null || time != null)) {
-        throw new UsageException("--version and --time apply to as-of only, not to " + c.name);
+      if (!c.name.equals("as-of") && (version != null || time != null || position != null)) {
+        throw new UsageException("--version, --position and --time apply to as-of only, not to " + c.name);
+      }
+      if (!c.name.equals("rebuild") && fromPosition != null) {
+        throw new UsageException("--from-position applies to rebuild only, not to " + c.name);
       }
       if (c.name.equals("as-of")) {
-        if ((version == null) == (time == null)) {
-          throw new UsageException("as-of needs exactly one of --version V or --time ISO-8601");
+        int given = (version == null ? 0 : 1) + (time == null ? 0 : 1) + (position == null ? 0 : 1);
+        if (given != 1) {
+          throw new UsageException("as-of needs exactly one of --version V, --position P or --time ISO-8601");
         }
-        c.asOf = version != null ? parseVersion(version) : parseTime(time);
-        c.asOfText = version != null ? "version " + version : "time " + time;
+        if (version != null) {
+          c.asOf = AsOf.version(parseCount(version, "version"));
+          c.asOfText = "version " + version;
+        } else if (position != null) {
+          c.asOf = AsOf.position(parseCount(position, "position"));
+          c.asOfText = "position " + position;
+        } else {
+          c.asOf = parseTime(time);
+          c.asOfText = "time " + time;
+        }
+      }
+      if (fromPosition != null) {
+        c.fromPosition = parseCount(fromPosition, "position");
       }
       return c;
     }
 
-    private static AsOf parseVersion(String text) {
+    private static String views() {
+      return String.join(", ", new TreeSet<>(Bank.READ_MODELS.keySet()));
+    }
+
+    private static long parseCount(String text, String what) {
       try {
         long v = Long.parseLong(text);
         if (v >= 0) {
-          return AsOf.version(v);
+          return v;
         }
       } catch (NumberFormatException e) {
         // reported below
       }
-      throw new UsageException("bad version '" + text + "': expected a whole number, 0 or more");
+      throw new UsageException("bad " + what + " '" + text + "': expected a whole number, 0 or more");
     }
 
     private static AsOf parseTime(String text) {
@@ -356,6 +411,8 @@ public final class AuditMain {
         ObjectNode at = doc.putObject("asOf");
         if (command.asOf instanceof AsOf.Version v) {
           at.put("version", v.version());
+        } else if (command.asOf instanceof AsOf.Position p) {
+          at.put("position", p.position());
         } else {
           at.put("time", ((AsOf.Time) command.asOf).time().toString());
         }
@@ -370,6 +427,73 @@ public final class AuditMain {
         printEvents(history.events());
       }
       return OK;
+    }
+
+    int rebuild() {
+      Projector projector = Bank.READ_MODELS.get(command.view);
+      String name = projector.name();
+      long head = store.headPosition();
+      if (command.fromPosition > head) {
+        throw new UsageException("bad position '" + command.fromPosition + "': the log's positions go from 1 to " + head);
+      }
+      long started = System.nanoTime();
+      long processed;
+      boolean byThisCommand = true;
+      try (ProjectionRunner runner = ProjectionRunner.builder(store)
+          .nodeId("audit-" + ProcessHandle.current().pid())
+          .projector(projector)
+          .installSchema(true)
+          .rebuildProgress(p -> err.println(PREFIX + p), Duration.ofSeconds(1))
+          .build()) {
+        try {
+          if (command.fromPosition == 0) {
+            runner.reset(name, LogCursor.START);
+          } else {
+            runner.replayFrom(name, command.fromPosition);
+          }
+        } catch (IllegalArgumentException e) {
+          throw new UsageException("bad position '" + command.fromPosition + "': " + firstLine(e.getMessage()));
+        } catch (IllegalStateException neverBuilt) {
+          // No checkpoint yet: the catch-up below builds the view from the start.
+          if (command.fromPosition != 0) {
+            throw new UsageException("view " + name + " was never built in schema " + store.schema()
+                + "; rebuild it from the start (without --from-position) first");
+          }
+        }
+        try {
+          processed = runner.catchUp(name);
+        } catch (IllegalStateException ownedElsewhere) {
+          // A running bank owns the projector: the reset reached it, and it replays on its own threads.
+          byThisCommand = false;
+          err.println(PREFIX + "projector " + name + " runs elsewhere (" + firstLine(ownedElsewhere.getMessage())
+              + "); waiting for it to catch up");
+          if (!runner.awaitCaughtUp(name, REBUILD_WAIT)) {
+            err.println(PREFIX + "projector " + name + " did not catch up within " + REBUILD_WAIT.toMinutes() + " min");
+            return PROBLEMS;
+          }
+          processed = runner.status(name).stream().mapToLong(ProjectionStatus::processedEvents).sum();
+        }
+        ProjectionStatus status = runner.status(name).get(0);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        if (command.json) {
+          ObjectNode doc = mapper.createObjectNode();
+          doc.put("schema", store.schema());
+          doc.put("view", name);
+          doc.put("fromPosition", command.fromPosition);
+          doc.put("eventsProcessed", processed);
+          doc.put("seconds", seconds);
+          doc.put("position", status.cursor().position());
+          doc.put("headPosition", status.headPosition());
+          doc.put("rebuiltBy", byThisCommand ? "this command" : "the node that owns the projector");
+          printJson(doc);
+        } else {
+          out.printf(Locale.ROOT, "Rebuilt view %s in schema %s from %s: %,d events processed in %.2f s%s; "
+                  + "now at position %,d of head %,d%n", name, store.schema(),
+              command.fromPosition == 0 ? "the start" : "position " + command.fromPosition, processed, seconds,
+              byThisCommand ? "" : " by the node that owns it", status.cursor().position(), status.headPosition());
+        }
+        return OK;
+      }
     }
 
     int verify() {

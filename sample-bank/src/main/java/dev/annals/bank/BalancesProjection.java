@@ -12,7 +12,6 @@ import dev.annals.bank.AccountEvent.Withdrawn;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.PostgresEventStore;
-import dev.annals.projections.ProjectionContext;
 import dev.annals.projections.Projector;
 import java.math.BigDecimal;
 import java.util.Collection;
@@ -20,6 +19,7 @@ import java.util.Currency;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jdbi.v3.core.Handle;
 
 /**
  * The {@code balances} read model: one row per account with its owner, currency, balance, status
@@ -43,45 +43,45 @@ final class BalancesProjection {
       .setup(t -> t.handle().execute("CREATE TABLE " + t.table(TABLE) + " (account text PRIMARY KEY, "
           + "owner text NOT NULL, currency text NOT NULL, balance numeric NOT NULL, status text NOT NULL, "
           + "last_position bigint NOT NULL)"))
-      .handler(BalancesProjection::apply)
+      .reset(Refold.of(TABLE, Account.TYPE.category(), BalancesProjection::apply))
+      .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
       .build();
 
   private BalancesProjection() {}
 
-  private static void apply(RecordedEvent event, ProjectionContext ctx) {
-    String table = ctx.table(TABLE);
+  private static void apply(RecordedEvent event, Handle handle, String table) {
     String account = event.streamId().id();
     Object payload = event.payload();
     if (payload instanceof Opened opened) {
-      ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, ?, 0, 'OPEN', ?)", account,
+      handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, 0, 'OPEN', ?)", account,
           opened.owner(), opened.currency().getCurrencyCode(), event.position());
     } else if (payload instanceof Deposited d) {
-      move(ctx, table, account, d.amount().amount(), event.position());
+      move(handle, table, account, d.amount().amount(), event.position());
     } else if (payload instanceof Withdrawn w) {
-      move(ctx, table, account, w.amount().amount().negate(), event.position());
+      move(handle, table, account, w.amount().amount().negate(), event.position());
     } else if (payload instanceof TransferDebited t) {
-      move(ctx, table, account, t.amount().amount().negate(), event.position());
+      move(handle, table, account, t.amount().amount().negate(), event.position());
     } else if (payload instanceof TransferCredited t) {
-      move(ctx, table, account, t.amount().amount(), event.position());
+      move(handle, table, account, t.amount().amount(), event.position());
     } else if (payload instanceof TransferRefunded t) {
-      move(ctx, table, account, t.amount().amount(), event.position());
+      move(handle, table, account, t.amount().amount(), event.position());
     } else if (payload instanceof Frozen) {
-      status(ctx, table, account, "FROZEN", event.position());
+      status(handle, table, account, "FROZEN", event.position());
     } else if (payload instanceof Unfrozen) {
-      status(ctx, table, account, "OPEN", event.position());
+      status(handle, table, account, "OPEN", event.position());
     } else if (payload instanceof Closed) {
-      status(ctx, table, account, "CLOSED", event.position());
+      status(handle, table, account, "CLOSED", event.position());
     }
   }
 
-  private static void status(ProjectionContext ctx, String table, String account, String status, long position) {
-    ctx.handle().execute("UPDATE " + table + " SET status = ?, last_position = ? WHERE account = ?",
+  private static void status(Handle handle, String table, String account, String status, long position) {
+    handle.execute("UPDATE " + table + " SET status = ?, last_position = ? WHERE account = ?",
         status, position, account);
   }
 
-  private static void move(ProjectionContext ctx, String table, String account, BigDecimal delta,
+  private static void move(Handle handle, String table, String account, BigDecimal delta,
       long position) {
-    int updated = ctx.handle().execute("UPDATE " + table + " SET balance = balance + ?, last_position = ? "
+    int updated = handle.execute("UPDATE " + table + " SET balance = balance + ?, last_position = ? "
         + "WHERE account = ?", delta, position, account);
     if (updated != 1) {
       throw new IllegalStateException("no balance row for account " + account + " at position "

@@ -3,6 +3,7 @@ package dev.annals.bank;
 import dev.annals.bank.AccountCommand.Deposit;
 import dev.annals.bank.AccountCommand.Open;
 import dev.annals.bank.AccountCommand.Withdraw;
+import dev.annals.bank.TransferState.Status;
 import dev.annals.core.AggregateHistory;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateState;
@@ -11,12 +12,8 @@ import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DomainException;
-import dev.annals.core.EventStore;
 import dev.annals.core.RecordedEvent;
-import dev.annals.core.Snapshot;
-import dev.annals.core.SnapshotStore;
 import dev.annals.postgres.PostgresEventStore;
-import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.ProjectionStatus;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -27,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -37,11 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The demo {@link BankMain} runs: opens accounts, hammers them with deposits and withdrawals from
- * several threads through one {@link AggregateRepository}, then audits the result from the event
- * log. The stores are in memory or in PostgreSQL ({@link BankStorage}); on PostgreSQL a projector
- * also builds the {@code balances} read model ({@link BalancesProjection}) while the commands run,
- * and the demo checks it against the log.
+ * The demo {@link BankMain} runs on a PostgreSQL event store, through {@link Bank}: opens
+ * accounts, sends deposits, withdrawals and transfers from several threads with a progress bar,
+ * waits for the projectors and the transfer process to settle, takes snapshots, shows the
+ * balances, replays one account as of an earlier point in the log, and audits the result: money
+ * conserved, no transfer half-applied, read models in agreement with the log.
  */
 final class BankDemo {
 
@@ -49,12 +45,16 @@ final class BankDemo {
       new AccountSpec("1001", "alice", "EUR"),
       new AccountSpec("1002", "bob", "EUR"),
       new AccountSpec("1003", "carol", "EUR"),
-      new AccountSpec("1004", "dave", "USD"),
-      new AccountSpec("1005", "erin", "USD"),
+      new AccountSpec("1004", "dave", "EUR"),
+      new AccountSpec("2001", "erin", "USD"),
+      new AccountSpec("2002", "frank", "USD"),
+      new AccountSpec("2003", "grace", "USD"),
   };
 
-  /** How long the read model may take to catch up with the log after the commands. */
-  private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+  /** How long the projectors and the transfer process may take to settle after the commands. */
+  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(120);
+
+  private static final int BAR_WIDTH = 30;
 
   private BankDemo() {}
 
@@ -63,12 +63,14 @@ final class BankDemo {
   /**
    * How big a run is.
    *
-   * @param commands deposits and withdrawals to send, 1 or more
+   * @param commands deposits, withdrawals and transfers to send, 1 or more
    * @param threads threads sending them, 1 to 16
+   * @param transferPercent the share of transfers among the commands, 0 to 100; the rest are
+   *     deposits and withdrawals in equal parts
    * @param seed makes the sequence of commands each thread sends repeatable (their interleaving
    *     is not)
    */
-  record Settings(int commands, int threads, long seed) {
+  record Settings(int commands, int threads, int transferPercent, long seed) {
     Settings {
       if (commands < 1) {
         throw new IllegalArgumentException("commands must be 1 or more, was " + commands);
@@ -76,6 +78,14 @@ final class BankDemo {
       if (threads < 1 || threads > 16) {
         throw new IllegalArgumentException("threads must be 1 to 16, was " + threads);
       }
+      if (transferPercent < 0 || transferPercent > 100) {
+        throw new IllegalArgumentException("transfer percent must be 0 to 100, was " + transferPercent);
+      }
+    }
+
+    /** The default run: 4,000 commands, 30% of them transfers. */
+    static Settings defaults(int threads) {
+      return new Settings(4_000, threads, 30, 42);
     }
   }
 
@@ -86,156 +96,138 @@ final class BankDemo {
    * @param refused commands the domain refused (mostly insufficient funds)
    * @param gaveUp commands that met a concurrent writer on every attempt
    * @param retries extra attempts the repository made after conflicts
-   * @param eventsWritten events the commands wrote, read back from the store's head position
+   * @param transfers transfers requested, by final status
+   * @param eventsWritten events written from the first command to the settled state, transfer
+   *     steps included
    * @param seconds how long sending the commands took
+   * @param settled whether the projectors caught up and every transfer ended within the timeout
    * @param replayMatches whether {@code loadAsOf} and {@code history} agreed on an earlier state
    * @param audit the money conservation check
-   * @param readModelAgrees on PostgreSQL, whether the projected balances caught up and agree with
-   *     the loaded balances and the log; empty in memory, where there is no read model
+   * @param readModelAgrees whether the projected balances agree with the loaded balances and the log
    */
-  record Outcome(long accepted, long refused, long gaveUp, long retries, long eventsWritten,
-      double seconds, boolean replayMatches, MoneyAudit.Report audit, Optional<Boolean> readModelAgrees) {
+  record Outcome(long accepted, long refused, long gaveUp, long retries, Map<Status, Long> transfers,
+      long eventsWritten, double seconds, boolean settled, boolean replayMatches, MoneyAudit.Report audit,
+      boolean readModelAgrees) {
 
     /** Whether every check passed. */
     boolean ok() {
-      return replayMatches && audit.conserved() && readModelAgrees.orElse(true);
-    }
-  }
-
-  /** Runs the demo on fresh in-memory stores, printing a short report to {@code out}. */
-  static Outcome run(Settings settings, PrintStream out) {
-    try (BankStorage storage = BankStorage.inMemory()) {
-      return run(settings, storage, out);
+      return settled && replayMatches && audit.conserved() && audit.atRest() && readModelAgrees;
     }
   }
 
   /**
-   * Runs the demo on {@code storage}, whose log must hold no accounts yet, printing a short
-   * report to {@code out}. On PostgreSQL the {@code balances} projector runs beside the commands.
+   * Runs the demo on {@code storage}, whose log must hold no accounts yet, printing a report to
+   * {@code out}.
    */
   static Outcome run(Settings settings, BankStorage storage, PrintStream out) {
-    Optional<PostgresEventStore> postgres = storage.postgres();
-    ProjectionRunner runner = postgres.map(pg -> ProjectionRunner.builder(pg)
-        .nodeId("bank-demo")
-        .projector(BalancesProjection.PROJECTOR)
-        .installSchema(true)
-        .build()).orElse(null);
-    try {
-      return run(settings, storage, runner, out);
-    } finally {
-      if (runner != null) {
-        runner.close();
-      }
+    PostgresEventStore store = storage.store();
+    out.println("Annals sample bank: " + storage.description());
+    storage.note().ifPresent(out::println);
+    try (Bank bank = Bank.start(store, "bank-demo")) {
+      out.println("Schema " + store.schema() + " ready: event store, snapshots, read models "
+          + String.join(", ", new java.util.TreeSet<>(Bank.READ_MODELS.keySet())) + " and the transfer process");
+      return run(settings, bank, out);
     }
   }
 
-  private static Outcome run(Settings settings, BankStorage storage, ProjectionRunner runner, PrintStream out) {
-    EventStore store = storage.events();
-    SnapshotStore snapshots = storage.snapshots();
-    out.println("Annals sample bank: " + ACCOUNTS.length + " accounts, " + storage.description());
-    storage.note().ifPresent(out::println);
-    if (runner != null) {
-      runner.start();
-      out.println("Projector " + BalancesProjection.NAME + " started: it builds the read model while the "
-          + "commands run");
+  private static Outcome run(Settings settings, Bank bank, PrintStream out) {
+    PostgresEventStore store = bank.store();
+    List<String> opened = new ArrayList<>();
+    for (AccountSpec a : ACCOUNTS) {
+      bank.handle(a.id(), new Open(a.owner(), Currency.getInstance(a.currency())),
+          CommandContext.of("open-" + a.id()).withActor("clerk"));
+      opened.add(a.id() + " " + a.owner() + " " + a.currency());
     }
+    out.println("Opened " + ACCOUNTS.length + " accounts: " + String.join(", ", opened));
 
+    out.printf(Locale.ROOT, "Sending %,d commands (%d%% transfers, the rest deposits and withdrawals) from %d threads%n",
+        settings.commands(), settings.transferPercent(), settings.threads());
     Counters counters = new Counters();
-    long eventsWritten;
-    double seconds;
-    try (AggregateRepository<AccountCommand, AccountState, AccountEvent> bank =
-        AggregateRepository.builder(Account.TYPE, store).snapshotStore(snapshots).maxAttempts(10).build()) {
-      List<String> opened = new ArrayList<>();
-      for (AccountSpec a : ACCOUNTS) {
-        bank.handle(a.id(), new Open(a.owner(), Currency.getInstance(a.currency())),
-            CommandContext.of("open-" + a.id()).withActor("clerk"));
-        opened.add(a.id() + " " + a.owner() + " " + a.currency());
-      }
-      out.println("Opened: " + String.join(", ", opened));
+    long headBefore = store.headPosition();
+    long start = System.nanoTime();
+    sendConcurrently(bank, settings, counters, new ProgressBar(settings.commands(), out));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    out.printf(Locale.ROOT, "  %,d accepted, %,d refused by the domain, %,d conflicts retried, %,d given up; "
+            + "%,d transfers requested%n", counters.accepted.get(), counters.refused.get(), counters.retries.get(),
+        counters.gaveUp.get(), counters.transfers.get());
 
-      out.printf(Locale.ROOT, "Sending %,d deposits and withdrawals from %d threads:", settings.commands(),
-          settings.threads());
-      long headBefore = store.headPosition();
-      long start = System.nanoTime();
-      sendConcurrently(bank, settings, counters, new Progress(settings.commands(), out));
-      seconds = (System.nanoTime() - start) / 1e9;
-      eventsWritten = store.headPosition() - headBefore;
-      out.println();
-      out.printf(Locale.ROOT, "  %,d accepted, %,d refused by the domain, %,d conflicts retried, %,d given up%n",
-          counters.accepted.get(), counters.refused.get(), counters.retries.get(), counters.gaveUp.get());
+    showIdempotency(bank, out);
+    showRefusal(() -> bank.handle("1001", new Withdraw(Money.of("1000000", "EUR")), CommandContext.random()), out);
+    showRefusal(() -> bank.handle("1002", new Deposit(Money.of("5", "USD")), CommandContext.random()), out);
+    // Funded first, so that it is the target, not the source, that refuses it.
+    bank.handle("1003", new Deposit(Money.of("200", "EUR")), CommandContext.of("demo-cross-currency-funds")
+        .withActor("carol"));
+    bank.transfer("demo-cross-currency", "1003", "2001", Money.of("25", "EUR"),
+        CommandContext.of("demo-cross-currency").withActor("carol"));
 
-      showIdempotency(bank, store, out);
-      showRefusal(() -> bank.handle("1001", new Withdraw(Money.of("1000000", "EUR"))), out);
-      showRefusal(() -> bank.handle("1002", new Deposit(Money.of("5", "USD"))), out);
-    }
-    // Closing the repository waited for the snapshot writes, so loads below can use them.
+    out.print("Waiting for the projectors and the transfer process to settle...");
+    out.flush();
+    long waitStart = System.nanoTime();
+    boolean settled = bank.awaitSettled(SETTLE_TIMEOUT);
+    out.printf(Locale.ROOT, settled ? " done in %.2f s%n" : " NOT settled within %.0f s%n",
+        settled ? (System.nanoTime() - waitStart) / 1e9 : (double) SETTLE_TIMEOUT.toSeconds());
+    long eventsWritten = store.headPosition() - headBefore;
+    bank.transferStatus("demo-cross-currency").ifPresent(t -> out.printf(Locale.ROOT,
+        "Transfer of %s from 1003 to the USD account 2001: %s (%s)%n", t.amount(), t.status(), t.reason()));
 
     Map<String, AccountState> states = new LinkedHashMap<>();
+    Map<String, Long> snapshotVersions = new LinkedHashMap<>();
+    for (AccountSpec a : ACCOUNTS) {
+      snapshotVersions.put(a.id(), bank.accounts().snapshot(a.id()));
+    }
+    out.println("Snapshots taken: " + snapshotVersions.entrySet().stream()
+        .map(e -> e.getKey() + " at v" + e.getValue()).reduce((x, y) -> x + ", " + y).orElse("none"));
+
     boolean replayMatches;
     try (AggregateRepository<AccountCommand, AccountState, AccountEvent> auditor =
-        AggregateRepository.builder(Account.TYPE, store).snapshotStore(snapshots).cacheSize(0).build()) {
-      out.println("Balances (each loaded from its latest snapshot plus the events after it):");
+        AggregateRepository.builder(Account.TYPE, store).snapshotStore(store.snapshotStore()).cacheSize(0).build()) {
+      Map<String, BalancesProjection.Balance> rows = new LinkedHashMap<>();
+      bank.balances().forEach(b -> rows.put(b.account(), b));
+      out.println("Balances (read model 'balances'; each account also loaded from its snapshot):");
       for (AccountSpec a : ACCOUNTS) {
         AggregateState<AccountState> loaded = auditor.load(a.id());
         states.put(a.id(), loaded.state());
-        String snapshot = snapshots.latest(loaded.streamId()).map(Snapshot::version)
-            .map(v -> "snapshot at v" + v).orElse("no snapshot");
-        out.printf(Locale.ROOT, "  %s %-6s %14s  v%-5d %s%n", a.id(), a.owner(),
-            amount(loaded.state().balance()), loaded.version(), snapshot);
+        BalancesProjection.Balance row = rows.get(a.id());
+        out.printf(Locale.ROOT, "  %s %-6s %14s  %-6s v%-5d%s%n", a.id(), a.owner(),
+            row == null ? "no row" : amount(row.balance()), row == null ? "" : row.status(), loaded.version(),
+            row != null && row.balance().compareTo(loaded.state().balance()) == 0 ? "" : "  loaded "
+                + amount(loaded.state().balance()) + " DISAGREES");
       }
-      replayMatches = showHistory(auditor, "1001", out);
+      replayMatches = showHistory(auditor, store, "1001", out);
     }
+
+    Map<Status, Long> transfers = bank.transfersByStatus();
+    out.println("Transfers: " + (transfers.isEmpty() ? "none" : transfers.entrySet().stream()
+        .map(e -> String.format(Locale.ROOT, "%,d %s", e.getValue(), e.getKey().name().toLowerCase(Locale.ROOT)))
+        .reduce((x, y) -> x + ", " + y).orElseThrow()));
+    for (DailyTotalsProjection.Totals d : bank.dailyTotals()) {
+      out.printf(Locale.ROOT, "Daily totals %s %s: deposited %s, withdrawn %s, transferred %s, %,d movements%n",
+          d.day(), d.currency().getCurrencyCode(), amount(d.deposited()), amount(d.withdrawn()),
+          amount(d.transferred()), d.movements());
+    }
+
     MoneyAudit.Report audit = MoneyAudit.check(store, states.values());
-
-    out.printf(Locale.ROOT, "Events written: %,d in %.2f s (%,.0f events/s); %,d account events in the log%n",
-        eventsWritten, seconds, eventsWritten / Math.max(seconds, 1e-9), audit.eventsRead());
-    for (MoneyAudit.Line line : audit.lines()) {
-      out.printf(Locale.ROOT, "  %s: balances %s %s deposits %s - withdrawals %s%n",
-          line.currency(), amount(line.balances()), line.holds() ? "=" : "!=", amount(line.deposited()),
-          amount(line.withdrawn()));
-    }
-    out.println(audit.conserved() ? "Money conserved: yes" : "Money conserved: NO");
-    Optional<Boolean> readModelAgrees = Optional.empty();
-    if (runner != null) {
-      readModelAgrees = Optional.of(checkReadModel(runner, storage.postgres().orElseThrow(), states, audit, out));
-    }
-    return new Outcome(counters.accepted.get(), counters.refused.get(), counters.gaveUp.get(),
-        counters.retries.get(), eventsWritten, seconds, replayMatches, audit, readModelAgrees);
-  }
-
-  /**
-   * Waits for the {@code balances} projector to catch up, prints its status, and compares the
-   * projected balances with the loaded ones and with the audit of the log.
-   */
-  private static boolean checkReadModel(ProjectionRunner runner, PostgresEventStore store,
-      Map<String, AccountState> loaded, MoneyAudit.Report audit, PrintStream out) {
-    long start = System.nanoTime();
-    boolean caughtUp = runner.awaitCaughtUp(BalancesProjection.NAME, CATCH_UP_TIMEOUT);
-    double waited = (System.nanoTime() - start) / 1e9;
-    for (ProjectionStatus s : runner.status(BalancesProjection.NAME)) {
-      out.printf(Locale.ROOT, "Projector %s v%d: %s, position %,d of head %,d, lag %,d events / %.2f s, "
-          + "%,d events processed, %d dead letters%n", s.projector(), s.version(), s.state(),
-          s.cursor().position(), s.headPosition(), s.lagEvents(), s.lagSeconds(), s.processedEvents(),
-          s.openDeadLetters());
-    }
-    if (!caughtUp) {
-      out.printf(Locale.ROOT, "Read model did NOT catch up within %d s%n", CATCH_UP_TIMEOUT.toSeconds());
-      out.println("Read model agrees with the log: NO");
-      return false;
-    }
-    out.printf(Locale.ROOT, "  caught up %.2f s after the audit%n", waited);
     Map<String, Money> projected = BalancesProjection.read(store);
-    boolean agrees = BalancesProjection.agrees(projected, loaded, audit);
-    if (!agrees) {
-      for (AccountSpec a : ACCOUNTS) {
-        Money row = projected.get(a.id());
-        AccountState state = loaded.get(a.id());
-        out.printf(Locale.ROOT, "  %s read model %s, loaded %s%n", a.id(),
-            row == null ? "no row" : amount(row), state == null ? "nothing" : amount(state.balance()));
-      }
+    boolean readModelAgrees = BalancesProjection.agrees(projected, states, audit);
+
+    out.println("Summary");
+    out.printf(Locale.ROOT, "  Events written: %,d (commands and transfer steps); commands sent in %.2f s, "
+        + "%,.0f events/s%n", eventsWritten, seconds, eventsWritten / Math.max(seconds, 1e-9));
+    for (ProjectionStatus s : bank.projections().status()) {
+      out.printf(Locale.ROOT, "  Projector %-16s v%d p%d: %s, position %,d of head %,d, lag %,d events / %.2f s, "
+              + "%d dead letters%n", s.projector(), s.version(), s.partition(), s.state(),
+          s.cursor().position(), s.headPosition(), s.lagEvents(), s.lagSeconds(), s.openDeadLetters());
     }
-    out.println(agrees ? "Read model agrees with the log: yes" : "Read model agrees with the log: NO");
-    return agrees;
+    for (MoneyAudit.Line line : audit.lines()) {
+      out.printf(Locale.ROOT, "  %s: balances %s %s deposits %s - withdrawals %s%s%n",
+          line.currency(), amount(line.balances()), line.holds() ? "=" : "!=", amount(line.deposited()),
+          amount(line.withdrawn()), line.inTransit().signum() == 0 ? "" : " - in transit " + amount(line.inTransit()));
+    }
+    out.println("  Money conserved: " + (audit.conserved() ? "yes" : "NO"));
+    out.println("  Transfers half-applied: " + (audit.atRest() ? "none" : "SOME (money in transit)"));
+    out.println("  Read model agrees with the log: " + (readModelAgrees ? "yes" : "NO"));
+    return new Outcome(counters.accepted.get(), counters.refused.get(), counters.gaveUp.get(),
+        counters.retries.get(), transfers, eventsWritten, seconds, settled, replayMatches, audit, readModelAgrees);
   }
 
   private static final class Counters {
@@ -243,10 +235,10 @@ final class BankDemo {
     final AtomicLong refused = new AtomicLong();
     final AtomicLong gaveUp = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
+    final AtomicLong transfers = new AtomicLong();
   }
 
-  private static void sendConcurrently(AggregateRepository<AccountCommand, AccountState, AccountEvent> bank,
-      Settings settings, Counters counters, Progress progress) {
+  private static void sendConcurrently(Bank bank, Settings settings, Counters counters, ProgressBar progress) {
     AtomicInteger threadNumber = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(settings.threads(),
         r -> new Thread(r, "teller-" + threadNumber.getAndIncrement()));
@@ -256,7 +248,7 @@ final class BankDemo {
         int teller = t;
         int share = settings.commands() / settings.threads()
             + (t < settings.commands() % settings.threads() ? 1 : 0);
-        tellers.add(pool.submit(() -> sendCommands(bank, teller, share, settings.seed(), counters, progress)));
+        tellers.add(pool.submit(() -> sendCommands(bank, teller, share, settings, counters, progress)));
       }
       for (Future<?> teller : tellers) {
         teller.get();
@@ -271,21 +263,37 @@ final class BankDemo {
       throw new IllegalStateException("a teller failed", e.getCause());
     } finally {
       pool.shutdownNow();
+      progress.finish();
     }
   }
 
-  private static void sendCommands(AggregateRepository<AccountCommand, AccountState, AccountEvent> bank,
-      int teller, int count, long seed, Counters counters, Progress progress) {
-    Random random = new Random(seed * 31 + teller);
+  private static void sendCommands(Bank bank, int teller, int count, Settings settings, Counters counters,
+      ProgressBar progress) {
+    Random random = new Random(settings.seed() * 31 + teller);
     for (int i = 0; i < count; i++) {
       AccountSpec account = ACCOUNTS[random.nextInt(ACCOUNTS.length)];
-      Money amount = new Money(BigDecimal.valueOf(random.nextInt(100, 20_001), 2),
+      boolean transfer = random.nextInt(100) < settings.transferPercent();
+      // Transfers are smaller, so that most find the money they need.
+      Money amount = new Money(BigDecimal.valueOf(random.nextInt(100, transfer ? 5_001 : 20_001), 2),
           Currency.getInstance(account.currency()));
-      AccountCommand command = random.nextBoolean() ? new Deposit(amount) : new Withdraw(amount);
       // The command id makes a resend after a timeout harmless: its events are stored once.
-      CommandContext context = CommandContext.of("teller-" + teller + "-" + i).withActor("teller-" + teller);
+      String commandId = "teller-" + teller + "-" + i;
+      CommandContext context = CommandContext.of(commandId).withActor("teller-" + teller);
       try {
-        CommandResult<AccountState, AccountEvent> result = bank.handle(account.id(), command, context);
+        CommandResult<?, ?> result;
+        if (transfer) {
+          // Mostly within a currency; now and then across, which the target refuses and the
+          // transfer process compensates.
+          AccountSpec target = ACCOUNTS[random.nextInt(ACCOUNTS.length)];
+          if (target == account) {
+            target = ACCOUNTS[(random.nextInt(ACCOUNTS.length - 1) + 1 + indexOf(account)) % ACCOUNTS.length];
+          }
+          result = bank.transfer(commandId, account.id(), target.id(), amount, context);
+          counters.transfers.incrementAndGet();
+        } else {
+          AccountCommand command = random.nextBoolean() ? new Deposit(amount) : new Withdraw(amount);
+          result = bank.handle(account.id(), command, context);
+        }
         counters.accepted.incrementAndGet();
         counters.retries.addAndGet(result.attempts() - 1);
       } catch (DomainException refused) {
@@ -297,15 +305,26 @@ final class BankDemo {
     }
   }
 
-  private static void showIdempotency(AggregateRepository<AccountCommand, AccountState, AccountEvent> bank,
-      EventStore store, PrintStream out) {
+  private static int indexOf(AccountSpec account) {
+    for (int i = 0; i < ACCOUNTS.length; i++) {
+      if (ACCOUNTS[i] == account) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("not a demo account: " + account);
+  }
+
+  private static void showIdempotency(Bank bank, PrintStream out) {
     CommandContext context = CommandContext.of("resend-demo").withActor("atm-7");
     Deposit deposit = new Deposit(Money.of("20", "EUR"));
     bank.handle("1003", deposit, context);
-    long head = store.headPosition();
+    // The account's own version, not the log's head: the transfer process writes meanwhile.
+    long version = bank.store().streamVersion(Account.TYPE.streamId("1003"));
     CommandResult<AccountState, AccountEvent> again = bank.handle("1003", deposit, context);
-    out.printf(Locale.ROOT, "Resent command 'resend-demo': %s (head position still %,d: %s)%n",
-        again.events(), store.headPosition(), store.headPosition() == head ? "nothing written" : "WRITTEN TWICE");
+    boolean unchanged = bank.store().streamVersion(Account.TYPE.streamId("1003")) == version
+        || again.replayed();
+    out.printf(Locale.ROOT, "Resent command 'resend-demo': %s%s%n", again.replayed() ? "replayed" : "handled again",
+        unchanged && again.replayed() ? ", nothing written" : ", WRITTEN TWICE");
   }
 
   private static void showRefusal(Runnable command, PrintStream out) {
@@ -317,28 +336,25 @@ final class BankDemo {
     }
   }
 
-  /** Replays an account as of half its history both ways and reports whether they agree. */
+  /**
+   * Replays an account as of the middle of the log by position, and checks it against a replay by
+   * version of the same events.
+   */
   private static boolean showHistory(AggregateRepository<AccountCommand, AccountState, AccountEvent> auditor,
-      String id, PrintStream out) {
-    long version = Math.max(1, auditor.load(id).version() / 2);
-    AggregateState<AccountState> asOf = auditor.loadAsOf(id, AsOf.version(version));
-    AggregateHistory<AccountState> history = auditor.history(id, AsOf.version(version));
+      PostgresEventStore store, String id, PrintStream out) {
+    long position = Math.max(1, store.headPosition() / 2);
+    AggregateHistory<AccountState> history = auditor.history(id, AsOf.position(position));
+    AggregateState<AccountState> byVersion = auditor.loadAsOf(id, AsOf.version(history.state().version()));
+    boolean matches = byVersion.equals(history.state());
+    if (history.events().isEmpty()) {
+      out.printf(Locale.ROOT, "Account %s as of log position %,d: not opened yet%n", id, position);
+      return matches;
+    }
     RecordedEvent last = history.events().get(history.events().size() - 1);
-    boolean matches = asOf.equals(history.state()) && history.events().size() == version;
-    out.printf(Locale.ROOT, "Account %s as of v%d: balance %s; history: %d events, the last %s %s by %s%s%n",
-        id, version, amount(asOf.state().balance()), history.events().size(), last.type(),
-        amountOf(last.payload()), last.metadata().actor(), matches ? "" : " (loadAsOf DISAGREES)");
+    out.printf(Locale.ROOT, "Account %s as of log position %,d (half-way): balance %s at v%d, after %s at #%,d "
+            + "by %s%s%n", id, position, amount(history.state().state().balance()), history.state().version(),
+        last.type(), last.position(), last.metadata().actor(), matches ? "" : " (replay by version DISAGREES)");
     return matches;
-  }
-
-  private static String amountOf(Object event) {
-    if (event instanceof AccountEvent.Deposited d) {
-      return d.amount().toString();
-    }
-    if (event instanceof AccountEvent.Withdrawn w) {
-      return w.amount().toString();
-    }
-    return "";
   }
 
   private static String amount(Money money) {
@@ -349,27 +365,45 @@ final class BankDemo {
     return String.format(Locale.ROOT, "%,.2f", value);
   }
 
-  /** Prints 25%, 50%, 75%, 100% on one line as the commands get done, from whichever thread. */
-  private static final class Progress {
+  /**
+   * A progress bar on one line, redrawn with a carriage return every 1% on a terminal, every 10%
+   * elsewhere (a log file keeps every redraw), from whichever thread; {@link #finish} ends the line.
+   */
+  private static final class ProgressBar {
     private final int total;
     private final PrintStream out;
+    private final int step = System.console() != null ? 1 : 10;
+    private final long start = System.nanoTime();
     private final AtomicInteger done = new AtomicInteger();
+    private int drawnPercent = -1;
 
-    Progress(int total, PrintStream out) {
+    ProgressBar(int total, PrintStream out) {
       this.total = total;
       this.out = out;
     }
 
     void tick() {
       int n = done.incrementAndGet();
-      int quarter = (int) (4L * n / total);
-      int previous = (int) (4L * (n - 1) / total);
-      if (quarter > previous) {
-        synchronized (out) {
-          out.print(" " + (quarter * 25) + "%");
-          out.flush();
-        }
+      int percent = (int) (100L * n / total) / step * step;
+      if (percent != drawnPercent) {
+        draw(n, percent);
       }
+    }
+
+    private synchronized void draw(int n, int percent) {
+      if (percent <= drawnPercent) {
+        return;
+      }
+      drawnPercent = percent;
+      int filled = BAR_WIDTH * percent / 100;
+      double seconds = Math.max((System.nanoTime() - start) / 1e9, 1e-9);
+      out.printf(Locale.ROOT, "\r  [%s%s] %3d%%  %,d/%,d  %,.0f commands/s", "#".repeat(filled),
+          "-".repeat(BAR_WIDTH - filled), percent, n, total, n / seconds);
+      out.flush();
+    }
+
+    synchronized void finish() {
+      out.println();
     }
   }
 }

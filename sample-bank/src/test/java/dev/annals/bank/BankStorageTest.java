@@ -24,13 +24,13 @@ class BankStorageTest {
   }
 
   @Test
-  void without_a_url_or_a_local_server_the_demo_runs_in_memory_and_says_how_to_use_postgres() {
+  void without_a_url_or_a_local_server_the_choice_is_none_and_says_what_to_do() {
     BankStorage.Choice choice = BankStorage.choose(Map.of(BankStorage.URL_VARIABLE, "  "), NOWHERE);
 
     assertThat(choice.jdbcUrl()).isEmpty();
     assertThat(choice.explicit()).isFalse();
     assertThat(choice.reason())
-        .startsWith("For the PostgreSQL version, set BANK_DB_URL to a JDBC URL")
+        .startsWith("Set BANK_DB_URL to a JDBC URL")
         .contains("start PostgreSQL on 127.0.0.1:5432")
         .doesNotContain("\n");
   }
