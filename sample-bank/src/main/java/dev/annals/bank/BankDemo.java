@@ -213,7 +213,9 @@ final class BankDemo {
     out.println("Summary");
     out.printf(Locale.ROOT, "  Events written: %,d (commands and transfer steps); commands sent in %.2f s, "
         + "%,.0f events/s%n", eventsWritten, seconds, eventsWritten / Math.max(seconds, 1e-9));
-    for (ProjectionStatus s : bank.projections().status()) {
+    List<ProjectionStatus> statuses = new ArrayList<>(bank.projections().status());
+    statuses.sort(java.util.Comparator.comparing(ProjectionStatus::projector).thenComparing(ProjectionStatus::partition));
+    for (ProjectionStatus s : statuses) {
       out.printf(Locale.ROOT, "  Projector %-16s v%d p%d: %s, position %,d of head %,d, lag %,d events / %.2f s, "
               + "%d dead letters%n", s.projector(), s.version(), s.partition(), s.state(),
           s.cursor().position(), s.headPosition(), s.lagEvents(), s.lagSeconds(), s.openDeadLetters());
@@ -284,10 +286,11 @@ final class BankDemo {
         if (transfer) {
           // Mostly within a currency; now and then across, which the target refuses and the
           // transfer process compensates.
-          AccountSpec target = ACCOUNTS[random.nextInt(ACCOUNTS.length)];
-          if (target == account) {
-            target = ACCOUNTS[(random.nextInt(ACCOUNTS.length - 1) + 1 + indexOf(account)) % ACCOUNTS.length];
-          }
+          boolean sameCurrency = random.nextInt(10) != 0;
+          AccountSpec target;
+          do {
+            target = ACCOUNTS[random.nextInt(ACCOUNTS.length)];
+          } while (target == account || sameCurrency != target.currency().equals(account.currency()));
           result = bank.transfer(commandId, account.id(), target.id(), amount, context);
           counters.transfers.incrementAndGet();
         } else {
@@ -303,15 +306,6 @@ final class BankDemo {
       }
       progress.tick();
     }
-  }
-
-  private static int indexOf(AccountSpec account) {
-    for (int i = 0; i < ACCOUNTS.length; i++) {
-      if (ACCOUNTS[i] == account) {
-        return i;
-      }
-    }
-    throw new IllegalArgumentException("not a demo account: " + account);
   }
 
   private static void showIdempotency(Bank bank, PrintStream out) {
