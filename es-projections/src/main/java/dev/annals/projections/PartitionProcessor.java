@@ -86,6 +86,8 @@ final class PartitionProcessor {
   private long lastProgressCount;
   /** The row that fenced out the last retry or park, for {@link #refenced}. */
   private Checkpoint lastFence;
+  /** Side-effect tries in a row that found the target unavailable, for the backoff. */
+  private int unavailableInARow;
 
   PartitionProcessor(Engine engine, Projector projector, Checkpoint claimed) {
     this.engine = engine;
@@ -325,6 +327,13 @@ final class PartitionProcessor {
     }
     Map<String, Long> blocked = engine.jdbi.withHandle(h -> engine.deadLetters.blockedStreams(h,
         key.projector(), key.version(), streams(events)));
+    if (projector.batchSideEffect() != null) {
+      Step step = batchSideEffects(events, blocked, full, waiter);
+      if (step != null) {
+        return step;
+      }
+      // The batch failed for a reason that may be one event's fault: one at a time finds it.
+    }
     Set<Integer> blockedAt = new LinkedHashSet<>();
     int end = events.size();
     Throwable failure = null;
@@ -360,11 +369,77 @@ final class PartitionProcessor {
     if (failure == null) {
       return Step.PROGRESS;
     }
+    if (failure instanceof TargetUnavailableException) {
+      return unavailable(failure, waiter);
+    }
     Fate fate = retryAlone(events.get(end), failure, full, waiter);
     if (fate == Fate.FENCED_OUT) {
       return refenced(lastFence);
     }
     return fate == Fate.HALTED || fate == Fate.LOST ? Step.LOST : Step.PROGRESS;
+  }
+
+  /**
+   * Hands the batch (without blocked streams' events) to the batch handler in one call and moves
+   * the checkpoint past it. Returns null when the batch failed for a reason other than an
+   * unavailable target, or an event could not be decoded: the caller then goes through the
+   * events one at a time, so that only the faulty one is retried and parked.
+   */
+  private Step batchSideEffects(List<StoredEvent> events, Map<String, Long> blocked, boolean full,
+      Waiter waiter) {
+    Set<Integer> blockedAt = new LinkedHashSet<>();
+    List<RecordedEvent> pass = new ArrayList<>(events.size());
+    try {
+      for (int i = 0; i < events.size(); i++) {
+        StoredEvent e = events.get(i);
+        if (blocked.containsKey(e.streamId().toString())) {
+          blockedAt.add(i);
+        } else {
+          pass.add(e.decode(engine.registry));
+        }
+      }
+    } catch (RuntimeException undecodable) {
+      return null;
+    }
+    if (!pass.isEmpty()) {
+      try {
+        projector.batchSideEffect().handle(pass);
+      } catch (TargetUnavailableException u) {
+        return unavailable(u, waiter);
+      } catch (Exception ex) {
+        Engine.LOG.log(Level.WARNING, "{0}: a batch of {1} events failed, trying them one at a time: {2}",
+            key, pass.size(), Failures.describe(ex));
+        return null;
+      }
+    }
+    Outcome o = commitSideEffects(events, blockedAt, full);
+    if (o.kind == Outcome.Kind.FENCED) {
+      return refenced(o.row);
+    }
+    return Step.PROGRESS;
+  }
+
+  /**
+   * The side-effect target is down: record it as the last error, wait (backoff by tries in a
+   * row) and let the next step read the same events again from the checkpoint. Nothing counts
+   * as an event's try, so an outage of any length parks nothing.
+   */
+  private Step unavailable(Throwable failure, Waiter waiter) {
+    unavailableInARow++;
+    Duration wait = projector.backoff(Math.min(unavailableInARow, 64));
+    String error = "target unavailable: " + Failures.describe(failure);
+    try {
+      engine.jdbi.useHandle(h -> engine.checkpoints.recordError(h, key, error));
+    } catch (RuntimeException dbDown) {
+      // The status misses this error; the next step fails on the database and says so.
+    }
+    // The first failure and then every tenth, so a long outage does not flood the log.
+    if (unavailableInARow == 1 || unavailableInARow % 10 == 0) {
+      Engine.LOG.log(Level.WARNING, "{0}: {1} ({2} in a row); trying again in {3} ms from the checkpoint",
+          key, error, unavailableInARow, wait.toMillis());
+    }
+    waiter.sleep(wait);
+    return Step.PROGRESS;
   }
 
   /**
@@ -478,6 +553,11 @@ final class PartitionProcessor {
           return Fate.FENCED_OUT;
         }
         last = o.failure;
+        if (last instanceof TargetUnavailableException) {
+          // Not this event's fault: start over from the checkpoint once the target is back.
+          unavailable(last, waiter);
+          return Fate.ABANDONED;
+        }
       }
     }
     return park(e, attempts, last);
@@ -554,6 +634,7 @@ final class PartitionProcessor {
   }
 
   private void committed(List<StoredEvent> events, RowState next) {
+    unavailableInARow = 0;
     cursor = last(events).cursor();
     state = next;
     haltedOpen = false;

@@ -59,13 +59,14 @@ public final class Projector {
   private final Reset reset;
   private final Handler handler;
   private final SideEffect sideEffect;
+  private final BatchSideEffect batchSideEffect;
   private final FailurePolicy failurePolicy;
   private final int maxAttempts;
   private final Duration firstBackoff;
   private final Duration maxBackoff;
 
-  private Projector(Builder<?> b, Handler handler, SideEffect sideEffect, List<String> tables,
-      Setup setup, Reset reset, int version) {
+  private Projector(Builder<?> b, Handler handler, SideEffect sideEffect,
+      BatchSideEffect batchSideEffect, List<String> tables, Setup setup, Reset reset, int version) {
     this.name = b.name;
     this.version = version;
     this.filter = b.filter;
@@ -76,6 +77,7 @@ public final class Projector {
     this.reset = reset;
     this.handler = handler;
     this.sideEffect = sideEffect;
+    this.batchSideEffect = batchSideEffect;
     this.failurePolicy = b.failurePolicy;
     this.maxAttempts = b.maxAttempts;
     this.firstBackoff = b.firstBackoff;
@@ -155,6 +157,11 @@ public final class Projector {
     return sideEffect;
   }
 
+  /** The batch handler of a side-effect projector, or null when it handles one event at a time. */
+  BatchSideEffect batchSideEffect() {
+    return batchSideEffect;
+  }
+
   Setup setup() {
     return setup;
   }
@@ -205,10 +212,31 @@ public final class Projector {
   @FunctionalInterface
   public interface SideEffect {
     /**
+     * @throws TargetUnavailableException when the outside system is down: the event is tried
+     *     again with backoff, without limit, and never parked for it
      * @throws Exception to fail the event: it is retried with backoff, then parked; the
      *     checkpoint does not pass it before it succeeded or was parked
      */
     void handle(RecordedEvent event, SideEffectContext context) throws Exception;
+  }
+
+  /**
+   * Performs the side effects of a whole batch in one go (one broker round trip instead of one
+   * per event), outside any database transaction. The checkpoint moves past the batch once the
+   * call returns. Events of streams blocked behind a dead letter are left out.
+   */
+  @FunctionalInterface
+  public interface BatchSideEffect {
+    /**
+     * @param events one or more events, in log order; a stream's events in version order
+     * @throws TargetUnavailableException when the outside system is down: the same events come
+     *     again after a backoff, without limit; nothing is parked for it
+     * @throws Exception when something else failed, possibly one event's fault: the batch's
+     *     events are then tried one at a time (each as a batch of one), and an event that keeps
+     *     failing is retried with backoff, then parked like any side effect. The effects of the
+     *     events before it may therefore happen again: side effects are at-least-once
+     */
+    void handle(List<RecordedEvent> events) throws Exception;
   }
 
   /** Creates a read-model version's tables, once per version, in a transaction. */
@@ -389,7 +417,7 @@ public final class Projector {
             + " but no setup(...) that creates them");
       }
       Reset r = reset != null ? reset : defaultReset(name, List.copyOf(tables));
-      return new Projector(this, handler, null, new ArrayList<>(tables), setup, r, version);
+      return new Projector(this, handler, null, null, new ArrayList<>(tables), setup, r, version);
     }
 
     private static Reset defaultReset(String name, List<String> tables) {
@@ -409,6 +437,7 @@ public final class Projector {
   /** Builds a side-effect projector; see {@link Projector}. */
   public static final class SideEffectsBuilder extends Builder<SideEffectsBuilder> {
     private SideEffect handler;
+    private BatchSideEffect batchHandler;
 
     private SideEffectsBuilder(String name) {
       super(name);
@@ -419,18 +448,41 @@ public final class Projector {
       return this;
     }
 
-    /** Performs each event's side effect. Required. */
+    /** Performs each event's side effect. Required, unless a {@link #batchHandler} is set. */
     public SideEffectsBuilder handler(SideEffect handler) {
+      if (batchHandler != null) {
+        throw new IllegalStateException("projector " + name + " already has a batchHandler(...); "
+            + "set either handler(...) or batchHandler(...)");
+      }
       this.handler = once(this.handler, handler, "handler", name);
       return this;
     }
 
-    /** @throws IllegalStateException if no handler was set */
+    /**
+     * Performs the side effects of each batch in one call (see {@link BatchSideEffect}); instead
+     * of {@link #handler}.
+     */
+    public SideEffectsBuilder batchHandler(BatchSideEffect handler) {
+      if (this.handler != null) {
+        throw new IllegalStateException("projector " + name + " already has a handler(...); "
+            + "set either handler(...) or batchHandler(...)");
+      }
+      this.batchHandler = once(this.batchHandler, handler, "batchHandler", name);
+      return this;
+    }
+
+    /** @throws IllegalStateException if neither a handler nor a batch handler was set */
     public Projector build() {
-      if (handler == null) {
+      if (handler == null && batchHandler == null) {
         throw new IllegalStateException("projector " + name + " needs a handler(...)");
       }
-      return new Projector(this, null, handler, List.of(), null, null, 1);
+      if (batchHandler != null) {
+        BatchSideEffect batch = batchHandler;
+        // Alone, an event goes through the batch handler as a batch of one.
+        SideEffect single = (event, context) -> batch.handle(List.of(event));
+        return new Projector(this, null, single, batch, List.of(), null, null, 1);
+      }
+      return new Projector(this, null, handler, null, List.of(), null, null, 1);
     }
   }
 

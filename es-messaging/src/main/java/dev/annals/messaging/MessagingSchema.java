@@ -1,0 +1,54 @@
+package dev.annals.messaging;
+
+import dev.annals.postgres.SchemaScripts;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Installs the messaging tables (inbox, inbox dead letters, webhook subscriptions and
+ * deliveries) in a schema.
+ *
+ * <p>The DDL ships as versioned scripts on the classpath under {@value #SCRIPT_DIRECTORY} with
+ * {@code ${schema}} as placeholder, so Flyway or Liquibase users can run them from their own
+ * migrations. {@link #install} applies the missing ones in order, each once, in one transaction
+ * under an advisory lock; the table {@code messaging_schema_version} records what ran.
+ *
+ * <p>Thread-safe: stateless.
+ */
+public final class MessagingSchema {
+
+  /** Where the scripts are on the classpath. */
+  public static final String SCRIPT_DIRECTORY = "dev/annals/messaging/schema/";
+
+  private static final SchemaScripts SCRIPTS = SchemaScripts.of("messaging tables",
+      MessagingSchema.class, SCRIPT_DIRECTORY, "messaging_schema_version",
+      List.of("V1__messaging.sql"));
+
+  private MessagingSchema() {}
+
+  /**
+   * Creates the schema if needed and applies every messaging script it has not had yet.
+   * Idempotent; safe when several nodes start together.
+   *
+   * @return the messaging schema version afterwards
+   * @throws IllegalArgumentException if {@code schema} is not a valid schema name
+   * @throws dev.annals.postgres.SchemaException if the schema holds a newer version or a script fails
+   */
+  public static int install(DataSource dataSource, String schema) {
+    return SCRIPTS.install(dataSource, schema);
+  }
+
+  /**
+   * The text of a shipped script with the schema name filled in.
+   *
+   * @throws IllegalArgumentException if there is no such script or the schema name is invalid
+   */
+  public static String script(String name, String schema) {
+    return SCRIPTS.script(name, schema);
+  }
+
+  /** The shipped script names, oldest first. */
+  public static List<String> scripts() {
+    return SCRIPTS.scripts();
+  }
+}
