@@ -1,0 +1,447 @@
+package dev.annals.messaging.kafka;
+
+import dev.annals.messaging.MessageSink;
+import dev.annals.messaging.OutgoingMessage;
+import io.cloudevents.core.format.EventFormat;
+import io.cloudevents.jackson.JsonFormat;
+import io.cloudevents.kafka.KafkaMessageFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A {@link MessageSink} that writes each event as a CloudEvent to Apache Kafka.
+ *
+ * <pre>{@code
+ * KafkaSink sink = KafkaSink.builder("kafka-1:9092,kafka-2:9092")
+ *     .topicPerCategory("bank.")          // account events go to bank.account
+ *     .build();
+ * Projector publisher = Publisher.builder("to_kafka", sink).mapper(mapper).build();
+ * }</pre>
+ *
+ * <p>What it guarantees, and how:
+ * <ul>
+ *   <li><b>Nothing confirmed is lost.</b> The producer runs with {@code acks=all} and
+ *       {@code enable.idempotence=true}; {@link #send} flushes and then waits for the
+ *       acknowledgement of every record of the batch, and throws if any failed, so the
+ *       publisher's checkpoint only moves past events the broker has written to all in-sync
+ *       replicas.</li>
+ *   <li><b>Per-stream order.</b> The record key is the stream id, so all events of a stream go
+ *       to one partition; the idempotent producer's sequence numbers keep them in order there
+ *       across its own retries. After a failed batch the producer is replaced and the whole batch
+ *       is sent again, so the partition may hold an event twice, but the first copy of each
+ *       event is always in stream order, which is what a deduplicating consumer sees.</li>
+ *   <li><b>Duplicates are possible</b> (a retried batch, a publisher that died before its
+ *       checkpoint): consumers drop them by CloudEvent id, as the inbox does.</li>
+ * </ul>
+ *
+ * <p>Records are written in {@linkplain Mode#BINARY binary mode} (attributes in {@code ce_}
+ * headers, the data as the value) unless {@linkplain Builder#mode structured mode} (one JSON
+ * document per record) is chosen.
+ *
+ * <p>Thread-safe: {@link #send} may be called from several publisher partitions at once.
+ */
+public final class KafkaSink implements MessageSink {
+
+  /** How a CloudEvent is laid out in a Kafka record (the CloudEvents Kafka protocol binding). */
+  public enum Mode {
+    /** Attributes as {@code ce_*} headers, the data as the record value. Smaller, and brokers and
+     * tools can route on headers without parsing the value. */
+    BINARY,
+    /** The whole event as one JSON document ({@code application/cloudevents+json}) in the value;
+     * for consumers that do not read headers. */
+    STRUCTURED
+  }
+
+  private static final System.Logger LOG = System.getLogger(KafkaSink.class.getName());
+
+  /**
+   * Room for the record's framing (lengths, attributes, timestamps) on top of key, value and
+   * headers, when checking a record against {@code max.request.size} before anything is sent.
+   */
+  private static final int RECORD_OVERHEAD = 128;
+
+  private final String bootstrapServers;
+  private final Function<OutgoingMessage, String> topics;
+  private final String topicDescription;
+  private final Mode mode;
+  private final EventFormat format;
+  private final Map<String, Object> producerConfig;
+  private final int maxRecordBytes;
+  private final Duration closeTimeout;
+  private final Object lock = new Object();
+  private Producer<String, byte[]> producer;
+  private boolean closed;
+
+  private KafkaSink(Builder b) {
+    this.bootstrapServers = b.bootstrapServers;
+    this.topics = b.topics;
+    this.topicDescription = b.topicDescription;
+    this.mode = b.mode;
+    this.format = new JsonFormat();
+    this.producerConfig = producerConfig(b);
+    this.maxRecordBytes = new ProducerConfig(producerConfig).getInt(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    this.closeTimeout = b.deliveryTimeout;
+  }
+
+  /**
+   * Starts configuring a sink.
+   *
+   * @param bootstrapServers Kafka's {@code bootstrap.servers}: {@code host:port[,host:port...]}
+   * @throws IllegalArgumentException if it is blank
+   */
+  public static Builder builder(String bootstrapServers) {
+    Objects.requireNonNull(bootstrapServers, "bootstrapServers must not be null");
+    if (bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException("bootstrapServers must not be blank; use host:port[,host:port...]");
+    }
+    return new Builder(bootstrapServers.strip());
+  }
+
+  @Override
+  public String describe() {
+    return "kafka " + bootstrapServers + " " + topicDescription + " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
+  }
+
+  /**
+   * Writes the batch and returns once the broker acknowledged every record ({@code acks=all}).
+   *
+   * @throws KafkaPublishException if any record was not acknowledged within the delivery
+   *     timeout, or the batch could not be handed to the producer; some records of the batch may
+   *     have been written, and the whole batch is to be sent again
+   * @throws IllegalArgumentException if a topic name cannot be made for a message, or a record
+   *     is larger than {@code max.request.size} (nothing of the batch was sent)
+   * @throws IllegalStateException if the sink was closed
+   * @throws org.apache.kafka.common.errors.InterruptException if the thread was interrupted while
+   *     waiting (its interrupt flag is set again)
+   */
+  @Override
+  public void send(List<OutgoingMessage> batch) {
+    Objects.requireNonNull(batch, "batch must not be null");
+    if (batch.isEmpty()) {
+      return;
+    }
+    // Build every record before sending any: a message that cannot be written must not leave
+    // the later messages of its stream delivered without it.
+    List<ProducerRecord<String, byte[]>> records = new ArrayList<>(batch.size());
+    for (OutgoingMessage m : batch) {
+      records.add(record(m));
+    }
+    Producer<String, byte[]> p = producer();
+    List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
+    try {
+      for (ProducerRecord<String, byte[]> r : records) {
+        acks.add(p.send(r));
+      }
+      p.flush();
+    } catch (org.apache.kafka.common.errors.InterruptException e) {
+      discard(p);
+      throw e;
+    } catch (KafkaException | IllegalStateException e) {
+      // IllegalStateException: another publisher partition's failure closed this producer under us.
+      discard(p);
+      throw new KafkaPublishException("kafka " + bootstrapServers + " refused a batch of " + batch.size()
+          + " message(s) after handing over " + acks.size() + ": " + e, e);
+    }
+    int failed = 0;
+    int firstFailed = -1;
+    Throwable first = null;
+    for (int i = 0; i < acks.size(); i++) {
+      try {
+        acks.get(i).get();
+      } catch (ExecutionException e) {
+        failed++;
+        if (first == null) {
+          first = e.getCause();
+          firstFailed = i;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        discard(p);
+        throw new org.apache.kafka.common.errors.InterruptException(e);
+      }
+    }
+    if (failed > 0) {
+      // A fresh producer for the retry: the old one may hold failed batches whose sequence
+      // numbers it would otherwise have to repair, and nothing it still has in flight matters
+      // once the whole batch is sent again.
+      discard(p);
+      throw new KafkaPublishException("kafka " + bootstrapServers + " did not acknowledge " + failed + " of "
+          + batch.size() + " message(s); the first was " + batch.get(firstFailed).id() + " of stream "
+          + batch.get(firstFailed).streamId() + " to topic " + records.get(firstFailed).topic()
+          + ": " + first, first);
+    }
+  }
+
+  /** Closes the producer, waiting up to the delivery timeout for records still in flight. */
+  @Override
+  public void close() {
+    Producer<String, byte[]> p;
+    synchronized (lock) {
+      closed = true;
+      p = producer;
+      producer = null;
+    }
+    if (p != null) {
+      p.close(closeTimeout);
+    }
+  }
+
+  private ProducerRecord<String, byte[]> record(OutgoingMessage m) {
+    String topic = topics.apply(m);
+    checkTopic(topic, m);
+    var writer = KafkaMessageFactory.<String>createWriter(topic, null, null, m.streamId());
+    ProducerRecord<String, byte[]> r = mode == Mode.BINARY
+        ? writer.writeBinary(m.event())
+        : writer.writeStructured(m.event(), format);
+    int size = RECORD_OVERHEAD + m.streamId().length() * 3 + (r.value() == null ? 0 : r.value().length);
+    for (Header h : r.headers()) {
+      size += h.key().length() * 3 + (h.value() == null ? 0 : h.value().length);
+    }
+    if (size > maxRecordBytes) {
+      throw new IllegalArgumentException("message " + m.id() + " of stream " + m.streamId() + " needs about "
+          + size + " bytes, more than the producer's max.request.size of " + maxRecordBytes
+          + "; raise max.request.size (and the broker's message.max.bytes) with property(...)");
+    }
+    return r;
+  }
+
+  private static void checkTopic(String topic, OutgoingMessage m) {
+    if (topic == null || !Topics.isValid(topic)) {
+      throw new IllegalArgumentException("topic '" + topic + "' for message " + m.id() + " of stream "
+          + m.streamId() + " (category " + m.category() + ") is not a valid Kafka topic name: "
+          + Topics.RULE);
+    }
+  }
+
+  private Producer<String, byte[]> producer() {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("KafkaSink for " + bootstrapServers + " is closed");
+      }
+      if (producer == null) {
+        producer = new KafkaProducer<>(producerConfig);
+      }
+      return producer;
+    }
+  }
+
+  private void discard(Producer<String, byte[]> failed) {
+    synchronized (lock) {
+      if (producer == failed) {
+        producer = null;
+      }
+    }
+    try {
+      failed.close(Duration.ZERO);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing a failed producer for " + bootstrapServers, e);
+    }
+  }
+
+  private static Map<String, Object> producerConfig(Builder b) {
+    Map<String, Object> c = new HashMap<>();
+    c.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    c.putAll(b.properties);
+    c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
+    c.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    c.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    c.put(ProducerConfig.ACKS_CONFIG, "all");
+    c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    c.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+    c.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+    long delivery = b.deliveryTimeout.toMillis();
+    long linger = Long.parseLong(c.get(ProducerConfig.LINGER_MS_CONFIG).toString());
+    if (linger >= delivery) {
+      throw new IllegalStateException("linger.ms (" + linger + ") must be below deliveryTimeout ("
+          + b.deliveryTimeout + ")");
+    }
+    // Kafka insists on delivery.timeout.ms >= linger.ms + request.timeout.ms.
+    c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) delivery);
+    c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, delivery - linger));
+    c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, delivery);
+    if (b.clientId != null) {
+      c.put(ProducerConfig.CLIENT_ID_CONFIG, b.clientId);
+    }
+    return Map.copyOf(c);
+  }
+
+  /**
+   * Configures a {@link KafkaSink}. Each setter checks its value and names it in its message.
+   * A topic choice is required.
+   */
+  public static final class Builder {
+
+    /**
+     * Producer settings the sink decides itself, because its guarantees depend on them.
+     */
+    private static final Map<String, String> OWNED = Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "it is the builder's argument",
+        ProducerConfig.ACKS_CONFIG, "the sink needs acks=all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "the sink needs the idempotent producer",
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "the idempotent producer keeps order with at most 5",
+        ProducerConfig.RETRIES_CONFIG, "retries are bounded by deliveryTimeout(...)",
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "use deliveryTimeout(...)",
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "it follows deliveryTimeout(...)",
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, "it follows deliveryTimeout(...)",
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, "the sink does not use Kafka transactions",
+        ProducerConfig.CLIENT_ID_CONFIG, "use clientId(...)");
+
+    private final String bootstrapServers;
+    private Function<OutgoingMessage, String> topics;
+    private String topicDescription;
+    private Mode mode = Mode.BINARY;
+    private Duration deliveryTimeout = Duration.ofSeconds(5);
+    private String clientId;
+    private final Map<String, Object> properties = new HashMap<>();
+
+    private Builder(String bootstrapServers) {
+      this.bootstrapServers = bootstrapServers;
+    }
+
+    /**
+     * Sends every event to one topic.
+     *
+     * @throws IllegalArgumentException if it is not a valid topic name
+     * @throws IllegalStateException if a topic choice was already made
+     */
+    public Builder topic(String topic) {
+      Objects.requireNonNull(topic, "topic must not be null");
+      if (!Topics.isValid(topic)) {
+        throw new IllegalArgumentException("topic '" + topic + "' is not a valid Kafka topic name: " + Topics.RULE);
+      }
+      return topics(m -> topic, "topic " + topic);
+    }
+
+    /**
+     * Sends each stream category's events to the topic {@code prefix + category}, for example
+     * {@code bank.account} with the prefix {@code bank.}.
+     *
+     * @param prefix text before the category; may be empty
+     * @throws IllegalArgumentException if the prefix has characters a topic name cannot have
+     * @throws IllegalStateException if a topic choice was already made
+     */
+    public Builder topicPerCategory(String prefix) {
+      Objects.requireNonNull(prefix, "topic prefix must not be null (use \"\" for none)");
+      if (!prefix.isEmpty() && !Topics.isValid(prefix)) {
+        throw new IllegalArgumentException("topic prefix '" + prefix + "' cannot start a Kafka topic name: "
+            + Topics.RULE);
+      }
+      return topics(m -> prefix + m.category(), "topics " + prefix + "<category>");
+    }
+
+    /**
+     * Chooses each message's topic with a function of your own. It is called once per message
+     * and may not return null; a message's stream must always map to the same topic, or its
+     * order is lost.
+     *
+     * @param description how the choice reads in {@link KafkaSink#describe()}
+     * @throws IllegalStateException if a topic choice was already made
+     */
+    public Builder topics(Function<OutgoingMessage, String> chooser, String description) {
+      Objects.requireNonNull(chooser, "topic chooser must not be null");
+      Objects.requireNonNull(description, "topic description must not be null");
+      if (topics != null) {
+        throw new IllegalStateException("the topic was already chosen: " + topicDescription);
+      }
+      this.topics = chooser;
+      this.topicDescription = description;
+      return this;
+    }
+
+    /** How CloudEvents are laid out in records; {@link Mode#BINARY} by default. */
+    public Builder mode(Mode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode must not be null");
+      return this;
+    }
+
+    /**
+     * How long {@link KafkaSink#send} waits for the broker before it gives up on a batch
+     * (Kafka's {@code delivery.timeout.ms}; also bounds {@code max.block.ms}); 5 s by default.
+     * The publisher sends a failed batch again after its backoff, so a short timeout loses
+     * nothing. Keep it below the {@code ProjectionRunner}'s lease duration (10 s by default): a
+     * publisher that blocks longer than its lease loses its partition while it waits.
+     *
+     * @throws IllegalArgumentException if below one second
+     */
+    public Builder deliveryTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "deliveryTimeout must not be null");
+      if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("deliveryTimeout must be at least 1s (and fit in an int of ms), was " + timeout);
+      }
+      this.deliveryTimeout = timeout;
+      return this;
+    }
+
+    /** The producer's {@code client.id}, as brokers log and meter it; Kafka picks one by default. */
+    public Builder clientId(String clientId) {
+      Objects.requireNonNull(clientId, "clientId must not be null");
+      if (clientId.isBlank()) {
+        throw new IllegalArgumentException("clientId must not be blank");
+      }
+      this.clientId = clientId;
+      return this;
+    }
+
+    /**
+     * Any other producer setting, for example {@code security.protocol}, {@code sasl.jaas.config},
+     * {@code compression.type}, {@code linger.ms} or {@code max.request.size}.
+     *
+     * @throws IllegalArgumentException for settings the sink decides itself ({@code acks},
+     *     {@code enable.idempotence}, the timeouts, ...), naming why
+     */
+    public Builder property(String name, Object value) {
+      Objects.requireNonNull(name, "property name must not be null");
+      Objects.requireNonNull(value, "value of property " + name + " must not be null");
+      String why = OWNED.get(name);
+      if (why != null) {
+        throw new IllegalArgumentException("producer property " + name + " is set by KafkaSink: " + why);
+      }
+      if (name.equals(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG)
+          || name.equals(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG)) {
+        throw new IllegalArgumentException("producer property " + name
+            + " is set by KafkaSink: records are CloudEvents keyed by stream id");
+      }
+      if (name.equals(ProducerConfig.LINGER_MS_CONFIG)) {
+        try {
+          Long.parseLong(value.toString());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("producer property linger.ms must be a whole number of "
+              + "milliseconds, was '" + value + "'", e);
+        }
+      }
+      properties.put(name, value);
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException if no topic choice was made, or {@code linger.ms} is not
+     *     below the delivery timeout
+     * @throws org.apache.kafka.common.config.ConfigException if Kafka rejects a property
+     */
+    public KafkaSink build() {
+      if (topics == null) {
+        throw new IllegalStateException("a KafkaSink needs a topic: topic(\"events\"), "
+            + "topicPerCategory(\"prefix.\") or topics(chooser, description)");
+      }
+      // The sink's constructor parses the settings, so Kafka rejects a bad one here, not at the
+      // first send.
+      return new KafkaSink(this);
+    }
+  }
+}
