@@ -4,6 +4,7 @@ import dev.annals.bank.TransferState.Status;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
+import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
@@ -37,7 +38,9 @@ final class Bank implements AutoCloseable {
   private final AggregateRepository<TransferCommand, TransferState, TransferEvent> processTransfers;
   private final ProjectionRunner runner;
 
-  private Bank(PostgresEventStore store, String nodeId) {
+  private final MessageSink publishTo;
+
+  private Bank(PostgresEventStore store, String nodeId, MessageSink publishTo) {
     this.store = store;
     this.accounts = AggregateRepository.builder(Account.TYPE, store).snapshotStore(store.snapshotStore())
         .maxAttempts(10).build();
@@ -46,6 +49,10 @@ final class Bank implements AutoCloseable {
     ProjectionRunner.Builder builder = ProjectionRunner.builder(store).nodeId(nodeId).installSchema(true);
     READ_MODELS.values().forEach(builder::projector);
     builder.projector(new TransferProcess(accounts, processTransfers).projector());
+    this.publishTo = publishTo;
+    if (publishTo != null) {
+      builder.projector(BankPublishing.publisher(publishTo));
+    }
     this.runner = builder.build();
   }
 
@@ -56,10 +63,23 @@ final class Bank implements AutoCloseable {
    * @param nodeId names this instance in projector ownership and status
    */
   static Bank start(PostgresEventStore store, String nodeId) {
+    return start(store, nodeId, Optional.empty());
+  }
+
+  /**
+   * {@link #start(PostgresEventStore, String)}, also publishing every account event to
+   * {@code publishTo} when present (see {@link BankPublishing}); the bank closes the sink.
+   */
+  static Bank start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo) {
     Objects.requireNonNull(store, "store must not be null");
-    Bank bank = new Bank(store, Objects.requireNonNull(nodeId, "nodeId must not be null"));
+    Bank bank = new Bank(store, Objects.requireNonNull(nodeId, "nodeId must not be null"), publishTo.orElse(null));
     bank.runner.start();
     return bank;
+  }
+
+  /** Where account events are published, if anywhere. */
+  Optional<MessageSink> publishing() {
+    return Optional.ofNullable(publishTo);
   }
 
   PostgresEventStore store() {
@@ -161,14 +181,26 @@ final class Bank implements AutoCloseable {
     return TransferStatusProjection.countByStatus(store);
   }
 
-  private static List<String> projectorNames() {
-    return List.of(TransferProcess.NAME, BalancesProjection.NAME, StatementsProjection.NAME,
-        DailyTotalsProjection.NAME, TransferStatusProjection.NAME);
+  private List<String> projectorNames() {
+    List<String> names = new java.util.ArrayList<>(List.of(TransferProcess.NAME, BalancesProjection.NAME,
+        StatementsProjection.NAME, DailyTotalsProjection.NAME, TransferStatusProjection.NAME));
+    if (publishTo != null) {
+      names.add(BankPublishing.PUBLISHER);
+    }
+    return names;
   }
 
   @Override
   public void close() {
     runner.close();
+    if (publishTo != null) {
+      try {
+        publishTo.close();
+      } catch (Exception e) {
+        System.getLogger(Bank.class.getName()).log(System.Logger.Level.WARNING,
+            "closing " + publishTo.describe() + " failed: " + e.getMessage());
+      }
+    }
     accounts.close();
     transfers.close();
     processTransfers.close();

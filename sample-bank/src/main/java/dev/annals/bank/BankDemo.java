@@ -13,6 +13,7 @@ import dev.annals.core.CommandResult;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DomainException;
 import dev.annals.core.RecordedEvent;
+import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionStatus;
 import java.io.PrintStream;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -120,10 +122,16 @@ final class BankDemo {
    * {@code out}.
    */
   static Outcome run(Settings settings, BankStorage storage, PrintStream out) {
+    return run(settings, storage, Optional.empty(), out);
+  }
+
+  /** {@link #run(Settings, BankStorage, PrintStream)}, publishing the account events to {@code publishTo}. */
+  static Outcome run(Settings settings, BankStorage storage, Optional<MessageSink> publishTo, PrintStream out) {
     PostgresEventStore store = storage.store();
     out.println("Annals sample bank: " + storage.description());
     storage.note().ifPresent(out::println);
-    try (Bank bank = Bank.start(store, "bank-demo")) {
+    publishTo.ifPresent(sink -> out.println("Publishing account events to " + sink.describe()));
+    try (Bank bank = Bank.start(store, "bank-demo", publishTo)) {
       out.println("Schema " + store.schema() + " ready: event store, snapshots, read models "
           + String.join(", ", new java.util.TreeSet<>(Bank.READ_MODELS.keySet())) + " and the transfer process");
       return run(settings, bank, out);

@@ -1,5 +1,6 @@
 package dev.annals.bank;
 
+import dev.annals.messaging.MessageSink;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -9,6 +10,8 @@ import java.util.logging.Logger;
  *
  * <pre>
  * BankMain [--commands N] [--threads T] [--transfers PERCENT] [--seed S]
+ * BankMain serve [--port N] [--host ADDRESS] [--schema NAME]     (see {@link BankServer})
+ * BankMain audit [--schema NAME] [--json] COMMAND ...            (see {@link AuditMain})
  * </pre>
  *
  * <p>Defaults: 4,000 commands, 2 to 4 threads (by the cores), 30% transfers, seed 42. The
@@ -24,6 +27,9 @@ import java.util.logging.Logger;
  * The demo uses the schema {@code bank_demo}, dropped first so every run starts from an empty
  * log (an embedded database starts empty anyway).
  *
+ * <p>With {@code BANK_PUBLISH} set to a broker URL, the account events are also published to it
+ * (see {@link BankPublishing}); it is off by default.
+ *
  * <p>Exit status: 0 when every check passes; 1 if one fails (money not conserved, a transfer
  * half-applied, a replayed history that disagrees with itself, or a read model that disagrees
  * with the log); 2 for a bad argument or when no database can be used, with what to do.
@@ -37,20 +43,37 @@ public final class BankMain {
 
   /** See the class description; reads {@code BANK_DB_URL} from the environment. */
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("serve")) {
+      BankServer.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("audit")) {
+      AuditMain.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     quietLogs();
     BankDemo.Settings settings;
     try {
       settings = parse(args);
     } catch (IllegalArgumentException e) {
       System.err.println("Annals sample bank: " + e.getMessage());
-      System.err.println("usage: BankMain [--commands N] [--threads T] [--transfers PERCENT] [--seed S]");
+      System.err.println("usage: BankMain [--commands N] [--threads T] [--transfers PERCENT] [--seed S]"
+          + " | serve [--port N] ... | audit COMMAND ...");
+      System.exit(2);
+      return;
+    }
+    Optional<MessageSink> publishing;
+    try {
+      publishing = BankPublishing.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("Annals sample bank: " + e.getMessage());
       System.exit(2);
       return;
     }
     BankStorage.Choice choice = BankStorage.choose(System.getenv());
     BankDemo.Outcome outcome;
     try (BankStorage storage = open(choice)) {
-      outcome = BankDemo.run(settings, storage, System.out);
+      outcome = BankDemo.run(settings, storage, publishing, System.out);
     }
     if (!outcome.ok()) {
       System.out.flush();

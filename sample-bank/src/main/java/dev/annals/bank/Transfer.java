@@ -44,7 +44,7 @@ final class Transfer {
   static List<TransferEvent> decide(TransferCommand command, TransferState state) {
     if (command instanceof Request request) {
       if (state.status() != Status.NONE) {
-        throw new DomainException("a transfer was already requested under this id, from " + state.source()
+        throw new TransferIdTaken("a transfer was already requested under this id, from " + state.source()
             + " to " + state.target() + "; use a new transfer id");
       }
       checkAccount(request.source(), "source");
@@ -101,6 +101,15 @@ final class Transfer {
       return state.with(Status.COMPENSATED, null);
     }
     throw new IllegalArgumentException("unknown transfer event " + event);
+  }
+
+  /** Another transfer was already requested under the id. */
+  static final class TransferIdTaken extends DomainException {
+    private static final long serialVersionUID = 1L;
+
+    TransferIdTaken(String message) {
+      super(message);
+    }
   }
 
   private static void require(TransferState state, Status expected, String step) {
