@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.jdbi.v3.core.Handle;
 
 /**
  * Processes one projector partition that this node has claimed, one batch per {@link #step}.
@@ -230,8 +231,23 @@ final class PartitionProcessor {
 
   private Step readModel(List<StoredEvent> events, boolean full, Waiter waiter) {
     int from = 0;
+    // A failed batch handler does not say which event failed: then each event goes alone.
+    boolean oneAtATime = false;
     while (from < events.size()) {
-      Outcome o = commit(events.subList(from, events.size()), full);
+      Outcome o = commit(events.subList(from, oneAtATime ? from + 1 : events.size()), full);
+      if (o.kind == Outcome.Kind.FAILED && o.failedAt < 0) {
+        if (!oneAtATime && events.size() - from > 1) {
+          Engine.LOG.log(Level.WARNING, "{0}: a batch of {1} events failed, trying them one at a time: {2}",
+              key, events.size() - from, Failures.describe(o.failure));
+          oneAtATime = true;
+          continue;
+        }
+        o = Outcome.failed(0, o.failure);
+      }
+      if (oneAtATime && o.kind == Outcome.Kind.OK) {
+        from++;
+        continue;
+      }
       // Commit what came before the failing event, then deal with that event alone.
       while (o.kind == Outcome.Kind.FAILED && o.failedAt > 0) {
         Throwable failure = o.failure;
@@ -277,20 +293,10 @@ final class PartitionProcessor {
         fence(row, expected);
         Map<String, Long> blocked = engine.deadLetters.blockedStreams(h, key.projector(), key.version(),
             streams(events));
-        for (int i = 0; i < events.size(); i++) {
-          StoredEvent e = events.get(i);
-          Long blocker = blocked.get(e.streamId().toString());
-          if (blocker != null) {
-            engine.deadLetters.park(h, key, e, DeadLetter.Status.BLOCKED, blockedMessage(blocker, e), "", 0);
-            continue;
-          }
-          try {
-            RecordedEvent event = e.decode(engine.registry);
-            projector.handler().handle(event, Contexts.event(h, engine.schema, projector, key.version(),
-                key.logPartition(), e.eventId(), e.cursor(), !e.cursor().isAfter(row.replayUntil())));
-          } catch (Exception failure) {
-            throw new HandlerFailure(i, failure);
-          }
+        if (projector.batchHandler() != null) {
+          handleBatch(h, events, blocked);
+        } else {
+          handleEach(h, row, events, blocked);
         }
         RowState after = stateAfter(row.state(), full);
         engine.checkpoints.advance(h, key, last(events).cursor(), after, events.size(),
@@ -310,6 +316,54 @@ final class PartitionProcessor {
             + "batch rolled back and is tried again", f.getCause(), true);
       }
       return Outcome.failed(f.index, f.getCause());
+    }
+  }
+
+  /** Runs the per-event handler on each event of the batch, parking blocked streams' events. */
+  private void handleEach(Handle h, Checkpoint row, List<StoredEvent> events, Map<String, Long> blocked) {
+    for (int i = 0; i < events.size(); i++) {
+      StoredEvent e = events.get(i);
+      Long blocker = blocked.get(e.streamId().toString());
+      if (blocker != null) {
+        engine.deadLetters.park(h, key, e, DeadLetter.Status.BLOCKED, blockedMessage(blocker, e), "", 0);
+        continue;
+      }
+      try {
+        RecordedEvent event = e.decode(engine.registry);
+        projector.handler().handle(event, Contexts.event(h, engine.schema, projector, key.version(),
+            key.logPartition(), e.eventId(), e.cursor(), !e.cursor().isAfter(row.replayUntil())));
+      } catch (Exception failure) {
+        throw new HandlerFailure(i, failure);
+      }
+    }
+  }
+
+  /**
+   * Runs the batch handler once on the batch's events that are not blocked, parking the others.
+   * A failure is reported without an index: the caller tries the events one at a time.
+   */
+  private void handleBatch(Handle h, List<StoredEvent> events, Map<String, Long> blocked) {
+    List<RecordedEvent> pass = new ArrayList<>(events.size());
+    for (int i = 0; i < events.size(); i++) {
+      StoredEvent e = events.get(i);
+      Long blocker = blocked.get(e.streamId().toString());
+      if (blocker != null) {
+        engine.deadLetters.park(h, key, e, DeadLetter.Status.BLOCKED, blockedMessage(blocker, e), "", 0);
+        continue;
+      }
+      try {
+        pass.add(e.decode(engine.registry));
+      } catch (RuntimeException undecodable) {
+        throw new HandlerFailure(events.size() == 1 ? 0 : -1, undecodable);
+      }
+    }
+    if (pass.isEmpty()) {
+      return;
+    }
+    try {
+      projector.batchHandler().handle(pass, Contexts.tables(h, engine.schema, projector, key.version()));
+    } catch (Exception failure) {
+      throw new HandlerFailure(events.size() == 1 ? 0 : -1, failure);
     }
   }
 

@@ -60,12 +60,13 @@ public final class Projector {
   private final Handler handler;
   private final SideEffect sideEffect;
   private final BatchSideEffect batchSideEffect;
+  private final BatchHandler batchHandler;
   private final FailurePolicy failurePolicy;
   private final int maxAttempts;
   private final Duration firstBackoff;
   private final Duration maxBackoff;
 
-  private Projector(Builder<?> b, Handler handler, SideEffect sideEffect,
+  private Projector(Builder<?> b, Handler handler, BatchHandler batchHandler, SideEffect sideEffect,
       BatchSideEffect batchSideEffect, List<String> tables, Setup setup, Reset reset, int version) {
     this.name = b.name;
     this.version = version;
@@ -78,6 +79,7 @@ public final class Projector {
     this.handler = handler;
     this.sideEffect = sideEffect;
     this.batchSideEffect = batchSideEffect;
+    this.batchHandler = batchHandler;
     this.failurePolicy = b.failurePolicy;
     this.maxAttempts = b.maxAttempts;
     this.firstBackoff = b.firstBackoff;
@@ -153,6 +155,11 @@ public final class Projector {
     return handler;
   }
 
+  /** The batch handler of a read-model projector, or null when it handles one event at a time. */
+  BatchHandler batchHandler() {
+    return batchHandler;
+  }
+
   SideEffect sideEffect() {
     return sideEffect;
   }
@@ -206,6 +213,25 @@ public final class Projector {
      *     parked. Throwing an {@link Error} rolls back and ends the projector's thread.
      */
     void handle(RecordedEvent event, ProjectionContext context) throws Exception;
+  }
+
+  /**
+   * Handles a whole batch of a read-model projector in the batch transaction, so that a read
+   * model can be written with bulk SQL (a JDBC batch, one multi-row statement) instead of a round
+   * trip per event. The batch and the checkpoint commit together: exactly once, as with
+   * {@link Handler}.
+   */
+  @FunctionalInterface
+  public interface BatchHandler {
+    /**
+     * @param events one or more events, in log order (a stream's events in version order);
+     *     events of streams blocked behind a dead letter are left out
+     * @param tables the batch transaction and the version's table names; do not commit it
+     * @throws Exception to fail the batch: it rolls back, and its events are handled again one at
+     *     a time (each as a batch of one) to find the failing one, which is retried with backoff,
+     *     then parked or halts the projector, as its failure policy says
+     */
+    void handle(List<RecordedEvent> events, TableContext tables) throws Exception;
   }
 
   /** Performs one event's side effect, outside any database transaction. */
@@ -345,6 +371,7 @@ public final class Projector {
     private Setup setup;
     private Reset reset;
     private Handler handler;
+    private BatchHandler batchHandler;
 
     private ReadModelBuilder(String name) {
       super(name);
@@ -398,9 +425,29 @@ public final class Projector {
       return this;
     }
 
-    /** Handles each event in the batch transaction. Required. */
+    /** Handles each event in the batch transaction. Required, unless a {@link #batchHandler} is set. */
     public ReadModelBuilder handler(Handler handler) {
+      if (batchHandler != null) {
+        throw new IllegalStateException("projector " + name + " already has a batchHandler(...); "
+            + "set either handler(...) or batchHandler(...)");
+      }
       this.handler = once(this.handler, handler, "handler", name);
+      return this;
+    }
+
+    /**
+     * Handles each batch in one call, in the batch transaction (see {@link BatchHandler}); instead
+     * of {@link #handler}. Retries of single events and replays of dead letters call it with a
+     * batch of one.
+     */
+    public ReadModelBuilder batchHandler(BatchHandler handler) {
+      if (this.handler != null && batchHandler == null) {
+        throw new IllegalStateException("projector " + name + " already has a handler(...); "
+            + "set either handler(...) or batchHandler(...)");
+      }
+      BatchHandler batch = once(this.batchHandler, handler, "batchHandler", name);
+      this.batchHandler = batch;
+      this.handler = (event, context) -> batch.handle(List.of(event), context);
       return this;
     }
 
@@ -410,14 +457,14 @@ public final class Projector {
      */
     public Projector build() {
       if (handler == null) {
-        throw new IllegalStateException("projector " + name + " needs a handler(...)");
+        throw new IllegalStateException("projector " + name + " needs a handler(...) or a batchHandler(...)");
       }
       if (!tables.isEmpty() && setup == null) {
         throw new IllegalStateException("projector " + name + " declares tables " + tables
             + " but no setup(...) that creates them");
       }
       Reset r = reset != null ? reset : defaultReset(name, List.copyOf(tables));
-      return new Projector(this, handler, null, null, new ArrayList<>(tables), setup, r, version);
+      return new Projector(this, handler, batchHandler, null, null, new ArrayList<>(tables), setup, r, version);
     }
 
     private static Reset defaultReset(String name, List<String> tables) {
@@ -480,9 +527,9 @@ public final class Projector {
         BatchSideEffect batch = batchHandler;
         // Alone, an event goes through the batch handler as a batch of one.
         SideEffect single = (event, context) -> batch.handle(List.of(event));
-        return new Projector(this, null, single, batch, List.of(), null, null, 1);
+        return new Projector(this, null, null, single, batch, List.of(), null, null, 1);
       }
-      return new Projector(this, null, handler, null, List.of(), null, null, 1);
+      return new Projector(this, null, null, handler, null, List.of(), null, null, 1);
     }
   }
 

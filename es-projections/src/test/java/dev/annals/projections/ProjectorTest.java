@@ -68,7 +68,7 @@ class ProjectorTest {
     @Test
     void checks_combinations_when_building() {
       assertThatThrownBy(() -> Projector.builder("balances").build()).isInstanceOf(IllegalStateException.class)
-          .hasMessage("projector balances needs a handler(...)");
+          .hasMessage("projector balances needs a handler(...) or a batchHandler(...)");
       assertThatThrownBy(() -> Projector.builder("balances").tables("balances").handler(NOTHING).build())
           .isInstanceOf(IllegalStateException.class)
           .hasMessage("projector balances declares tables [balances] but no setup(...) that creates them");
