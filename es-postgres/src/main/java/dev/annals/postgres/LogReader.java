@@ -96,7 +96,13 @@ public final class LogReader {
     }
     sql.append(" ORDER BY transaction_id, position LIMIT :limit");
     try {
-      List<StoredEvent> events = jdbi.withHandle(h -> {
+      List<StoredEvent> events = jdbi.inTransaction(h -> {
+        // The order must come from the (transaction_id, position) index. Without fresh statistics
+        // (a log just loaded or restored, before autovacuum analyzed it) the planner estimates a
+        // handful of matching rows, fetches every event after the cursor through a bitmap scan and
+        // sorts them: measured here at 40 ms instead of 0.4 ms per batch of 1,000 on a 100,000-event
+        // log, growing with the log. Sorting is never needed, so it is ruled out for this query.
+        h.execute("SET LOCAL enable_sort = off");
         Query q = h.createQuery(sql.toString())
             .bind("xid", Long.toUnsignedString(after.transactionId()))
             .bind("position", after.position())
