@@ -68,6 +68,8 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private final Notifications notifications;
   private final String appendSql;
   private final String appendOneSql;
+  /** Set on a view from {@link #joining}: the caller's open transaction, never committed here. */
+  private final boolean joined;
 
   private PostgresEventStore(Builder b, DataSource dataSource, HikariDataSource ownedPool) {
     this.registry = b.registry;
@@ -83,8 +85,47 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.appendOneSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
         + schema + ".append_events(?, ?, ?, ARRAY[CAST(? AS uuid)], ARRAY[CAST(? AS text)], "
         + "ARRAY[CAST(? AS integer)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS bytea)])";
+    this.joined = false;
   }
 
+  /** A view of {@code store} whose every statement runs on {@code connection}, in its transaction. */
+  private PostgresEventStore(PostgresEventStore store, Connection connection) {
+    this.registry = store.registry;
+    this.dataSource = JoinedConnection.dataSource(connection);
+    this.ownedPool = null;
+    this.jdbi = Jdbi.create(dataSource);
+    // The caller owns the transaction: closing a handle of this view must neither commit nor
+    // roll back what it holds open.
+    jdbi.getConfig(org.jdbi.v3.core.Handles.class).setForceEndTransactions(false);
+    this.schema = store.schema;
+    this.maxEventSize = store.maxEventSize;
+    this.notifications = store.notifications;
+    this.appendSql = store.appendSql;
+    this.appendOneSql = store.appendOneSql;
+    this.joined = true;
+  }
+
+  /**
+   * This store inside a transaction the caller holds on {@code handle}: appends and reads run on
+   * the handle's connection and commit or roll back with the caller's other work, such as an
+   * inbox record, so a message and the events it caused are stored together or not at all.
+   *
+   * <p>For that transaction's lifetime only, on its thread. Appends in it take their stream's
+   * lock until it ends, so keep it short. An append that finds its stream last written by a
+   * younger transaction throws the retryable {@link TransactionOrderConflictException} at once
+   * (the caller retries in a new transaction); an event id stored before gives the original
+   * result, as outside a transaction.
+   *
+   * @throws IllegalStateException if the handle is not in a transaction
+   */
+  public EventStore joining(Handle handle) {
+    Objects.requireNonNull(handle, "handle must not be null");
+    if (!handle.isInTransaction()) {
+      throw new IllegalStateException("joining(handle) needs a handle in a transaction "
+          + "(jdbi.inTransaction or handle.begin()); outside one, use the store itself");
+    }
+    return new PostgresEventStore(this, handle.getConnection());
+  }
   /** Starts configuring a store that serializes with {@code registry}. */
   public static Builder builder(EventRegistry registry) {
     return new Builder(registry);
@@ -165,8 +206,13 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
       long[] row;
       // Plain JDBC on the hottest path: one prepared statement, which the driver keeps
       // server-side prepared per connection, and no per-call statement machinery.
+      java.sql.Savepoint savepoint = null;
       try (Connection c = dataSource.getConnection();
           PreparedStatement ps = c.prepareStatement(n == 1 ? appendOneSql : appendSql)) {
+        if (joined) {
+          // A duplicate event id must not abort the caller's transaction: it is answered below.
+          savepoint = c.setSavepoint();
+        }
         ps.setString(1, streamId.toString());
         ps.setString(2, streamId.category());
         ps.setLong(3, expectedCode);
@@ -188,6 +234,14 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
           row = new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};
+        } catch (SQLException e) {
+          if (savepoint != null) {
+            c.rollback(savepoint);
+          }
+          throw e;
+        }
+        if (savepoint != null) {
+          c.releaseSavepoint(savepoint);
         }
       } catch (SQLException | RuntimeException e) {
         if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
@@ -207,7 +261,8 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
       // The stream's last writer is a younger transaction than ours. Nothing was written; a new
       // transaction gets a newer id. (Rare: the append function's advisory lock prevents it for
       // single-statement appends.)
-      if (attempt >= ORDER_CONFLICT_RETRIES) {
+      // In the caller's transaction the id cannot change: only a new transaction can help.
+      if (joined || attempt >= ORDER_CONFLICT_RETRIES) {
         throw new TransactionOrderConflictException(streamId);
       }
     }
@@ -376,6 +431,9 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
 
   @Override
   public void close() {
+    if (joined) {
+      return;
+    }
     notifications.close();
     if (ownedPool != null) {
       ownedPool.close();
