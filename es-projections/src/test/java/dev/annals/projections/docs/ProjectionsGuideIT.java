@@ -6,6 +6,7 @@ import dev.annals.core.EventRegistry;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
+import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.PostgresEventStore;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jdbi.v3.core.statement.PreparedBatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
@@ -67,6 +69,25 @@ class ProjectionsGuideIT {
       .build();
   // end::projector[]
 
+  // tag::batch-handler[]
+  static final Projector TOTALS = Projector.builder("totals")
+      .filter(LogFilter.categories("account"))
+      .tables("totals")
+      .batchSize(1000)
+      .setup(t -> t.handle().execute("CREATE TABLE " + t.table("totals")
+          + " (account text PRIMARY KEY, cents bigint NOT NULL)"))
+      .batchHandler((events, t) -> {
+        PreparedBatch upsert = t.handle().prepareBatch("INSERT INTO " + t.table("totals") + " AS x VALUES (?, ?) "
+            + "ON CONFLICT (account) DO UPDATE SET cents = x.cents + excluded.cents");
+        for (RecordedEvent e : events) {
+          long delta = e.payload() instanceof Deposited d ? d.cents() : -e.payload(Withdrawn.class).cents();
+          upsert.add(e.streamId().id(), delta);
+        }
+        upsert.execute();
+      })
+      .build();
+  // end::batch-handler[]
+
   /** Stands for a mail service that drops a second mail with the same key. */
   static final class Mailer {
     final List<UUID> sent = new CopyOnWriteArrayList<>();
@@ -108,6 +129,25 @@ class ProjectionsGuideIT {
           + ".balances WHERE account = 'a-1'").mapTo(Long.class).one());
     }
     // end::runner[]
+  }
+
+  @Test
+  void a_batch_handler_builds_the_same_view_as_a_handler() {
+    for (int i = 0; i < 30; i++) {
+      store.append(StreamId.of("account", "a-" + (i % 3)), ExpectedVersion.any(),
+          NewEvent.of(i % 4 == 0 ? new Withdrawn(7) : new Deposited(100 + i)));
+    }
+    try (ProjectionFixture balances = ProjectionFixture.of(store, BALANCES);
+        ProjectionFixture totals = ProjectionFixture.of(store, TOTALS)) {
+      balances.runUntilCaughtUp();
+      totals.runUntilCaughtUp();
+      String query = "SELECT account || '=' || cents FROM %s ORDER BY account";
+      List<String> fromBatches = totals.<List<String>, RuntimeException>query(
+          h -> h.createQuery(String.format(query, totals.view("totals"))).mapTo(String.class).list());
+      List<String> oneByOne = balances.<List<String>, RuntimeException>query(
+          h -> h.createQuery(String.format(query, balances.view("balances"))).mapTo(String.class).list());
+      assertThat(fromBatches).hasSize(3).isEqualTo(oneByOne);
+    }
   }
 
   @Test
