@@ -21,7 +21,7 @@ import javax.sql.DataSource;
 public final class PostgresSchema {
 
   /** The schema version this library needs. */
-  public static final int CURRENT_VERSION = 2;
+  public static final int CURRENT_VERSION = 3;
 
   /** Where the scripts are on the classpath. */
   public static final String SCRIPT_DIRECTORY = "dev/annals/postgres/schema/";
@@ -29,7 +29,8 @@ public final class PostgresSchema {
   // Before SCRIPTS: building the script set validates names with it.
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final SchemaScripts SCRIPTS = SchemaScripts.of("event store", PostgresSchema.class,
-      SCRIPT_DIRECTORY, "schema_version", List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql"));
+      SCRIPT_DIRECTORY, "schema_version", List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql",
+          "V3__drop_category_index.sql"));
 
   private PostgresSchema() {}
 
