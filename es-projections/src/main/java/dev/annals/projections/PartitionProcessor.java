@@ -319,13 +319,21 @@ final class PartitionProcessor {
     }
   }
 
+  /** Parks {@code e} if its stream is blocked behind a dead letter; returns whether it did. */
+  private boolean parkedAsBlocked(Handle h, StoredEvent e, Map<String, Long> blocked) {
+    Long blocker = blocked.get(e.streamId().toString());
+    if (blocker == null) {
+      return false;
+    }
+    engine.deadLetters.park(h, key, e, DeadLetter.Status.BLOCKED, blockedMessage(blocker, e), "", 0);
+    return true;
+  }
+
   /** Runs the per-event handler on each event of the batch, parking blocked streams' events. */
   private void handleEach(Handle h, Checkpoint row, List<StoredEvent> events, Map<String, Long> blocked) {
     for (int i = 0; i < events.size(); i++) {
       StoredEvent e = events.get(i);
-      Long blocker = blocked.get(e.streamId().toString());
-      if (blocker != null) {
-        engine.deadLetters.park(h, key, e, DeadLetter.Status.BLOCKED, blockedMessage(blocker, e), "", 0);
+      if (parkedAsBlocked(h, e, blocked)) {
         continue;
       }
       try {
@@ -346,9 +354,7 @@ final class PartitionProcessor {
     List<RecordedEvent> pass = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
       StoredEvent e = events.get(i);
-      Long blocker = blocked.get(e.streamId().toString());
-      if (blocker != null) {
-        engine.deadLetters.park(h, key, e, DeadLetter.Status.BLOCKED, blockedMessage(blocker, e), "", 0);
+      if (parkedAsBlocked(h, e, blocked)) {
         continue;
       }
       try {
