@@ -25,7 +25,7 @@ import java.util.Optional;
  *   <li>{@code nats://HOST:4222}: NATS JetStream; subject {@code bank.events.account} in the
  *       stream {@value #NATS_STREAM}, created if missing;</li>
  *   <li>{@code kafka://HOST:9092[,HOST:9092...]}: Kafka; topic {@code bank.events.account}, record
- *       key the stream id.</li>
+ *       key the stream id, one transaction per batch.</li>
  * </ul>
  *
  * <p>The publisher is the side-effect projector {@value #PUBLISHER} in the bank's runner, so it
@@ -69,7 +69,10 @@ final class BankPublishing {
       return NatsSink.builder(url).subjectPrefix(EXCHANGE).stream(NATS_STREAM).build();
     }
     if (url.startsWith("kafka://")) {
-      return KafkaSink.builder(url.substring("kafka://".length())).topicPerCategory(EXCHANGE + ".").build();
+      // One transaction per batch, so consumers never see a stream's events out of order. Every
+      // node uses the same id: only the node that owns the publisher ever sends.
+      return KafkaSink.builder(url.substring("kafka://".length())).topicPerCategory(EXCHANGE + ".")
+          .transactional("annals-sample-bank-" + PUBLISHER).build();
     }
     throw new IllegalArgumentException(VARIABLE + " must be amqp://USER:PASSWORD@HOST:5672 (RabbitMQ), "
         + "nats://HOST:4222 (NATS JetStream) or kafka://HOST:9092 (Kafka), was '" + url

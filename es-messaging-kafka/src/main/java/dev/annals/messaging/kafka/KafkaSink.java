@@ -86,6 +86,10 @@ public final class KafkaSink implements MessageSink {
   private final Duration closeTimeout;
   private final Object lock = new Object();
   private Producer<String, byte[]> producer;
+  /** The transactional id, or null when batches are not sent as transactions. */
+  private final String transactionalId;
+  /** Serializes transactional sends: a producer runs one transaction at a time. */
+  private final Object transactionLock = new Object();
   private boolean closed;
 
   private KafkaSink(Builder b) {
@@ -95,6 +99,7 @@ public final class KafkaSink implements MessageSink {
     this.mode = b.mode;
     this.format = new JsonFormat();
     this.producerConfig = producerConfig(b);
+    this.transactionalId = b.transactionalId;
     this.maxRecordBytes = new ProducerConfig(producerConfig).getInt(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
     this.closeTimeout = b.deliveryTimeout;
   }
@@ -141,6 +146,10 @@ public final class KafkaSink implements MessageSink {
     List<ProducerRecord<String, byte[]>> records = new ArrayList<>(batch.size());
     for (OutgoingMessage m : batch) {
       records.add(record(m));
+    }
+    if (transactionalId != null) {
+      sendInTransaction(batch, records);
+      return;
     }
     Producer<String, byte[]> p = producer();
     List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
@@ -229,13 +238,62 @@ public final class KafkaSink implements MessageSink {
     }
   }
 
+  /**
+   * Sends the batch as one Kafka transaction: a reader at {@code read_committed} sees all of it
+   * or none of it, so a record that failed can never leave a later record of its stream visible
+   * before it (the window the idempotent producer alone leaves open).
+   */
+  private void sendInTransaction(List<OutgoingMessage> batch, List<ProducerRecord<String, byte[]>> records) {
+    synchronized (transactionLock) {
+      Producer<String, byte[]> p = producer();
+      try {
+        p.beginTransaction();
+        for (ProducerRecord<String, byte[]> r : records) {
+          p.send(r);
+        }
+        // Flushes, and throws if any record of the transaction failed.
+        p.commitTransaction();
+      } catch (org.apache.kafka.common.errors.InterruptException e) {
+        discard(p);
+        throw e;
+      } catch (KafkaException | IllegalStateException e) {
+        abortQuietly(p);
+        discard(p);
+        throw new KafkaPublishException("kafka " + bootstrapServers + " did not commit the transaction of a "
+            + "batch of " + batch.size() + " message(s) (first " + batch.get(0).id() + "); none of them is "
+            + "visible to read_committed consumers: " + e, e);
+      }
+    }
+  }
+
+  private void abortQuietly(Producer<String, byte[]> p) {
+    try {
+      p.abortTransaction();
+    } catch (RuntimeException e) {
+      // Fenced or broken: the next producer's initTransactions fences this one and ends its
+      // transaction on the broker.
+      LOG.log(System.Logger.Level.DEBUG, "aborting a failed transaction on " + bootstrapServers, e);
+    }
+  }
+
   private Producer<String, byte[]> producer() {
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("KafkaSink for " + bootstrapServers + " is closed");
       }
       if (producer == null) {
-        producer = new KafkaProducer<>(producerConfig);
+        Producer<String, byte[]> created = new KafkaProducer<>(producerConfig);
+        if (transactionalId != null) {
+          try {
+            // Fences any earlier producer with this id and ends its open transaction.
+            created.initTransactions();
+          } catch (KafkaException e) {
+            created.close(Duration.ZERO);
+            throw new KafkaPublishException("kafka " + bootstrapServers + " did not start transactions for "
+                + "transactional id '" + transactionalId + "': " + e, e);
+          }
+        }
+        producer = created;
       }
       return producer;
     }
@@ -278,6 +336,11 @@ public final class KafkaSink implements MessageSink {
     if (b.clientId != null) {
       c.put(ProducerConfig.CLIENT_ID_CONFIG, b.clientId);
     }
+    if (b.transactionalId != null) {
+      c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, b.transactionalId);
+      // A transaction left open by a producer that died is aborted by the broker after this.
+      c.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
+    }
     return Map.copyOf(c);
   }
 
@@ -299,7 +362,7 @@ public final class KafkaSink implements MessageSink {
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "use deliveryTimeout(...)",
         ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "it follows deliveryTimeout(...)",
         ProducerConfig.MAX_BLOCK_MS_CONFIG, "it follows deliveryTimeout(...)",
-        ProducerConfig.TRANSACTIONAL_ID_CONFIG, "the sink does not use Kafka transactions",
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, "use transactional(...)",
         ProducerConfig.CLIENT_ID_CONFIG, "use clientId(...)");
 
     private final String bootstrapServers;
@@ -308,6 +371,7 @@ public final class KafkaSink implements MessageSink {
     private Mode mode = Mode.BINARY;
     private Duration deliveryTimeout = Duration.ofSeconds(5);
     private String clientId;
+    private String transactionalId;
     private final Map<String, Object> properties = new HashMap<>();
 
     private Builder(String bootstrapServers) {
@@ -395,6 +459,25 @@ public final class KafkaSink implements MessageSink {
         throw new IllegalArgumentException("clientId must not be blank");
       }
       this.clientId = clientId;
+      return this;
+    }
+
+    /**
+     * Sends each batch as one Kafka transaction with this {@code transactional.id}, so that
+     * consumers reading at {@code read_committed} (as {@link KafkaInboxConsumer} does) see a batch
+     * whole or not at all. This closes the one window in which the idempotent producer alone can
+     * let a later event of a stream become visible before an earlier one that failed (see
+     * docs/messaging.md). The id must be unique among the producers running at once, and stable
+     * across restarts of the same publisher: a new producer with the id fences the old one. The
+     * brokers need the transaction log (on a single broker: {@code
+     * transaction.state.log.replication.factor=1}, {@code transaction.state.log.min.isr=1}).
+     */
+    public Builder transactional(String transactionalId) {
+      Objects.requireNonNull(transactionalId, "transactionalId must not be null");
+      if (transactionalId.isBlank()) {
+        throw new IllegalArgumentException("transactionalId must not be blank");
+      }
+      this.transactionalId = transactionalId;
       return this;
     }
 

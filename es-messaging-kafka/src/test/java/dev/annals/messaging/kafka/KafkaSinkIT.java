@@ -101,6 +101,46 @@ class KafkaSinkIT {
   }
 
   @Test
+  void a_transactional_batch_is_seen_whole_or_not_at_all() throws Exception {
+    String there = topic();
+    String late = "late-tx-" + UUID.randomUUID().toString().substring(0, 8);
+    StreamId other = Accounts.account(8);
+    OutgoingMessage first = new OutgoingMessage(Accounts.event(STREAM, 1, 1), STREAM.toString(), "account");
+    OutgoingMessage second = new OutgoingMessage(Accounts.event(other, 1, 2), other.toString(), "account");
+    try (KafkaSink sink = KafkaSink.builder(kafka.bootstrapServers())
+        .topics(m -> m.streamId().equals(STREAM.toString()) ? there : late, "two topics")
+        .transactional("sink-it-" + UUID.randomUUID()).deliveryTimeout(Duration.ofSeconds(2)).build()) {
+      // The second topic does not exist yet: the transaction fails after the first record went out.
+      assertThatThrownBy(() -> sink.send(List.of(first, second)))
+          .isInstanceOf(KafkaPublishException.class).hasMessageContaining("none of them is visible");
+      kafka.createTopic(late, 1);
+      sink.send(List.of(first, second));
+    }
+    assertThat(Accounts.read(kafka, there, 2)).as("written twice: once aborted, once committed")
+        .extracting(r -> Accounts.header(r, "ce_id")).containsExactly(first.id(), first.id());
+    assertThat(readCommitted(there, 1)).as("the aborted copy is not seen, the committed one once")
+        .extracting(r -> Accounts.header(r, "ce_id")).containsExactly(first.id());
+  }
+
+  /** Records of {@code topic} as a read_committed consumer sees them, waiting up to 10 s for {@code count}. */
+  private static List<ConsumerRecord<String, byte[]>> readCommitted(String topic, int count) {
+    List<ConsumerRecord<String, byte[]>> out = new java.util.ArrayList<>();
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(java.util.Map.of(
+        "bootstrap.servers", kafka.bootstrapServers(), "group.id", "committed-" + UUID.randomUUID(),
+        "auto.offset.reset", "earliest", "enable.auto.commit", false, "isolation.level", "read_committed"),
+        new org.apache.kafka.common.serialization.StringDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      // Keep polling a little past the count, so that a second copy would show too.
+      while (System.nanoTime() < deadline && (out.size() < count || System.nanoTime() < deadline - 8_000_000_000L)) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  @Test
   void a_message_larger_than_a_request_fails_the_batch_before_anything_is_sent() throws Exception {
     String topic = topic();
     OutgoingMessage small = new OutgoingMessage(Accounts.event(STREAM, 1, 1), STREAM.toString(), "account");
