@@ -44,8 +44,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   <li><b>Per-stream order.</b> The record key is the stream id, so all events of a stream go
  *       to one partition; the idempotent producer's sequence numbers keep them in order there
  *       across its own retries. After a failed batch the producer is replaced and the whole batch
- *       is sent again, so the partition may hold an event twice, but the first copy of each
- *       event is always in stream order, which is what a deduplicating consumer sees.</li>
+ *       is sent again, so the partition may hold an event twice; the first copy of each event
+ *       is in stream order, which is what a deduplicating consumer sees, except in one narrow
+ *       window (a broker returning between two records' deadlines) that
+ *       {@linkplain Builder#transactional transactions} close.</li>
  *   <li><b>Duplicates are possible</b> (a retried batch, a publisher that died before its
  *       checkpoint): consumers drop them by CloudEvent id, as the inbox does.</li>
  * </ul>
