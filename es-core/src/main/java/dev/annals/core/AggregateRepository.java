@@ -46,6 +46,9 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
 
   private final AggregateType<C, S, E> type;
   private final EventStore store;
+  /** The expected version of {@link #handle(String, Object, CommandContext)}: whatever it is. */
+  private static final long ANY_VERSION = -1;
+
   private final SnapshotStore snapshots;
   private final Cache<StreamId, AggregateState<S>> cache;
   private final int maxAttempts;
@@ -120,12 +123,47 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
    * @throws ConcurrencyConflictException when every attempt met a concurrent writer
    */
   public CommandResult<S, E> handle(String id, C command, CommandContext context) {
+    return execute(id, command, context, ANY_VERSION);
+  }
+
+  /**
+   * Decides {@code command} only if aggregate {@code id} is at {@code expectedVersion}, the
+   * version the caller decided from (an HTTP {@code If-Match}, say), and appends with exactly that
+   * version: no retry, since a retry would decide from a state the caller never saw.
+   *
+   * @param expectedVersion 0 for "not created yet", else the version the caller read
+   * @throws ConcurrencyConflictException if the aggregate is at another version, before or
+   *     during the append; nothing was written
+   * @throws DomainException when the decider refuses the command
+   * @throws IllegalArgumentException if {@code expectedVersion} is negative
+   */
+  public CommandResult<S, E> handle(String id, C command, CommandContext context, long expectedVersion) {
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException("expected version must be 0 or more, was " + expectedVersion);
+    }
+    return execute(id, command, context, expectedVersion);
+  }
+
+  private CommandResult<S, E> execute(String id, C command, CommandContext context, long expectedVersion) {
     Objects.requireNonNull(command, "command must not be null");
     StreamId streamId = type.streamId(id);
+    boolean exact = expectedVersion != ANY_VERSION;
     AnnalsException last = null;
-    for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+    for (int attempt = 1; attempt <= (exact ? 1 : maxAttempts); attempt++) {
       AggregateState<S> cached = attempt == 1 && cache != null ? cache.getIfPresent(streamId) : null;
       AggregateState<S> current = cached != null ? cached : reload(streamId);
+      if (exact && current.version() != expectedVersion) {
+        // A cached state may be behind; only the stored version may refuse.
+        current = cached != null ? reload(streamId) : current;
+        if (current.version() != expectedVersion) {
+          CommandResult<S, E> earlier = context == null ? null : earlierResult(streamId, context, attempt);
+          if (earlier != null) {
+            return earlier;
+          }
+          throw new ConcurrencyConflictException(streamId, ExpectedVersion.exactly(expectedVersion),
+              current.version());
+        }
+      }
       List<E> events;
       try {
         try {

@@ -437,6 +437,28 @@ class AggregateRepositoryTest {
     }
 
     @Test
+    void an_expected_version_is_checked_once_and_never_retried() {
+      repo.handle("a1", new Open("ann"));
+      CommandResult<State, Event> ok = repo.handle("a1", new Deposit(10), CommandContext.of("d1"), 1);
+      assertThat(ok.version()).isEqualTo(2);
+      ConcurrencyConflictException stale = catchThrowableOfType(ConcurrencyConflictException.class,
+          () -> repo.handle("a1", new Deposit(10), CommandContext.of("d2"), 1));
+      assertThat(stale.actualVersion()).isEqualTo(2);
+      assertThat(store.streamVersion(acc)).isEqualTo(2);
+      // A resend of the command that succeeded reports its outcome, though the version moved on.
+      assertThat(repo.handle("a1", new Deposit(10), CommandContext.of("d1"), 1).replayed()).isTrue();
+
+      // Another writer between the load and the append: a conflict, not a retry on the new state.
+      store.interferences = 1;
+      store.beforeAppend = () -> writeBehindTheRepositorysBack(new TestAccount.Deposited(1));
+      assertThatThrownBy(() -> repo.handle("a1", new Deposit(5), CommandContext.of("d3"), 2))
+          .isInstanceOf(ConcurrencyConflictException.class);
+      assertThat(store.streamVersion(acc)).isEqualTo(3);
+      assertThatThrownBy(() -> repo.handle("a1", new Deposit(5), null, -2))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was -2");
+    }
+
+    @Test
     void a_resend_that_its_own_effect_would_refuse_still_reports_the_first_outcome() {
       repo.handle("a1", new Open("ann"));
       repo.handle("a1", new Deposit(10));

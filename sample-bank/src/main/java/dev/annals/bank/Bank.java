@@ -109,6 +109,15 @@ final class Bank implements AutoCloseable {
   }
 
   /**
+   * Handles a command only if account {@code accountId} is at {@code expectedVersion}, appending
+   * with exactly that version; see {@link AggregateRepository#handle(String, Object, CommandContext, long)}.
+   */
+  CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context,
+      long expectedVersion) {
+    return accounts.handle(accountId, command, context, expectedVersion);
+  }
+
+  /**
    * Requests a transfer; {@link TransferProcess} carries it out shortly after. A request sent again
    * with the same context's command id reports the first outcome; another request under the same
    * transfer id is refused.

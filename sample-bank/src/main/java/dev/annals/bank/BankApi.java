@@ -49,6 +49,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -307,18 +308,18 @@ final class BankApi implements HttpHandler {
     accountId(id);
     String owner = requiredText(body, "owner");
     Currency currency = currency(requiredText(body, "currency"));
-    checkIfMatch(exchange, id);
-    CommandResult<AccountState, AccountEvent> result = bank.handle(id, new Open(owner, currency), context(key));
+    CommandResult<AccountState, AccountEvent> result = handle(id, new Open(owner, currency), context(key),
+        ifMatch(exchange, id));
     exchange.getResponseHeaders().set("Location", "/accounts/" + id);
     send(exchange, 201, resultJson(id, result));
   }
 
   private void command(HttpExchange exchange, String id, AccountCommand command) throws IOException {
     Optional<String> key = idempotencyKey(exchange);
-    checkIfMatch(exchange, id);
+    OptionalLong expected = ifMatch(exchange, id);
     CommandResult<AccountState, AccountEvent> result;
     try {
-      result = bank.handle(id, command, context(key));
+      result = handle(id, command, context(key), expected);
     } catch (DomainException e) {
       // "No account has been opened here" is a missing resource, not a refusal.
       if (!bank.accounts().load(id).exists()) {
@@ -443,14 +444,14 @@ final class BankApi implements HttpHandler {
   }
 
   /**
-   * Answers 409 when {@code If-Match} names another version than the account's. Checked before
-   * the command is decided; a writer that slips in between is not caught here, which is why
-   * the repository's own version check stays the guard against lost updates.
+   * The version {@code If-Match} names, if any. The command is then decided only at that version
+   * and appended with exactly it ({@link Bank#handle(String, AccountCommand, CommandContext, long)}),
+   * so a writer that slips in between is caught too: 409, nothing written.
    */
-  private void checkIfMatch(HttpExchange exchange, String id) {
+  private static OptionalLong ifMatch(HttpExchange exchange, String id) {
     String header = exchange.getRequestHeaders().getFirst("If-Match");
     if (header == null) {
-      return;
+      return OptionalLong.empty();
     }
     String text = header.trim();
     if (text.startsWith("\"") && text.endsWith("\"") && text.length() >= 2) {
@@ -466,13 +467,23 @@ final class BankApi implements HttpHandler {
       throw new ApiException(400, "bad_if_match", "If-Match must be an account version such as \"3\" "
           + "(the ETag of GET /accounts/" + id + "), was '" + printable(header) + "'");
     }
-    long actual = bank.accounts().load(id).version();
-    if (actual != expected) {
+    return OptionalLong.of(expected);
+  }
+
+  /** Handles the command, at the If-Match version when there is one. */
+  private CommandResult<AccountState, AccountEvent> handle(String id, AccountCommand command, CommandContext context,
+      OptionalLong expected) {
+    if (expected.isEmpty()) {
+      return bank.handle(id, command, context);
+    }
+    try {
+      return bank.handle(id, command, context, expected.getAsLong());
+    } catch (ConcurrencyConflictException e) {
       Map<String, Object> details = new LinkedHashMap<>();
-      details.put("expectedVersion", expected);
-      details.put("actualVersion", actual);
-      throw new ApiException(409, "version_conflict", "account '" + id + "' is at version " + actual
-          + ", not " + expected + " as If-Match expects; read it again and decide again", details);
+      details.put("expectedVersion", expected.getAsLong());
+      details.put("actualVersion", e.actualVersion());
+      throw new ApiException(409, "version_conflict", "account '" + id + "' is at version " + e.actualVersion()
+          + ", not " + expected.getAsLong() + " as If-Match expects; read it again and decide again", details);
     }
   }
 
