@@ -11,6 +11,7 @@ import dev.annals.core.ExpectedVersion;
 import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
+import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
 import dev.annals.core.spi.EventEncoding;
@@ -30,6 +31,7 @@ import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Query;
 
@@ -144,6 +146,25 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   /** The Jdbi instance over the store's pool, for read models in the same database. */
   public Jdbi jdbi() {
     return jdbi;
+  }
+
+  /**
+   * Runs {@code callback} on a handle of the store's pool, for a read model's queries and other
+   * work in the same database, and turns database failures into the store's exceptions: a
+   * PostgreSQL that cannot be reached becomes the retryable {@link StoreUnavailableException},
+   * as it does for appends and reads of the log.
+   *
+   * @param operation what the callback does, for the message (such as "read the balances view")
+   * @throws X what the callback throws
+   */
+  public <R, X extends Exception> R withHandle(String operation, HandleCallback<R, X> callback) throws X {
+    Objects.requireNonNull(operation, "operation must not be null");
+    Objects.requireNonNull(callback, "callback must not be null");
+    try {
+      return jdbi.withHandle(callback);
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate(operation, schema, e);
+    }
   }
 
   /** The store's data source (the pool). */

@@ -614,7 +614,7 @@ public final class AuditMain {
 
     private List<String> accountIds() {
       String prefix = Account.TYPE.category() + "-";
-      return store.jdbi().withHandle(h -> h.createQuery("SELECT stream_id FROM " + store.schema()
+      return store.withHandle("list the accounts", h -> h.createQuery("SELECT stream_id FROM " + store.schema()
               + ".streams WHERE category = :category ORDER BY stream_id")
           .bind("category", Account.TYPE.category())
           .mapTo(String.class)
@@ -633,7 +633,7 @@ public final class AuditMain {
     }
 
     private boolean hasReadModel() {
-      return store.jdbi().withHandle(h -> h.createQuery("SELECT to_regclass(:name) IS NOT NULL")
+      return store.withHandle("look for the balances view", h -> h.createQuery("SELECT to_regclass(:name) IS NOT NULL")
           .bind("name", store.schema() + "." + BalancesProjection.NAME)
           .mapTo(Boolean.class)
           .one());

@@ -91,7 +91,7 @@ final class BalancesProjection {
 
   /** Every account in the view, by account id. */
   static List<Balance> rows(PostgresEventStore store) {
-    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+    return store.withHandle("read the balances view", h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
             + " ORDER BY account")
         .map((rs, c) -> new Balance(rs.getString("account"), rs.getString("owner"),
             new Money(rs.getBigDecimal("balance"), Currency.getInstance(rs.getString("currency"))),
@@ -101,7 +101,7 @@ final class BalancesProjection {
 
   /** The projected balances by account id, read through the view. */
   static Map<String, Money> read(PostgresEventStore store) {
-    return store.jdbi().withHandle(h -> {
+    return store.withHandle("read the balances view", h -> {
       Map<String, Money> balances = new TreeMap<>();
       h.createQuery("SELECT account, currency, balance FROM " + store.schema() + "." + NAME)
           .map((rs, c) -> Map.entry(rs.getString("account"), new Money(rs.getBigDecimal("balance"),

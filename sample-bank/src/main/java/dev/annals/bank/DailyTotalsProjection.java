@@ -64,7 +64,7 @@ final class DailyTotalsProjection {
 
   /** Every day's totals, oldest first, currencies in alphabetical order. */
   static List<Totals> read(PostgresEventStore store) {
-    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+    return store.withHandle("read the daily totals view", h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
             + " ORDER BY day, currency")
         .map((rs, c) -> new Totals(rs.getObject("day", LocalDate.class),
             Currency.getInstance(rs.getString("currency")), rs.getBigDecimal("deposited"),

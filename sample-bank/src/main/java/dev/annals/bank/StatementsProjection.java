@@ -75,7 +75,7 @@ final class StatementsProjection {
 
   /** The statement of {@code account}, oldest line first; empty when there is none. */
   static List<Line> read(PostgresEventStore store, String account) {
-    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+    return store.withHandle("read the statements view", h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
             + " WHERE account = ? ORDER BY version").bind(0, account)
         .map((rs, c) -> {
           Currency currency = Currency.getInstance(rs.getString("currency"));

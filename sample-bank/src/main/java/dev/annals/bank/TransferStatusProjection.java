@@ -85,19 +85,19 @@ final class TransferStatusProjection {
 
   /** One transfer, if the view has it. */
   static Optional<View> read(PostgresEventStore store, String transferId) {
-    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+    return store.withHandle("read the transfers view", h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
             + " WHERE transfer_id = ?").bind(0, transferId).map((rs, c) -> view(rs)).findOne());
   }
 
   /** The latest {@code limit} transfers, newest first. */
   static List<View> latest(PostgresEventStore store, int limit) {
-    return store.jdbi().withHandle(h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
+    return store.withHandle("read the transfers view", h -> h.createQuery("SELECT * FROM " + store.schema() + "." + NAME
             + " ORDER BY last_position DESC LIMIT ?").bind(0, limit).map((rs, c) -> view(rs)).list());
   }
 
   /** How many transfers are in each status. */
   static Map<Status, Long> countByStatus(PostgresEventStore store) {
-    return store.jdbi().withHandle(h -> {
+    return store.withHandle("count transfers by status", h -> {
       Map<Status, Long> counts = new TreeMap<>();
       h.createQuery("SELECT status, count(*) AS n FROM " + store.schema() + "." + NAME + " GROUP BY status")
           .map((rs, c) -> Map.entry(Status.valueOf(rs.getString("status")), rs.getLong("n")))

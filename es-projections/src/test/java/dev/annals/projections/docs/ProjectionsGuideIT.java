@@ -125,7 +125,7 @@ class ProjectionsGuideIT {
       runner.start();
       store.append(StreamId.of("account", "a-1"), ExpectedVersion.any(), NewEvent.of(new Deposited(500)));
       runner.awaitCaughtUp("balances", Duration.ofSeconds(10));
-      return store.jdbi().withHandle(h -> h.createQuery("SELECT cents FROM " + store.schema()
+      return store.withHandle("read the balances view", h -> h.createQuery("SELECT cents FROM " + store.schema()
           + ".balances WHERE account = 'a-1'").mapTo(Long.class).one());
     }
     // end::runner[]
