@@ -43,12 +43,11 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(AggregateRepository.class.getName());
   private static final int PAGE = 1000;
-
-  private final AggregateType<C, S, E> type;
-  private final EventStore store;
   /** The expected version of {@link #handle(String, Object, CommandContext)}: whatever it is. */
   private static final long ANY_VERSION = -1;
 
+  private final AggregateType<C, S, E> type;
+  private final EventStore store;
   private final SnapshotStore snapshots;
   private final Cache<StreamId, AggregateState<S>> cache;
   private final int maxAttempts;
@@ -273,8 +272,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     if (current.version() == 0) {
       return 0;
     }
-    snapshots.save(new Snapshot(current.streamId(), current.version(), type.stateSchemaVersion(),
-        store.registry().toJson(current.state()), clock.instant()));
+    snapshots.save(snapshotOf(current));
     return current.version();
   }
 
@@ -436,10 +434,14 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     }
   }
 
+  private Snapshot snapshotOf(AggregateState<S> state) {
+    return new Snapshot(state.streamId(), state.version(), type.stateSchemaVersion(),
+        store.registry().toJson(state.state()), clock.instant());
+  }
+
   private void writeSnapshot(AggregateState<S> state) {
     try {
-      snapshots.save(new Snapshot(state.streamId(), state.version(), type.stateSchemaVersion(),
-          store.registry().toJson(state.state()), clock.instant()));
+      snapshots.save(snapshotOf(state));
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "snapshot of " + state.streamId() + " at version "
           + state.version() + " failed; loads replay more events until the next one", e);
