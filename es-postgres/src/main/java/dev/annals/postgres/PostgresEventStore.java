@@ -152,7 +152,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
    * Runs {@code callback} on a handle of the store's pool, for a read model's queries and other
    * work in the same database, and turns database failures into the store's exceptions: a
    * PostgreSQL that cannot be reached becomes the retryable {@link StoreUnavailableException},
-   * as it does for appends and reads of the log.
+   * as it does for appends and reads of the log. Other exceptions of the callback pass unchanged.
    *
    * @param operation what the callback does, for the message (such as "read the balances view")
    * @throws X what the callback throws
@@ -162,7 +162,8 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     Objects.requireNonNull(callback, "callback must not be null");
     try {
       return jdbi.withHandle(callback);
-    } catch (RuntimeException e) {
+    } catch (org.jdbi.v3.core.JdbiException e) {
+      // Only database failures: the callback's own exceptions pass as they are.
       throw SqlErrors.translate(operation, schema, e);
     }
   }
