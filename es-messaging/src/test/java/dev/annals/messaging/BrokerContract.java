@@ -63,6 +63,21 @@ abstract class BrokerContract {
 
     @Override
     void close();
+
+    /** A consumer made of a broker consumer's own counts and close. */
+    static Consumer of(java.util.function.Supplier<ConsumerCounts> counts, Runnable close) {
+      return new Consumer() {
+        @Override
+        public ConsumerCounts counts() {
+          return counts.get();
+        }
+
+        @Override
+        public void close() {
+          close.run();
+        }
+      };
+    }
   }
 
   abstract PostgresTestDatabase db();

@@ -60,17 +60,7 @@ class NatsIT extends BrokerContract {
             .filterSubject(prefix + ".account")
             .retries(3, Duration.ofMillis(10), Duration.ofMillis(50)).build();
         c.start();
-        return new Consumer() {
-          @Override
-          public ConsumerCounts counts() {
-            return c.counts();
-          }
-
-          @Override
-          public void close() {
-            c.close();
-          }
-        };
+        return Consumer.of(c::counts, c::close);
       }
 
       @Override

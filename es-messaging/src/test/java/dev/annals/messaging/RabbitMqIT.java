@@ -68,17 +68,7 @@ class RabbitMqIT extends BrokerContract {
         RabbitMqConsumer c = RabbitMqConsumer.builder(factory(PORT), queue, name, inbox, handler)
             .retries(3, Duration.ofMillis(10), Duration.ofMillis(50)).build();
         c.start();
-        return new Consumer() {
-          @Override
-          public ConsumerCounts counts() {
-            return c.counts();
-          }
-
-          @Override
-          public void close() {
-            c.close();
-          }
-        };
+        return Consumer.of(c::counts, c::close);
       }
 
       @Override
