@@ -2,7 +2,6 @@ package dev.annals.core;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -403,8 +402,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   }
 
   private static UUID eventId(CommandContext context, StreamId streamId, int index) {
-    return UUID.nameUUIDFromBytes((context.commandId() + "|" + streamId + "|" + index)
-        .getBytes(StandardCharsets.UTF_8));
+    return EventIds.derived(context.commandId(), streamId, index);
   }
 
   private List<NewEvent> toNewEvents(StreamId streamId, List<E> events, CommandContext context) {
@@ -416,7 +414,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     List<NewEvent> batch = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
       E event = Objects.requireNonNull(events.get(i), "decider returned a null event");
-      UUID id = context == null ? UUID.randomUUID() : eventId(context, streamId, i);
+      UUID id = context == null ? EventIds.timeOrdered() : eventId(context, streamId, i);
       batch.add(new NewEvent(id, event, metadata));
     }
     return batch;

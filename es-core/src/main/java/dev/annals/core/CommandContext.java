@@ -2,7 +2,6 @@ package dev.annals.core;
 
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
  * Who sent a command and why, copied into the metadata of the events it produces: the command id
@@ -36,9 +35,12 @@ public record CommandContext(String commandId, String correlationId, String acto
     return new CommandContext(commandId, null, null, Map.of());
   }
 
-  /** A command with a random id. */
+  /**
+   * A command with a fresh id, a version 7 UUID; the ids of its events then begin with the same
+   * time, which keeps the store's event-id index ordered.
+   */
   public static CommandContext random() {
-    return of(UUID.randomUUID().toString());
+    return of(EventIds.timeOrdered().toString());
   }
 
   public CommandContext withCorrelationId(String value) {
