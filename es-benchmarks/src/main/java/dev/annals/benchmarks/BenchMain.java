@@ -18,9 +18,9 @@ import java.util.function.Consumer;
  * mvn -B -ntp -q -pl es-benchmarks exec:java -Dexec.args="--quick"
  * </pre>
  *
- * Options: {@code --quick} (under two minutes), {@code --only 1,2,3,4,5,6}, {@code --url JDBC_URL}
- * (default: {@code ES_BENCH_DB_URL}, else the local server), {@code --out FILE}, {@code --keep}
- * (keep the schemas).
+ * Options: {@code --quick} (under two minutes), {@code --only 1,2,3,4,5,6}, {@code --log-size N}
+ * (fill both logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
+ * else the local server), {@code --out FILE}, {@code --keep} (keep the schemas).
  */
 public final class BenchMain {
 
@@ -31,6 +31,7 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     boolean quick = false;
     boolean keep = false;
+    long logSize = 0;
     Set<Integer> only = new LinkedHashSet<>();
     String url = System.getenv("ES_BENCH_DB_URL");
     Path out = Path.of("target", "benchmarks.json");
@@ -44,10 +45,11 @@ public final class BenchMain {
           }
         }
         case "--url" -> url = value(args, ++i, "--url");
+        case "--log-size" -> logSize = Long.parseLong(value(args, ++i, "--log-size").replace("_", ""));
         case "--out" -> out = Path.of(value(args, ++i, "--out"));
         default -> {
           System.err.println("unknown option " + args[i]
-              + "; use --quick, --only 1,2,3,4,5,6, --url JDBC_URL, --out FILE, --keep");
+              + "; use --quick, --only 1,2,3,4,5,6, --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
           System.exit(2);
         }
       }
@@ -57,7 +59,7 @@ public final class BenchMain {
     }
     Settings settings = quick ? Settings.quick() : Settings.full();
     long begin = System.nanoTime();
-    List<Measurement> results = run(url, settings, only, System.out::println);
+    List<Measurement> results = run(url, settings, only, logSize, keep, System.out::println);
     System.out.println();
     System.out.print(Report.table(results));
     Report.writeJson(results, out, quick ? "quick" : "full");
@@ -73,13 +75,23 @@ public final class BenchMain {
     return args[i];
   }
 
-  /** Runs the selected workloads (all when {@code only} is empty). */
+  /** Runs the selected workloads (all when {@code only} is empty) on fresh, empty logs. */
   static List<Measurement> run(String url, Settings settings, Set<Integer> only, Consumer<String> log)
       throws Exception {
+    return run(url, settings, only, 0, false, log);
+  }
+
+  /**
+   * Runs the selected workloads after filling both logs with {@code logSize} events, keeping the
+   * schemas afterwards when {@code keep}.
+   */
+  static List<Measurement> run(String url, Settings settings, Set<Integer> only, long logSize,
+      boolean keep, Consumer<String> log) throws Exception {
     String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmss"))
         + Long.toString(System.nanoTime() % 1000, 36);
     List<Measurement> results = new ArrayList<>();
-    try (Env env = new Env(url, runId, false)) {
+    try (Env env = new Env(url, runId, keep)) {
+      env.grow(logSize, log);
       Workloads w = new Workloads(env, settings, log);
       if (selected(only, 1)) {
         log.accept("workload 1: single-event appends");

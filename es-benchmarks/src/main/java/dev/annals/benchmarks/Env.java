@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The database both systems run against in one benchmark run: a framework schema and a baseline
@@ -73,6 +74,42 @@ final class Env implements AutoCloseable {
           + "recorded_at timestamptz NOT NULL DEFAULT now(), UNIQUE (stream_id, version))");
     }
     return pool;
+  }
+
+  /**
+   * Fills both logs with {@code events} events of other streams before the workloads run, so the
+   * appends meet tables and indexes larger than the database's buffer cache, as on a log that has
+   * been in service for a while. Filler event ids are time-ordered, as the framework makes them.
+   */
+  void grow(long events, Consumer<String> log) throws SQLException {
+    if (events <= 0) {
+      return;
+    }
+    store(2).close();
+    baseline(2).close();
+    String payload = registryJson(Workloads.EVENT).replace("'", "''");
+    long chunk = 250_000;
+    long begin = System.nanoTime();
+    try (Connection c = java.sql.DriverManager.getConnection(url); Statement st = c.createStatement()) {
+      for (long from = 0; from < events; from += chunk) {
+        long to = Math.min(events, from + chunk) - 1;
+        String rows = "FROM generate_series(" + from + ", " + to + ") AS g";
+        // A version 7 layout: milliseconds in front (one per filler event, in the past), random bits after.
+        st.execute("INSERT INTO " + frameworkSchema + ".events (stream_id, category, version, event_id, type, "
+            + "schema_version, payload, metadata, recorded_at, hash) SELECT 'filler-' || g / 100, 'filler', "
+            + "g % 100 + 1, (lpad(to_hex(1600000000000 + g), 12, '0') || '7' || substr(md5(g::text), 1, 3) || '8' "
+            + "|| substr(md5(g::text), 4, 15))::uuid, 'Deposited', 1, '" + payload + "', '{}', now(), "
+            + "sha256(g::text::bytea) " + rows);
+        st.execute("INSERT INTO " + baselineSchema + ".events (stream_id, version, payload, metadata) "
+            + "SELECT 'filler-' || g / 100, g % 100 + 1, '" + payload + "', '{}' " + rows);
+        log.accept(String.format("  growing both logs: %,d of %,d events (%.0f s)", to + 1, events,
+            (System.nanoTime() - begin) / 1e9));
+      }
+      // What autovacuum and the checkpointer would have done by now, done before measuring.
+      st.execute("VACUUM ANALYZE " + frameworkSchema + ".events");
+      st.execute("VACUUM ANALYZE " + baselineSchema + ".events");
+      st.execute("CHECKPOINT");
+    }
   }
 
   /** The event as JSON, serialized each time as the framework does, so both pay for Jackson. */
