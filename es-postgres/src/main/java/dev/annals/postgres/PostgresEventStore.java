@@ -88,10 +88,10 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     // text[] to jsonb[] measured several times slower per element than unnest and array_agg.
     this.appendSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
         + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", " + JSONB_ARRAY + ", ?)";
-    // Most commands produce one event: scalars into ARRAY[...] save building and parsing arrays.
+    // Most commands produce one event: append_event takes it as scalars, and its shorter path
+    // serves the commonest case (an existing stream at an exact version).
     this.appendOneSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
-        + schema + ".append_events(?, ?, ?, ARRAY[CAST(? AS uuid)], ARRAY[CAST(? AS text)], "
-        + "ARRAY[CAST(? AS integer)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS jsonb)], ARRAY[CAST(? AS bytea)])";
+        + schema + ".append_event(?, ?, ?, CAST(? AS uuid), ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)";
     this.joined = false;
   }
 

@@ -37,6 +37,27 @@ final class RawAppend {
     }
   }
 
+  /** The same through the single-event function, append_event. */
+  static long[] oneItemAdded(Connection c, String schema, String stream, long expected, UUID eventId,
+      String name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + schema
+        + ".append_event(?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)")) {
+      ps.setString(1, stream);
+      ps.setString(2, stream.substring(0, stream.indexOf('-')));
+      ps.setLong(3, expected);
+      ps.setObject(4, eventId);
+      ps.setString(5, "ItemAdded");
+      ps.setInt(6, 1);
+      ps.setString(7, "{\"name\":\"" + name + "\",\"quantity\":1}");
+      ps.setString(8, "{}");
+      ps.setBytes(9, new byte[32]);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};
+      }
+    }
+  }
+
   static long currentTransactionId(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_xact_id()::text");
         ResultSet rs = ps.executeQuery()) {
