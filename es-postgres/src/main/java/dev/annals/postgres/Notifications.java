@@ -1,6 +1,7 @@
 package dev.annals.postgres;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -9,7 +10,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
-import org.jdbi.v3.core.Jdbi;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -24,7 +24,6 @@ final class Notifications implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Notifications.class.getName());
 
-  private final Jdbi jdbi;
   private final DataSource dataSource;
   private final String channel;
   private final boolean enabled;
@@ -35,8 +34,7 @@ final class Notifications implements AutoCloseable {
   private Thread listener;
   private volatile boolean closed;
 
-  Notifications(Jdbi jdbi, DataSource dataSource, String schema, Duration interval) {
-    this.jdbi = jdbi;
+  Notifications(DataSource dataSource, String schema, Duration interval) {
     this.dataSource = dataSource;
     String name = "annals_" + schema;
     this.channel = name.length() > 63 ? name.substring(0, 63) : name;
@@ -102,9 +100,14 @@ final class Notifications implements AutoCloseable {
     if (!dirty.getAndSet(false)) {
       return;
     }
-    try {
-      jdbi.useHandle(h -> h.execute("SELECT pg_notify(?, '')", channel));
-    } catch (RuntimeException e) {
+    // Without waiting for a WAL flush: a wake-up need not survive a crash (readers poll anyway),
+    // and a flush of its own every interval would queue in front of the appends' commits.
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_notify(?, '')")) {
+      ps.setString(1, channel);
+      ps.execute();
+    } catch (SQLException | RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not notify readers on " + channel
           + "; they will find new events by polling", e);
     }

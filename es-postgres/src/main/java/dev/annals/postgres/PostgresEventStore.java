@@ -83,7 +83,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.jdbi = Jdbi.create(dataSource);
     this.schema = b.schema;
     this.maxEventSize = b.maxEventSize;
-    this.notifications = new Notifications(jdbi, dataSource, schema, b.notifyInterval);
+    this.notifications = new Notifications(dataSource, schema, b.notifyInterval);
     // Payloads travel as text[] and become jsonb one element at a time: a cast of the whole
     // text[] to jsonb[] measured several times slower per element than unnest and array_agg.
     this.appendSql = "SELECT status, actual_version, first_version, first_position, last_position FROM "
