@@ -97,11 +97,13 @@ public final class BenchMain {
         log.accept("workload 1: single-event appends");
         results.addAll(w.singleAppends(1));
         results.addAll(w.singleAppends(8));
+        results.addAll(w.serverCost(1));
       }
       if (selected(only, 2)) {
         log.accept("workload 2: batch appends");
         results.addAll(w.batchAppends(1));
         results.addAll(w.batchAppends(4));
+        results.addAll(w.serverCost(100));
       }
       if (selected(only, 3)) {
         log.accept("workload 3: rehydration");

@@ -40,7 +40,12 @@ final class Env implements AutoCloseable {
 
   /** A framework store with its own pool of {@code connections}, in a fresh schema. */
   PostgresEventStore store(int connections) {
-    PostgresEventStore store = PostgresEventStore.builder(REGISTRY).jdbcUrl(url)
+    return store(connections, null);
+  }
+
+  /** A framework store whose connections carry {@code applicationName} (for {@link ServerCpu}). */
+  PostgresEventStore store(int connections, String applicationName) {
+    PostgresEventStore store = PostgresEventStore.builder(REGISTRY).jdbcUrl(withApplicationName(applicationName))
         .poolSize(Math.max(2, connections)).schema(frameworkSchema).installSchema(true).build();
     closeables.add(store);
     return store;
@@ -60,8 +65,14 @@ final class Env implements AutoCloseable {
    * (upserts), which a rewritten multi-row insert cannot do.
    */
   HikariDataSource baseline(int connections, boolean rewriteBatches) throws SQLException {
+    return baseline(connections, rewriteBatches, null);
+  }
+
+  /** A baseline pool whose connections carry {@code applicationName} (for {@link ServerCpu}). */
+  HikariDataSource baseline(int connections, boolean rewriteBatches, String applicationName) throws SQLException {
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(rewriteBatches ? url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true" : url);
+    String named = withApplicationName(applicationName);
+    config.setJdbcUrl(rewriteBatches ? named + (named.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true" : named);
     config.setMaximumPoolSize(Math.max(2, connections));
     config.setPoolName("baseline");
     HikariDataSource pool = new HikariDataSource(config);
@@ -110,6 +121,10 @@ final class Env implements AutoCloseable {
       st.execute("VACUUM ANALYZE " + baselineSchema + ".events");
       st.execute("CHECKPOINT");
     }
+  }
+
+  private String withApplicationName(String applicationName) {
+    return applicationName == null ? url : url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
   }
 
   /** The event as JSON, serialized each time as the framework does, so both pay for Jackson. */

@@ -71,76 +71,110 @@ final class Workloads {
   List<Measurement> singleAppends(int writers) throws Exception {
     PostgresEventStore store = env.store(writers + 2);
     HikariDataSource base = env.baseline(writers + 2);
-    String insert = "INSERT INTO " + env.baselineSchema
-        + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))";
     return compare("1 single-event appends, " + writers + " writer" + (writers > 1 ? "s" : ""),
         "events/s", "events/s", true,
-        d -> Throughput.run(writers, d, i -> deadline -> {
-          StreamId stream = StreamId.of("bench", UUID.randomUUID().toString());
-          long version = 0;
-          while (System.nanoTime() < deadline) {
-            store.append(stream, ExpectedVersion.exactly(version), NewEvent.of(EVENT));
-            version++;
-          }
-          return version;
-        }),
-        d -> Throughput.run(writers, d, i -> deadline -> {
-          String stream = "bench-" + UUID.randomUUID();
-          long version = 0;
-          try (Connection c = base.getConnection(); PreparedStatement ps = c.prepareStatement(insert)) {
-            while (System.nanoTime() < deadline) {
-              ps.setString(1, stream);
-              ps.setLong(2, ++version);
-              ps.setString(3, env.registryJson(EVENT));
-              ps.setString(4, "{}");
-              ps.executeUpdate();
-            }
-          }
-          return version;
-        }));
+        d -> Throughput.run(writers, d, i -> annalsWriter(store, 1)),
+        d -> Throughput.run(writers, d, i -> jdbcWriter(base, 1)));
   }
 
   /** Workload 2: 100 events per transaction. */
   List<Measurement> batchAppends(int writers) throws Exception {
-    int batch = 100;
     PostgresEventStore store = env.store(writers + 2);
     HikariDataSource base = env.baseline(writers + 2);
-    String insert = "INSERT INTO " + env.baselineSchema
-        + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))";
     return compare("2 batch appends (100/tx), " + writers + " writer" + (writers > 1 ? "s" : ""),
         "events/s", "events/s", true,
-        d -> Throughput.run(writers, d, i -> deadline -> {
-          StreamId stream = StreamId.of("bench", UUID.randomUUID().toString());
-          long version = 0;
-          while (System.nanoTime() < deadline) {
-            List<NewEvent> events = new ArrayList<>(batch);
-            for (int k = 0; k < batch; k++) {
-              events.add(NewEvent.of(EVENT));
-            }
-            store.append(stream, ExpectedVersion.exactly(version), events);
-            version += batch;
+        d -> Throughput.run(writers, d, i -> annalsWriter(store, 100)),
+        d -> Throughput.run(writers, d, i -> jdbcWriter(base, 100)));
+  }
+
+  /**
+   * What workload 1 or 2 costs the server: CPU time of the backends serving one writer, per
+   * event ({@link ServerCpu}). Empty, with a line in the log, when PostgreSQL is not on this host.
+   */
+  List<Measurement> serverCost(int batch) throws Exception {
+    String label = batch == 1 ? "1 single-event appends, server CPU" : "2 batch appends (100/tx), server CPU";
+    String annalsName = "annals-bench-cost-" + batch;
+    String jdbcName = "annals-bench-cost-base-" + batch;
+    PostgresEventStore store = env.store(2, annalsName);
+    HikariDataSource base = env.baseline(2, true, jdbcName);
+    // Opens a connection of each pool, so that their backends can be found.
+    store.streamVersion(StreamId.of("bench", "warm"));
+    try (Connection c = base.getConnection()) {
+      c.isValid(1);
+    }
+    if (ServerCpu.ticks(env.url, annalsName).isEmpty() || ServerCpu.ticks(env.url, jdbcName).isEmpty()) {
+      log.accept("  " + label + ": not measured, PostgreSQL does not run on this host");
+      return List.of();
+    }
+    return compare(label, "server CPU/event", "µs", false,
+        d -> perEvent(annalsName, d, annalsWriter(store, batch)),
+        d -> perEvent(jdbcName, d, jdbcWriter(base, batch)));
+  }
+
+  /** Runs one writer in this thread for {@code duration}: server CPU microseconds per event. */
+  private double perEvent(String applicationName, Duration duration, Throughput.Writer writer) throws Exception {
+    if (duration.isZero()) {
+      return 0;
+    }
+    long before = ServerCpu.ticks(env.url, applicationName).orElseThrow();
+    long events = writer.runUntil(System.nanoTime() + duration.toNanos());
+    long after = ServerCpu.ticks(env.url, applicationName).orElseThrow();
+    return events == 0 ? 0 : (after - before) * ServerCpu.MICROS_PER_TICK / events;
+  }
+
+  /** A writer appending {@code batch} events per call to a stream of its own. */
+  private static Throughput.Writer annalsWriter(PostgresEventStore store, int batch) {
+    return deadline -> {
+      StreamId stream = StreamId.of("bench", UUID.randomUUID().toString());
+      long version = 0;
+      while (System.nanoTime() < deadline) {
+        if (batch == 1) {
+          store.append(stream, ExpectedVersion.exactly(version), NewEvent.of(EVENT));
+        } else {
+          List<NewEvent> events = new ArrayList<>(batch);
+          for (int k = 0; k < batch; k++) {
+            events.add(NewEvent.of(EVENT));
           }
-          return version;
-        }),
-        d -> Throughput.run(writers, d, i -> deadline -> {
-          String stream = "bench-" + UUID.randomUUID();
-          long version = 0;
-          try (Connection c = base.getConnection(); PreparedStatement ps = c.prepareStatement(insert)) {
-            c.setAutoCommit(false);
-            while (System.nanoTime() < deadline) {
-              for (int k = 0; k < batch; k++) {
-                ps.setString(1, stream);
-                ps.setLong(2, ++version);
-                ps.setString(3, env.registryJson(EVENT));
-                ps.setString(4, "{}");
-                ps.addBatch();
-              }
-              ps.executeBatch();
-              c.commit();
+          store.append(stream, ExpectedVersion.exactly(version), events);
+        }
+        version += batch;
+      }
+      return version;
+    };
+  }
+
+  /**
+   * The baseline's writer: one autocommit insert per event, or a batched insert (rewritten to a
+   * multi-row insert by the driver) and a commit per {@code batch} events.
+   */
+  private Throughput.Writer jdbcWriter(HikariDataSource base, int batch) {
+    String insert = "INSERT INTO " + env.baselineSchema
+        + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))";
+    return deadline -> {
+      String stream = "bench-" + UUID.randomUUID();
+      long version = 0;
+      try (Connection c = base.getConnection(); PreparedStatement ps = c.prepareStatement(insert)) {
+        c.setAutoCommit(batch == 1);
+        while (System.nanoTime() < deadline) {
+          for (int k = 0; k < batch; k++) {
+            ps.setString(1, stream);
+            ps.setLong(2, ++version);
+            ps.setString(3, env.registryJson(EVENT));
+            ps.setString(4, "{}");
+            if (batch > 1) {
+              ps.addBatch();
             }
           }
-          return version;
-        }));
+          if (batch == 1) {
+            ps.executeUpdate();
+          } else {
+            ps.executeBatch();
+            c.commit();
+          }
+        }
+      }
+      return version;
+    };
   }
 
   // Workload 3 ------------------------------------------------------------------------------
