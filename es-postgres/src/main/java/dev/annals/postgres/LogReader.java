@@ -51,7 +51,8 @@ public final class LogReader {
   private final Jdbi jdbi;
   private final String schema;
   private final Notifications notifications;
-  private long seenWakeups;
+  // Written by whichever thread reads; a projector may read the next batch on another thread.
+  private volatile long seenWakeups;
 
   LogReader(Jdbi jdbi, String schema, Notifications notifications) {
     this.jdbi = jdbi;

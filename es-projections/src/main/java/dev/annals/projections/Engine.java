@@ -4,6 +4,8 @@ import dev.annals.core.EventRegistry;
 import dev.annals.postgres.PostgresEventStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
@@ -27,6 +29,8 @@ final class Engine {
   final Checkpoints checkpoints;
   final DeadLetters deadLetters;
   final Versions versions;
+  /** Reads the next batch of a busy partition while the current one is handled. */
+  final ExecutorService readAhead;
 
   Engine(PostgresEventStore store, String node, Duration lease, Clock clock,
       Duration idleTransactionTimeout, Duration pollMin, Duration pollMax,
@@ -46,6 +50,11 @@ final class Engine {
     this.checkpoints = new Checkpoints(schema);
     this.deadLetters = new DeadLetters(schema);
     this.versions = new Versions(this);
+    this.readAhead = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "annals-read-ahead-" + node);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** How often an owner renews its lease when it has nothing to do. */

@@ -16,6 +16,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -76,6 +79,9 @@ final class PartitionProcessor {
   private final LogReader reader;
   private final Throughput throughput;
   private LogCursor cursor;
+  // The next batch, being read while the current one is handled, and the cursor it reads after.
+  private CompletableFuture<LogBatch> ahead;
+  private LogCursor aheadFrom;
   private LogCursor replayUntil;
   private RowState state;
   private boolean haltedOpen;
@@ -126,11 +132,14 @@ final class PartitionProcessor {
    *     and goes on. An {@link Error} from a handler propagates after its transaction rolled back.
    */
   Step step(Waiter waiter) {
-    LogBatch batch = reader.read(cursor, projector.batchSize(), projector.filter(), key.logPartition());
+    LogBatch batch = nextBatch();
     if (batch.isEmpty()) {
       return Step.IDLE;
     }
     boolean full = batch.events().size() >= projector.batchSize();
+    if (full) {
+      readAhead(batch.next());
+    }
     Step step = projector.isSideEffects()
         ? sideEffects(batch.events(), full, waiter)
         : readModel(batch.events(), full, waiter);
@@ -138,6 +147,44 @@ final class PartitionProcessor {
       maybeSwitch();
     }
     return step;
+  }
+
+  /**
+   * The batch after the cursor: the one read ahead when it was read from this very cursor, else a
+   * fresh read. A batch read ahead is a valid answer even if events committed since: every read
+   * returns a gap-free stretch of the log, and the next read continues after it.
+   */
+  private LogBatch nextBatch() {
+    CompletableFuture<LogBatch> ahead = this.ahead;
+    this.ahead = null;
+    if (ahead != null && aheadFrom.equals(cursor)) {
+      try {
+        return ahead.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw e;
+      }
+    }
+    // Otherwise the cursor moved another way (a failure, a reset, a fence) and the read is dropped.
+    return reader.read(cursor, projector.batchSize(), projector.filter(), key.logPartition());
+  }
+
+  /**
+   * Starts reading the batch after {@code from} while this one is handled: on a busy log the
+   * read and the handling then overlap instead of taking turns (catch-up measured about a fifth
+   * of its time in reads).
+   */
+  private void readAhead(LogCursor from) {
+    aheadFrom = from;
+    try {
+      ahead = CompletableFuture.supplyAsync(
+          () -> reader.read(from, projector.batchSize(), projector.filter(), key.logPartition()),
+          engine.readAhead);
+    } catch (RejectedExecutionException closing) {
+      ahead = null;
+    }
   }
 
   /**

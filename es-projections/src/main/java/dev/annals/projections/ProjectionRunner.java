@@ -666,6 +666,7 @@ public final class ProjectionRunner implements AutoCloseable {
       Engine.LOG.log(Level.WARNING, "node " + engine.node + " could not give its leases up; "
           + "they end by themselves after " + engine.lease, e);
     }
+    engine.readAhead.shutdown();
   }
 
   // ---------------------------------------------------------------- supervision

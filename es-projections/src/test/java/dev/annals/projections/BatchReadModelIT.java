@@ -7,9 +7,11 @@ import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.testkit.PostgresTestDatabase;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -101,6 +103,43 @@ class BatchReadModelIT {
       assertThat(rows()).as("every event but the poison one and the one blocked behind it").isEqualTo(18);
       assertThat(calls).contains(10).contains(1);
     }
+  }
+
+  @Test
+  void the_batch_read_ahead_is_dropped_when_the_batch_before_it_fails_so_nothing_is_skipped() {
+    for (int i = 1; i <= 35; i++) {
+      Bank.deposit(store, i % 2 == 0 ? A1 : A2, 100 + i);
+    }
+    List<Long> handled = new CopyOnWriteArrayList<>();
+    AtomicBoolean failedOnce = new AtomicBoolean();
+    // While the second batch is handled the third is already being read. The second fails as a
+    // lost connection does, so the runner goes back to the stored checkpoint: the batch read
+    // ahead starts after the failed one and must not be used.
+    Projector flaky = Projector.builder("ledger")
+        .tables("ledger")
+        .batchSize(10)
+        .setup(t -> t.handle().execute("CREATE TABLE " + t.table("ledger")
+            + " (event_id uuid PRIMARY KEY, position bigint NOT NULL)"))
+        .batchHandler((events, t) -> {
+          if (!handled.isEmpty() && failedOnce.compareAndSet(false, true)) {
+            throw new SQLTransientConnectionException("the connection was lost", "08006");
+          }
+          PreparedBatch batch = t.handle().prepareBatch("INSERT INTO " + t.table("ledger") + " VALUES (?, ?)");
+          for (RecordedEvent e : events) {
+            batch.add(e.eventId(), e.position());
+          }
+          batch.execute();
+          t.handle().afterCommit(() -> events.forEach(e -> handled.add(e.position())));
+        })
+        .build();
+    try (ProjectionRunner runner = Bank.runner(store, "a", flaky).build()) {
+      runner.start();
+      assertThat(runner.awaitCaughtUp("ledger", Duration.ofSeconds(30))).isTrue();
+      assertThat(failedOnce).isTrue();
+      assertThat(runner.deadLetters("ledger")).isEmpty();
+    }
+    assertThat(rows()).isEqualTo(35);
+    assertThat(handled).as("every event once, in log order").hasSize(35).isSorted().doesNotHaveDuplicates();
   }
 
   @Test
