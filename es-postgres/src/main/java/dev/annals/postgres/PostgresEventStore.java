@@ -60,6 +60,9 @@ import org.jdbi.v3.core.statement.Query;
 public final class PostgresEventStore implements EventStore, AutoCloseable {
 
   private static final int ORDER_CONFLICT_RETRIES = 5;
+  /** A text[] parameter made jsonb[] element by element (see the constructor). */
+  private static final String JSONB_ARRAY =
+      "(SELECT array_agg(CAST(j AS jsonb) ORDER BY o) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(j, o))";
 
   private final EventRegistry registry;
   private final DataSource dataSource;
@@ -68,9 +71,6 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private final String schema;
   private final int maxEventSize;
   private final Notifications notifications;
-  private static final String JSONB_ARRAY =
-      "(SELECT array_agg(CAST(j AS jsonb) ORDER BY o) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(j, o))";
-
   private final String appendSql;
   private final String appendOneSql;
   /** Set on a view from {@link #joining}: the caller's open transaction, never committed here. */
