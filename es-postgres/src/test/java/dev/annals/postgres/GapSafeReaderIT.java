@@ -233,9 +233,7 @@ class GapSafeReaderIT {
       younger.commit();
       assertThat(v1[0]).isZero();
 
-      long[] v2 = function.equals("append_event")
-          ? RawAppend.oneItemAdded(older, schema, stream, 1, UUID.randomUUID(), "v2")
-          : RawAppend.itemAdded(older, schema, stream, 1, UUID.randomUUID(), "v2");
+      long[] v2 = RawAppend.itemAdded(older, schema, function, stream, 1, UUID.randomUUID(), "v2");
       assertThat(v2[0]).as("status: transaction order conflict").isEqualTo(2);
       assertThat(v2[1]).as("actual version").isEqualTo(1);
       older.commit();

@@ -1,6 +1,5 @@
 package dev.annals.postgres;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,39 +17,37 @@ final class RawAppend {
   /** status, actual version, first version, first position, last position. */
   static long[] itemAdded(Connection c, String schema, String stream, long expected, UUID eventId,
       String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + schema
-        + ".append_events(?, ?, ?, ?, ?, ?, CAST(? AS jsonb[]), CAST(? AS jsonb[]), ?)")) {
-      ps.setString(1, stream);
-      ps.setString(2, stream.substring(0, stream.indexOf('-')));
-      ps.setLong(3, expected);
-      ps.setArray(4, c.createArrayOf("uuid", new Object[] {eventId}));
-      ps.setArray(5, c.createArrayOf("text", new Object[] {"ItemAdded"}));
-      ps.setArray(6, c.createArrayOf("int4", new Object[] {1}));
-      Array payload = c.createArrayOf("text", new Object[] {"{\"name\":\"" + name + "\",\"quantity\":1}"});
-      ps.setArray(7, payload);
-      ps.setArray(8, c.createArrayOf("text", new Object[] {"{}"}));
-      ps.setArray(9, c.createArrayOf("bytea", new byte[][] {new byte[32]}));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};
-      }
-    }
+    return itemAdded(c, schema, "append_events", stream, expected, eventId, name);
   }
 
-  /** The same through the single-event function, append_event. */
-  static long[] oneItemAdded(Connection c, String schema, String stream, long expected, UUID eventId,
-      String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + schema
-        + ".append_event(?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)")) {
+  /**
+   * The same through {@code function}: {@code append_events} takes the event as one-element
+   * arrays, {@code append_event} as scalars.
+   */
+  static long[] itemAdded(Connection c, String schema, String function, String stream, long expected,
+      UUID eventId, String name) throws SQLException {
+    boolean arrays = function.equals("append_events");
+    String json = arrays ? "jsonb[]" : "jsonb";
+    try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + schema + "." + function
+        + "(?, ?, ?, ?, ?, ?, CAST(? AS " + json + "), CAST(? AS " + json + "), ?)")) {
       ps.setString(1, stream);
       ps.setString(2, stream.substring(0, stream.indexOf('-')));
       ps.setLong(3, expected);
-      ps.setObject(4, eventId);
-      ps.setString(5, "ItemAdded");
-      ps.setInt(6, 1);
-      ps.setString(7, "{\"name\":\"" + name + "\",\"quantity\":1}");
-      ps.setString(8, "{}");
-      ps.setBytes(9, new byte[32]);
+      Object[] values = {eventId, "ItemAdded", 1, "{\"name\":\"" + name + "\",\"quantity\":1}", "{}"};
+      String[] types = {"uuid", "text", "int4", "text", "text"};
+      for (int i = 0; i < values.length; i++) {
+        if (arrays) {
+          ps.setArray(4 + i, c.createArrayOf(types[i], new Object[] {values[i]}));
+        } else {
+          ps.setObject(4 + i, values[i]);
+        }
+      }
+      byte[] digest = new byte[32];
+      if (arrays) {
+        ps.setArray(9, c.createArrayOf("bytea", new byte[][] {digest}));
+      } else {
+        ps.setBytes(9, digest);
+      }
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return new long[] {rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5)};
