@@ -24,9 +24,10 @@ import java.util.Map;
  * <p>It must come out the same from the JSON the application wrote and from the {@code jsonb}
  * text PostgreSQL gives back later, which differ in key order, spacing and number spelling. So it
  * hashes a canonical form: objects with keys sorted by Java string order, no whitespace, strings
- * in JSON's standard escaping, numbers as the plain decimal string of their exact value
- * ({@code 1.0E10} and {@code 10000000000} are the same number; {@code 12.50} keeps its scale,
- * which {@code jsonb} keeps too). The digest is SHA-256 of the UTF-8 bytes of
+ * in JSON's standard escaping, numbers as the plain decimal string of their value without
+ * trailing zeros ({@code 1.0E10} is {@code 10000000000}, {@code 12.50} is {@code 12.5}). The form
+ * is pinned by {@code ContentDigestTest}: stored digests depend on every character of it. The
+ * digest is SHA-256 of the UTF-8 bytes of
  * {@code stream_id LF event_id LF type LF schema_version LF canonical(payload) LF canonical(metadata)}.
  *
  * <p>Thread-safe.
