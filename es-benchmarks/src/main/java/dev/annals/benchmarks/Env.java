@@ -88,7 +88,22 @@ final class Env implements AutoCloseable {
   }
 
   /**
-   * Fills both logs with {@code events} events of other streams before the workloads run, so the
+   * The ceiling's table: a copy of the framework's events table with the same columns, defaults,
+   * constraints and indexes, in the baseline schema. Plain JDBC inserts into it show what any code
+   * writing the framework's row could reach, without a stream row or a hash chain. Needs the
+   * framework's schema, so call it after {@link #store}.
+   */
+  String ceilingTable() throws SQLException {
+    String table = baselineSchema + ".framework_row";
+    try (Connection c = java.sql.DriverManager.getConnection(url); Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA IF NOT EXISTS " + baselineSchema);
+      st.execute("CREATE TABLE IF NOT EXISTS " + table + " (LIKE " + frameworkSchema + ".events INCLUDING ALL)");
+    }
+    return table;
+  }
+
+  /**
+   * Fills both logs (and the ceiling's table) with {@code events} events of other streams before the workloads run, so the
    * appends meet tables and indexes larger than the database's buffer cache, as on a log that has
    * been in service for a while. Filler event ids are time-ordered, as the framework makes them.
    */
@@ -98,6 +113,7 @@ final class Env implements AutoCloseable {
     }
     store(2).close();
     baseline(2).close();
+    String ceiling = ceilingTable();
     String payload = registryJson(Workloads.EVENT).replace("'", "''");
     long chunk = 250_000;
     long begin = System.nanoTime();
@@ -106,11 +122,13 @@ final class Env implements AutoCloseable {
         long to = Math.min(events, from + chunk) - 1;
         String rows = "FROM generate_series(" + from + ", " + to + ") AS g";
         // A version 7 layout: milliseconds in front (one per filler event, in the past), random bits after.
-        st.execute("INSERT INTO " + frameworkSchema + ".events (stream_id, category, version, event_id, type, "
-            + "schema_version, payload, metadata, recorded_at, hash) SELECT 'filler-' || g / 100, 'filler', "
-            + "g % 100 + 1, (lpad(to_hex(1600000000000 + g), 12, '0') || '7' || substr(md5(g::text), 1, 3) || '8' "
-            + "|| substr(md5(g::text), 4, 15))::uuid, 'Deposited', 1, '" + payload + "', '{}', now(), "
-            + "sha256(g::text::bytea) " + rows);
+        for (String table : List.of(frameworkSchema + ".events", ceiling)) {
+          st.execute("INSERT INTO " + table + " (stream_id, category, version, event_id, type, "
+              + "schema_version, payload, metadata, recorded_at, hash) SELECT 'filler-' || g / 100, 'filler', "
+              + "g % 100 + 1, (lpad(to_hex(1600000000000 + g), 12, '0') || '7' || substr(md5(g::text), 1, 3) "
+              + "|| '8' || substr(md5(g::text), 4, 15))::uuid, 'Deposited', 1, '" + payload + "', '{}', now(), "
+              + "sha256(g::text::bytea) " + rows);
+        }
         st.execute("INSERT INTO " + baselineSchema + ".events (stream_id, version, payload, metadata) "
             + "SELECT 'filler-' || g / 100, g % 100 + 1, '" + payload + "', '{}' " + rows);
         log.accept(String.format("  growing both logs: %,d of %,d events (%.0f s)", to + 1, events,
@@ -119,6 +137,7 @@ final class Env implements AutoCloseable {
       // What autovacuum and the checkpointer would have done by now, done before measuring.
       st.execute("VACUUM ANALYZE " + frameworkSchema + ".events");
       st.execute("VACUUM ANALYZE " + baselineSchema + ".events");
+      st.execute("VACUUM ANALYZE " + ceiling);
       st.execute("CHECKPOINT");
     }
   }

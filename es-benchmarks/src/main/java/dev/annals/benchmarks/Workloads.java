@@ -12,6 +12,8 @@ import dev.annals.core.Snapshot;
 import dev.annals.core.StreamId;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSnapshotStore;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,7 +22,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -29,6 +33,12 @@ import java.util.function.Consumer;
 final class Workloads {
 
   static final Deposited EVENT = new Deposited("acc-1", new BigDecimal("12.50"), "EUR");
+
+  /**
+   * Plain JDBC inserts into a copy of the framework's events table ({@link Env#ceilingTable}):
+   * the most any code writing the framework's row could reach on this machine.
+   */
+  static final String CEILING = "ceiling";
 
   private final Env env;
   private final Settings settings;
@@ -44,89 +54,135 @@ final class Workloads {
     double run(Duration duration) throws Exception;
   }
 
+  /** One system measured in a workload: its name in the report and one timed trial of it. */
+  private record Contender(String system, Trial trial) {}
+
   /** Warms both up, then alternates them trial by trial so drift hits both alike. */
   private List<Measurement> compare(String workload, String metric, String unit, boolean higherIsBetter,
       Trial framework, Trial baseline) throws Exception {
+    return compare(workload, metric, unit, higherIsBetter,
+        List.of(new Contender("annals", framework), new Contender("jdbc", baseline)));
+  }
+
+  /** Warms each system up, then rotates them trial by trial so drift hits all alike. */
+  private List<Measurement> compare(String workload, String metric, String unit, boolean higherIsBetter,
+      List<Contender> systems) throws Exception {
     log.accept("  " + workload + ": warming up");
-    framework.run(settings.warmup());
-    baseline.run(settings.warmup());
-    return trials(workload, metric, unit, higherIsBetter, settings.trial(), framework, baseline);
-  }
-
-  /** The measured trials only, alternating, each {@code length} long. */
-  private List<Measurement> trials(String workload, String metric, String unit, boolean higherIsBetter,
-      Duration length, Trial framework, Trial baseline) throws Exception {
-    List<Double> fw = new ArrayList<>();
-    List<Double> base = new ArrayList<>();
-    for (int t = 0; t < settings.trials(); t++) {
-      if (t % 2 == 0) {
-        fw.add(framework.run(length));
-        base.add(baseline.run(length));
-      } else {
-        base.add(baseline.run(length));
-        fw.add(framework.run(length));
-      }
-      log.accept(String.format("  %s: trial %d/%d annals %.0f, jdbc %.0f %s", workload, t + 1,
-          settings.trials(), fw.get(t), base.get(t), unit));
+    for (Contender c : systems) {
+      c.trial().run(settings.warmup());
     }
-    return List.of(new Measurement(workload, "annals", metric, unit, higherIsBetter, fw),
-        new Measurement(workload, "jdbc", metric, unit, higherIsBetter, base));
+    return trials(workload, metric, unit, higherIsBetter, settings.trial(), systems);
   }
 
-  /** Workload 1: one event per transaction, each writer on its own stream. */
+  /** The measured trials only, each {@code length} long; each system opens as many rounds as the others. */
+  private List<Measurement> trials(String workload, String metric, String unit, boolean higherIsBetter,
+      Duration length, List<Contender> systems) throws Exception {
+    int n = systems.size();
+    List<List<Double>> values = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      values.add(new ArrayList<>());
+    }
+    for (int t = 0; t < settings.trials(); t++) {
+      for (int k = 0; k < n; k++) {
+        int i = (t + k) % n;
+        values.get(i).add(systems.get(i).trial().run(length));
+      }
+      StringBuilder line = new StringBuilder(String.format("  %s: trial %d/%d", workload, t + 1, settings.trials()));
+      for (int i = 0; i < n; i++) {
+        line.append(String.format(i == 0 ? " %s %.0f" : ", %s %.0f", systems.get(i).system(), values.get(i).get(t)));
+      }
+      log.accept(line.append(' ').append(unit).toString());
+    }
+    List<Measurement> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(new Measurement(workload, systems.get(i).system(), metric, unit, higherIsBetter, values.get(i)));
+    }
+    return out;
+  }
+
+  /**
+   * Workload 1: one event per transaction, each writer on its own stream. With several writers
+   * (the target's variant) the ceiling runs too.
+   */
   List<Measurement> singleAppends(int writers) throws Exception {
-    PostgresEventStore store = env.store(writers + 2);
-    HikariDataSource base = env.baseline(writers + 2);
-    return compare("1 single-event appends, " + writers + " writer" + (writers > 1 ? "s" : ""),
-        "events/s", "events/s", true,
-        d -> Throughput.run(writers, d, i -> annalsWriter(store, 1)),
-        d -> Throughput.run(writers, d, i -> jdbcWriter(base, 1)));
+    return appends("1 single-event appends, " + writers + " writer" + (writers > 1 ? "s" : ""), writers, 1);
   }
 
   /** Workload 2: 100 events per transaction. */
   List<Measurement> batchAppends(int writers) throws Exception {
+    return appends("2 batch appends (100/tx), " + writers + " writer" + (writers > 1 ? "s" : ""), writers, 100);
+  }
+
+  private List<Measurement> appends(String label, int writers, int batch) throws Exception {
     PostgresEventStore store = env.store(writers + 2);
     HikariDataSource base = env.baseline(writers + 2);
-    return compare("2 batch appends (100/tx), " + writers + " writer" + (writers > 1 ? "s" : ""),
-        "events/s", "events/s", true,
-        d -> Throughput.run(writers, d, i -> annalsWriter(store, 100)),
-        d -> Throughput.run(writers, d, i -> jdbcWriter(base, 100)));
+    List<Contender> systems = new ArrayList<>(List.of(
+        new Contender("annals", d -> Throughput.run(writers, d, i -> annalsWriter(store, batch))),
+        new Contender("jdbc", d -> Throughput.run(writers, d, i -> jdbcWriter(base, batch)))));
+    if (writers > 1) {
+      String table = env.ceilingTable();
+      systems.add(new Contender(CEILING, d -> Throughput.run(writers, d, i -> ceilingWriter(base, table, batch))));
+    }
+    return compare(label, "events/s", "events/s", true, systems);
   }
 
   /**
    * What workload 1 or 2 costs the server: CPU time of the backends serving one writer, per
-   * event ({@link ServerCpu}). Empty, with a line in the log, when PostgreSQL is not on this host.
+   * event ({@link ServerCpu}), and beside it the writer thread's own CPU time per event. Empty, with a line in the log, when PostgreSQL is not on this host.
    */
   List<Measurement> serverCost(int batch) throws Exception {
     String label = batch == 1 ? "1 single-event appends, server CPU" : "2 batch appends (100/tx), server CPU";
     String annalsName = "annals-bench-cost-" + batch;
     String jdbcName = "annals-bench-cost-base-" + batch;
+    String ceilingName = "annals-bench-cost-ceiling-" + batch;
     PostgresEventStore store = env.store(2, annalsName);
     HikariDataSource base = env.baseline(2, true, jdbcName);
+    HikariDataSource ceiling = env.baseline(2, true, ceilingName);
+    String table = env.ceilingTable();
     // Opens a connection of each pool, so that their backends can be found.
     store.streamVersion(StreamId.of("bench", "warm"));
-    try (Connection c = base.getConnection()) {
-      c.isValid(1);
+    for (HikariDataSource pool : List.of(base, ceiling)) {
+      try (Connection c = pool.getConnection()) {
+        c.isValid(1);
+      }
     }
-    if (ServerCpu.ticks(env.url, annalsName).isEmpty() || ServerCpu.ticks(env.url, jdbcName).isEmpty()) {
+    if (ServerCpu.ticks(env.url, annalsName).isEmpty() || ServerCpu.ticks(env.url, jdbcName).isEmpty()
+        || ServerCpu.ticks(env.url, ceilingName).isEmpty()) {
       log.accept("  " + label + ": not measured, PostgreSQL does not run on this host");
       return List.of();
     }
-    // No warm-up: workload 1 or 2 just ran the same code on both sides. Half-length trials keep
+    // No warm-up: workload 1 or 2 just ran the same code on all sides. Half-length trials keep
     // --quick under two minutes; CPU ticks of 10 ms still resolve them to a few percent.
-    return trials(label, "server CPU/event", "µs", false, settings.trial().dividedBy(2),
-        d -> perEvent(annalsName, d, annalsWriter(store, batch)),
-        d -> perEvent(jdbcName, d, jdbcWriter(base, batch)));
+    Map<String, List<Double>> client = new LinkedHashMap<>();
+    List<Contender> systems = List.of(
+        new Contender("annals", d -> perEvent(annalsName, d, annalsWriter(store, batch), client, "annals")),
+        new Contender("jdbc", d -> perEvent(jdbcName, d, jdbcWriter(base, batch), client, "jdbc")),
+        new Contender(CEILING, d -> perEvent(ceilingName, d, ceilingWriter(ceiling, table, batch), client, CEILING)));
+    List<Measurement> out = new ArrayList<>(
+        trials(label, "server CPU/event", "µs", false, settings.trial().dividedBy(2), systems));
+    String clientLabel = label.replace("server CPU", "client CPU");
+    client.forEach((system, values) ->
+        out.add(new Measurement(clientLabel, system, "client CPU/event", "µs", false, values)));
+    return out;
   }
 
-  /** Runs one writer in this thread for {@code duration}: server CPU microseconds per event. */
-  private double perEvent(String applicationName, Duration duration, Throughput.Writer writer) throws Exception {
+  /**
+   * Runs one writer in this thread for {@code duration}: server CPU microseconds per event, and
+   * this thread's own CPU microseconds per event added to {@code client} under {@code system}.
+   */
+  private double perEvent(String applicationName, Duration duration, Throughput.Writer writer,
+      Map<String, List<Double>> client, String system) throws Exception {
     if (duration.isZero()) {
       return 0;
     }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     long before = ServerCpu.ticks(env.url, applicationName).orElseThrow();
+    long clientBefore = threads.getCurrentThreadCpuTime();
     long events = writer.runUntil(System.nanoTime() + duration.toNanos());
+    long clientAfter = threads.getCurrentThreadCpuTime();
     long after = ServerCpu.ticks(env.url, applicationName).orElseThrow();
+    client.computeIfAbsent(system, k -> new ArrayList<>())
+        .add(events == 0 ? 0 : (clientAfter - clientBefore) / 1e3 / events);
     return events == 0 ? 0 : (after - before) * ServerCpu.MICROS_PER_TICK / events;
   }
 
@@ -151,13 +207,48 @@ final class Workloads {
     };
   }
 
-  /**
-   * The baseline's writer: one autocommit insert per event, or a batched insert (rewritten to a
-   * multi-row insert by the driver) and a commit per {@code batch} events.
-   */
+  /** The baseline's writer: the minimal row of the baseline. */
   private Throughput.Writer jdbcWriter(HikariDataSource base, int batch) {
-    String insert = "INSERT INTO " + env.baselineSchema
-        + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))";
+    return plainWriter(base, batch, "INSERT INTO " + env.baselineSchema
+        + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))",
+        (ps, stream, version) -> {
+          ps.setString(1, stream);
+          ps.setLong(2, version);
+          ps.setString(3, env.registryJson(EVENT));
+          ps.setString(4, "{}");
+        });
+  }
+
+  /**
+   * The ceiling's writer: the framework's whole row, written as plainly as the baseline writes its
+   * own, with a time-ordered event id as the framework makes them. The hash column gets a fixed
+   * value: the ceiling has no chain to compute.
+   */
+  private Throughput.Writer ceilingWriter(HikariDataSource base, String table, int batch) {
+    byte[] hash = new byte[32];
+    return plainWriter(base, batch, "INSERT INTO " + table + " (stream_id, category, version, event_id, type, "
+        + "schema_version, payload, metadata, recorded_at, hash) "
+        + "VALUES (?, 'bench', ?, ?, 'Deposited', 1, CAST(? AS jsonb), CAST(? AS jsonb), clock_timestamp(), ?)",
+        (ps, stream, version) -> {
+          ps.setString(1, stream);
+          ps.setLong(2, version);
+          ps.setObject(3, NewEvent.of(EVENT).eventId());
+          ps.setString(4, env.registryJson(EVENT));
+          ps.setString(5, "{}");
+          ps.setBytes(6, hash);
+        });
+  }
+
+  /** Sets one row's parameters of a plain writer's insert. */
+  private interface RowBinder {
+    void bind(PreparedStatement ps, String stream, long version) throws SQLException;
+  }
+
+  /**
+   * A plain JDBC writer on a stream of its own: one autocommit insert per event, or a batched
+   * insert (rewritten to a multi-row insert by the driver) and a commit per {@code batch} events.
+   */
+  private static Throughput.Writer plainWriter(HikariDataSource base, int batch, String insert, RowBinder binder) {
     return deadline -> {
       String stream = "bench-" + UUID.randomUUID();
       long version = 0;
@@ -165,10 +256,7 @@ final class Workloads {
         c.setAutoCommit(batch == 1);
         while (System.nanoTime() < deadline) {
           for (int k = 0; k < batch; k++) {
-            ps.setString(1, stream);
-            ps.setLong(2, ++version);
-            ps.setString(3, env.registryJson(EVENT));
-            ps.setString(4, "{}");
+            binder.bind(ps, stream, ++version);
             if (batch > 1) {
               ps.addBatch();
             }

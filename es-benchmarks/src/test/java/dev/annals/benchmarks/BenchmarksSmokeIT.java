@@ -34,11 +34,19 @@ class BenchmarksSmokeIT {
     }
     assertThat(results).filteredOn(m -> m.system().equals("annals") && m.metric().equals("events/s"))
         .allSatisfy(m -> assertThat(Report.ratio(m, results)).isNotNull());
+    // The ceiling runs beside the variants the targets name: 8 single-event writers, 4 batch writers.
+    assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING) && m.metric().equals("events/s"))
+        .extracting(Measurement::workload)
+        .containsExactlyInAnyOrder("1 single-event appends, 8 writers", "2 batch appends (100/tx), 4 writers");
+    assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING))
+        .allSatisfy(m -> assertThat(Report.ratio(m, results)).as(m.workload()).isNotNull());
     assertThat(log).isNotEmpty();
     // Server CPU is read from /proc, so only when PostgreSQL runs on this host; it then comes for both appends.
     if (log.stream().noneMatch(line -> line.contains("server CPU: not measured"))) {
       assertThat(results).filteredOn(m -> m.metric().equals("server CPU/event")).extracting(Measurement::workload)
           .anyMatch(w -> w.startsWith("1 ")).anyMatch(w -> w.startsWith("2 "));
+      assertThat(results).filteredOn(m -> m.metric().equals("client CPU/event"))
+          .extracting(Measurement::system).contains("annals", "jdbc", Workloads.CEILING);
     }
 
     Path json = dir.resolve("benchmarks.json");
