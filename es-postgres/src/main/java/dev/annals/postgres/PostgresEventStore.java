@@ -86,14 +86,23 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.notifications = new Notifications(dataSource, schema, b.notifyInterval);
     // Payloads travel as text[] and become jsonb one element at a time: a cast of the whole
     // text[] to jsonb[] measured several times slower per element than unnest and array_agg.
-    // Both functions are called in the select list and their record read as text, "(0,7,7,42,42)":
-    // a call in FROM goes through a function scan that costs the single-event path a tenth more.
+    // The function is called in the select list and its record read as text, "(0,7,7,42,42)":
+    // a call in FROM goes through a function scan that measured a tenth more per append.
     this.appendSql = "SELECT " + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
         + JSONB_ARRAY + ", ?)::text";
-    // Most commands produce one event: append_event takes it as scalars, and its shorter path
-    // serves the commonest case (an existing stream at an exact version).
-    this.appendOneSql = "SELECT " + schema
-        + ".append_event(?, ?, ?, CAST(? AS uuid), ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)::text";
+    // Most commands produce one event for a stream at the version they loaded. That append is
+    // one statement, no function: the update of the stream row checks the version and the
+    // transaction order and computes the hash-chain link (chain_hash() written out, with the
+    // time taken once for link and row), and the insert stores the event with that link. When
+    // the update finds nothing to change, nothing is written and append_events gives the answer.
+    this.appendOneSql = "WITH s AS (UPDATE " + schema + ".streams AS st SET version = st.version + 1, "
+        + "head_hash = sha256(st.head_hash || ? || int8send(st.version + 1) || timestamptz_send(x.now)), "
+        + "last_xid = pg_current_xact_id() FROM (SELECT clock_timestamp() AS now) AS x "
+        + "WHERE st.stream_id = ? AND st.version = ? AND st.last_xid <= pg_current_xact_id() "
+        + "RETURNING st.version, st.head_hash, x.now) "
+        + "INSERT INTO " + schema + ".events (stream_id, category, version, event_id, type, schema_version, "
+        + "payload, metadata, recorded_at, hash) SELECT ?, ?, s.version, CAST(? AS uuid), ?, ?, "
+        + "CAST(? AS jsonb), CAST(? AS jsonb), s.now, s.head_hash FROM s RETURNING version, position";
     this.joined = false;
   }
 
@@ -231,38 +240,24 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
       digests[i] = ContentDigest.of(stream, e.eventId().toString(), e.type(), e.schemaVersion(),
           e.payload(), e.metadata());
     }
+    // One event at an exact version of an existing stream takes the single statement.
+    boolean single = n == 1 && expectedCode >= 1;
     for (int attempt = 1; ; attempt++) {
       long[] row;
-      // Plain JDBC on the hottest path: one prepared statement, which the driver keeps
-      // server-side prepared per connection, and no per-call statement machinery.
+      // Plain JDBC on the hottest path: prepared statements, which the driver keeps server-side
+      // prepared per connection, and no per-call statement machinery.
       java.sql.Savepoint savepoint = null;
-      try (Connection c = dataSource.getConnection();
-          PreparedStatement ps = c.prepareStatement(n == 1 ? appendOneSql : appendSql)) {
+      try (Connection c = dataSource.getConnection()) {
         if (joined) {
           // A duplicate event id must not abort the caller's transaction: it is answered below.
           savepoint = c.setSavepoint();
         }
-        ps.setString(1, streamId.toString());
-        ps.setString(2, streamId.category());
-        ps.setLong(3, expectedCode);
-        if (n == 1) {
-          ps.setObject(4, ids[0]);
-          ps.setString(5, types[0]);
-          ps.setInt(6, versions[0]);
-          ps.setString(7, payloads[0]);
-          ps.setString(8, metadata[0]);
-          ps.setBytes(9, digests[0]);
-        } else {
-          ps.setArray(4, c.createArrayOf("uuid", ids));
-          ps.setArray(5, c.createArrayOf("text", types));
-          ps.setArray(6, c.createArrayOf("int4", versions));
-          ps.setArray(7, c.createArrayOf("text", payloads));
-          ps.setArray(8, c.createArrayOf("text", metadata));
-          ps.setArray(9, c.createArrayOf("bytea", digests));
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          row = appendOutcome(rs.getString(1));
+        try {
+          row = single ? appendOne(c, streamId, expectedCode, ids[0], types[0], versions[0], payloads[0],
+              metadata[0], digests[0]) : null;
+          if (row == null) {
+            row = appendMany(c, streamId, expectedCode, ids, types, versions, payloads, metadata, digests);
+          }
         } catch (SQLException e) {
           if (savepoint != null) {
             c.rollback(savepoint);
@@ -288,11 +283,60 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
             new ConcurrencyConflictException(streamId, expected, row[1]));
       }
       // The stream's last writer is a younger transaction than ours. Nothing was written; a new
-      // transaction gets a newer id. (Rare: the append function's advisory lock prevents it for
-      // single-statement appends.)
+      // transaction gets a newer id. (Rare: append_events' advisory lock prevents it between
+      // its own callers, and a single-event statement's id is newer than any commit it sees.)
       // In the caller's transaction the id cannot change: only a new transaction can help.
       if (joined || attempt >= ORDER_CONFLICT_RETRIES) {
         throw new TransactionOrderConflictException(streamId);
+      }
+    }
+  }
+
+  /**
+   * The single statement for one event at exact version {@code expected} (at least 1): the
+   * outcome as {@link #appendOutcome} gives it, or null when it wrote nothing (a conflict, a
+   * missing stream or an order conflict, which {@link #appendMany} then tells apart).
+   */
+  private long[] appendOne(Connection c, StreamId streamId, long expected, UUID id, String type,
+      int schemaVersion, String payload, String metadata, byte[] digest) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(appendOneSql)) {
+      ps.setBytes(1, digest);
+      ps.setString(2, streamId.toString());
+      ps.setLong(3, expected);
+      ps.setString(4, streamId.toString());
+      ps.setString(5, streamId.category());
+      ps.setObject(6, id);
+      ps.setString(7, type);
+      ps.setInt(8, schemaVersion);
+      ps.setString(9, payload);
+      ps.setString(10, metadata);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        long version = rs.getLong(1);
+        long position = rs.getLong(2);
+        return new long[] {0, version, version, position, position};
+      }
+    }
+  }
+
+  /** Any append through {@code append_events}: the outcome as {@link #appendOutcome} gives it. */
+  private long[] appendMany(Connection c, StreamId streamId, long expected, UUID[] ids, String[] types,
+      Integer[] schemaVersions, String[] payloads, String[] metadata, byte[][] digests) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(appendSql)) {
+      ps.setString(1, streamId.toString());
+      ps.setString(2, streamId.category());
+      ps.setLong(3, expected);
+      ps.setArray(4, c.createArrayOf("uuid", ids));
+      ps.setArray(5, c.createArrayOf("text", types));
+      ps.setArray(6, c.createArrayOf("int4", schemaVersions));
+      ps.setArray(7, c.createArrayOf("text", payloads));
+      ps.setArray(8, c.createArrayOf("text", metadata));
+      ps.setArray(9, c.createArrayOf("bytea", digests));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return appendOutcome(rs.getString(1));
       }
     }
   }

@@ -21,7 +21,7 @@ import javax.sql.DataSource;
 public final class PostgresSchema {
 
   /** The schema version this library needs. */
-  public static final int CURRENT_VERSION = 4;
+  public static final int CURRENT_VERSION = 5;
 
   /** Where the scripts are on the classpath. */
   public static final String SCRIPT_DIRECTORY = "dev/annals/postgres/schema/";
@@ -30,7 +30,8 @@ public final class PostgresSchema {
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final SchemaScripts SCRIPTS = SchemaScripts.of("event store", PostgresSchema.class,
       SCRIPT_DIRECTORY, "schema_version", List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql",
-          "V3__drop_category_index.sql", "V4__append_event.sql"));
+          "V3__drop_category_index.sql", "V4__append_event.sql",
+          "V5__single_event_statement.sql"));
 
   private PostgresSchema() {}
 

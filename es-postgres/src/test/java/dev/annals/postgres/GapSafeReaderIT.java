@@ -1,12 +1,16 @@
 package dev.annals.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.annals.core.ConcurrencyConflictException;
+import dev.annals.core.EventStore;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
 import dev.annals.core.StreamId;
+import dev.annals.core.TransactionOrderConflictException;
 import dev.annals.testkit.ContractEvents;
 import dev.annals.testkit.ContractEvents.ItemAdded;
 import dev.annals.testkit.PostgresTestDatabase;
@@ -26,6 +30,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -218,7 +225,7 @@ class GapSafeReaderIT {
     }
   }
 
-  // Both append functions: append_event checks the order on its own shorter path.
+  // Both append functions: append_event (schema version 4) checks the order on its own shorter path.
   @ParameterizedTest(name = "through {0}")
   @ValueSource(strings = {"append_events", "append_event"})
   void an_older_transaction_cannot_append_after_a_younger_one_in_the_same_stream(String function)
@@ -244,6 +251,81 @@ class GapSafeReaderIT {
     store.append(id, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("v2", 1)));
     assertThat(store.readStream(id, 1, 10)).extracting(e -> ((ItemAdded) e.payload()).name())
         .containsExactly("v1", "v2");
+  }
+
+  // The store's single-event statement, in a caller's transaction that took its id first.
+  @Test
+  void the_single_event_statement_will_not_append_after_a_younger_transaction() throws Exception {
+    StreamId id = StreamId.of("cart", "order-statement");
+    try (Handle older = Jdbi.create(pool).open(); Connection younger = pool.getConnection()) {
+      older.begin();
+      long olderXid = RawAppend.currentTransactionId(older.getConnection());
+      younger.setAutoCommit(false);
+      long[] v1 = RawAppend.itemAdded(younger, schema, id.toString(), 0, UUID.randomUUID(), "v1");
+      assertThat(RawAppend.currentTransactionId(younger)).isGreaterThan(olderXid);
+      younger.commit();
+      assertThat(v1[0]).isZero();
+
+      EventStore joined = store.joining(older);
+      assertThatThrownBy(() -> joined.append(id, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("v2", 1))))
+          .isInstanceOf(TransactionOrderConflictException.class);
+      older.rollback();
+    }
+    assertThat(store.streamVersion(id)).as("nothing written").isEqualTo(1);
+  }
+
+  // Exact-version appends of one event take the single statement, which skips append_events'
+  // advisory lock; any-version appends take append_events. Racing on one stream, they must still
+  // make one gap-free version sequence and one intact hash chain.
+  @Test
+  void writers_at_exact_and_at_any_version_racing_on_one_stream_keep_one_chain() throws Exception {
+    StreamId stream = StreamId.of("cart", "mixed");
+    store.append(stream, ExpectedVersion.noStream(), NewEvent.of(new ItemAdded("first", 1)));
+    int threads = 8;
+    int perThread = 150;
+    AtomicInteger conflicts = new AtomicInteger();
+    Set<UUID> acknowledged = ConcurrentHashMap.newKeySet();
+    ExecutorService executor = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        boolean exact = t % 2 == 0;
+        futures.add(executor.submit(() -> {
+          for (int i = 0; i < perThread; i++) {
+            NewEvent event = NewEvent.of(new ItemAdded(exact ? "exact" : "any", i));
+            if (exact) {
+              while (true) {
+                long version = store.streamVersion(stream);
+                try {
+                  store.append(stream, ExpectedVersion.exactly(version), event);
+                  break;
+                } catch (ConcurrencyConflictException e) {
+                  conflicts.incrementAndGet();
+                }
+              }
+            } else {
+              store.append(stream, ExpectedVersion.any(), event);
+            }
+            acknowledged.add(event.eventId());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      executor.shutdownNow();
+    }
+    int total = 1 + threads * perThread;
+    List<StoredEvent> log = readUntil(store.logReader(), LogCursor.START, total).events();
+    assertThat(log).hasSize(total);
+    for (int i = 0; i < log.size(); i++) {
+      assertThat(log.get(i).version()).as("version order in the log").isEqualTo(i + 1);
+    }
+    assertThat(log.stream().map(StoredEvent::eventId).toList()).doesNotHaveDuplicates().containsAll(acknowledged);
+    assertThat(conflicts.get()).as("the exact writers did race").isPositive();
+    assertThat(store.integrityVerifier().verify(IntegrityVerifier.Scope.stream(stream)).intact()).isTrue();
   }
 
   @Test
