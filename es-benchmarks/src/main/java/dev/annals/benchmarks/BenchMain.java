@@ -93,36 +93,40 @@ public final class BenchMain {
     String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmss"))
         + Long.toString(System.nanoTime() % 1000, 36);
     List<Measurement> results = new ArrayList<>();
+    long begin = System.nanoTime();
+    // Each workload's heading says how long the run has taken so far: the progress of a long run.
+    Consumer<String> heading = title -> log.accept(String.format("%s (at %.0f s)", title,
+        (System.nanoTime() - begin) / 1e9));
     try (Env env = new Env(url, runId, keep)) {
       env.grow(logSize, log);
       Workloads w = new Workloads(env, settings, log);
       if (selected(only, 1)) {
-        log.accept("workload 1: single-event appends");
+        heading.accept("workload 1: single-event appends");
         results.addAll(w.singleAppends(1));
         results.addAll(w.singleAppends(8));
         results.addAll(w.serverCost(1));
       }
       if (selected(only, 2)) {
-        log.accept("workload 2: batch appends");
+        heading.accept("workload 2: batch appends");
         results.addAll(w.batchAppends(1));
         results.addAll(w.batchAppends(4));
         results.addAll(w.serverCost(100));
       }
       if (selected(only, 3)) {
-        log.accept("workload 3: rehydration");
+        heading.accept("workload 3: rehydration");
         results.addAll(w.rehydration());
       }
       ProjectionWorkloads p = new ProjectionWorkloads(env, settings, log);
       if (selected(only, 4)) {
-        log.accept("workload 4: projection catch-up");
+        heading.accept("workload 4: projection catch-up");
         results.addAll(p.catchUp());
       }
       if (selected(only, 5)) {
-        log.accept("workload 5: append-to-view latency");
+        heading.accept("workload 5: append-to-view latency");
         results.addAll(p.latency());
       }
       if (selected(only, 6)) {
-        log.accept("workload 6: contention");
+        heading.accept("workload 6: contention");
         results.addAll(w.contention());
       }
     }

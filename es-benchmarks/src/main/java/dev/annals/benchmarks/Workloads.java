@@ -151,15 +151,16 @@ final class Workloads {
       log.accept("  " + label + ": not measured, PostgreSQL does not run on this host");
       return List.of();
     }
-    // No warm-up: workload 1 or 2 just ran the same code on all sides. Half-length trials keep
-    // --quick under two minutes; CPU ticks of 10 ms still resolve them to a few percent.
+    // No warm-up: workload 1 or 2 just ran the same code on all sides. Trials shorter than the
+    // workload's keep --quick under two minutes; CPU ticks of 10 ms still resolve them to a few
+    // percent.
     Map<String, List<Double>> client = new LinkedHashMap<>();
     List<Contender> systems = List.of(
         new Contender("annals", d -> perEvent(annalsName, d, annalsWriter(store, batch), client, "annals")),
         new Contender("jdbc", d -> perEvent(jdbcName, d, jdbcWriter(base, batch), client, "jdbc")),
         new Contender(CEILING, d -> perEvent(ceilingName, d, ceilingWriter(ceiling, table, batch), client, CEILING)));
     List<Measurement> out = new ArrayList<>(
-        trials(label, "server CPU/event", "µs", false, settings.trial().dividedBy(2), systems));
+        trials(label, "server CPU/event", "µs", false, settings.costTrial(), systems));
     String clientLabel = label.replace("server CPU", "client CPU");
     client.forEach((system, values) ->
         out.add(new Measurement(clientLabel, system, "client CPU/event", "µs", false, values)));
