@@ -70,9 +70,18 @@ final class TcpProxy implements AutoCloseable {
       while (!s.isClosed()) {
         try {
           Socket client = s.accept();
-          Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-          sockets.add(client);
-          sockets.add(upstream);
+          Socket upstream;
+          // Registered under the lock down() takes: a connection accepted while down() ran would
+          // otherwise miss its list and live on through the outage.
+          synchronized (this) {
+            if (s.isClosed()) {
+              closeQuietly(client);
+              continue;
+            }
+            upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+            sockets.add(client);
+            sockets.add(upstream);
+          }
           pump(client, upstream);
           pump(upstream, client);
         } catch (IOException e) {
