@@ -253,10 +253,11 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           savepoint = c.setSavepoint();
         }
         try {
-          row = single ? appendOne(c, streamId, expectedCode, ids[0], types[0], versions[0], payloads[0],
-              metadata[0], digests[0]) : null;
+          row = single ? appendOne(c, stream, streamId.category(), expectedCode, ids[0], types[0], versions[0],
+              payloads[0], metadata[0], digests[0]) : null;
           if (row == null) {
-            row = appendMany(c, streamId, expectedCode, ids, types, versions, payloads, metadata, digests);
+            row = appendMany(c, stream, streamId.category(), expectedCode, ids, types, versions, payloads,
+                metadata, digests);
           }
         } catch (SQLException e) {
           if (savepoint != null) {
@@ -297,14 +298,14 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
    * outcome as {@link #appendOutcome} gives it, or null when it wrote nothing (a conflict, a
    * missing stream or an order conflict, which {@link #appendMany} then tells apart).
    */
-  private long[] appendOne(Connection c, StreamId streamId, long expected, UUID id, String type,
-      int schemaVersion, String payload, String metadata, byte[] digest) throws SQLException {
+  private long[] appendOne(Connection c, String stream, String category, long expected, UUID id,
+      String type, int schemaVersion, String payload, String metadata, byte[] digest) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(appendOneSql)) {
       ps.setBytes(1, digest);
-      ps.setString(2, streamId.toString());
+      ps.setString(2, stream);
       ps.setLong(3, expected);
-      ps.setString(4, streamId.toString());
-      ps.setString(5, streamId.category());
+      ps.setString(4, stream);
+      ps.setString(5, category);
       ps.setObject(6, id);
       ps.setString(7, type);
       ps.setInt(8, schemaVersion);
@@ -322,11 +323,12 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   }
 
   /** Any append through {@code append_events}: the outcome as {@link #appendOutcome} gives it. */
-  private long[] appendMany(Connection c, StreamId streamId, long expected, UUID[] ids, String[] types,
-      Integer[] schemaVersions, String[] payloads, String[] metadata, byte[][] digests) throws SQLException {
+  private long[] appendMany(Connection c, String stream, String category, long expected, UUID[] ids,
+      String[] types, Integer[] schemaVersions, String[] payloads, String[] metadata, byte[][] digests)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(appendSql)) {
-      ps.setString(1, streamId.toString());
-      ps.setString(2, streamId.category());
+      ps.setString(1, stream);
+      ps.setString(2, category);
       ps.setLong(3, expected);
       ps.setArray(4, c.createArrayOf("uuid", ids));
       ps.setArray(5, c.createArrayOf("text", types));

@@ -276,6 +276,25 @@ public abstract class EventStoreContract {
           .hasMessageContaining(other.toString());
       assertThat(store.streamVersion(other)).isZero();
     }
+
+    @Test
+    void reusing_ids_of_another_stream_at_an_exact_version_is_refused_and_writes_nothing() {
+      // An existing stream at the version the caller expects: the single-event path of a store
+      // may have checked the version before it meets the duplicate id.
+      StreamId s = stream();
+      StreamId other = stream();
+      NewEvent a = added("a");
+      store.append(s, ExpectedVersion.noStream(), a);
+      store.append(other, ExpectedVersion.noStream(), added("x"));
+      long head = store.headPosition();
+      assertThatThrownBy(() -> store.append(other, ExpectedVersion.exactly(1), a))
+          .isInstanceOf(DuplicateEventIdException.class)
+          .hasMessageContaining(other.toString());
+      assertThat(store.streamVersion(other)).isEqualTo(1);
+      assertThat(store.headPosition()).isEqualTo(head);
+      store.append(other, ExpectedVersion.exactly(1), added("y"));
+      assertThat(store.streamVersion(other)).as("the stream takes its next event as before").isEqualTo(2);
+    }
   }
 
   @Nested
