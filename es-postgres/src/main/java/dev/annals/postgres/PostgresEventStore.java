@@ -11,6 +11,7 @@ import dev.annals.core.ExpectedVersion;
 import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
+import dev.annals.core.Redaction;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
@@ -681,7 +682,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
         try {
           pool = new HikariDataSource(config);
         } catch (RuntimeException e) {
-          throw SqlErrors.translate("connect to " + jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***"),
+          throw SqlErrors.translate("connect to " + Redaction.redact(jdbcUrl),
               schema, e);
         }
         ds = pool;

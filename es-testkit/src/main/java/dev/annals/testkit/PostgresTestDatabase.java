@@ -1,5 +1,6 @@
 package dev.annals.testkit;
 
+import dev.annals.core.Redaction;
 import java.io.File;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -221,7 +222,7 @@ public final class PostgresTestDatabase implements BeforeAllCallback, AfterAllCa
   }
 
   private static String redact(String url) {
-    return url.replaceAll("(?i)(password=)[^&]*", "$1***");
+    return Redaction.redact(url);
   }
 
   /** Isolated so that Testcontainers classes load only when Docker is there. */

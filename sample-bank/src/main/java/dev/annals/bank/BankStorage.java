@@ -1,5 +1,6 @@
 package dev.annals.bank;
 
+import dev.annals.core.Redaction;
 import dev.annals.postgres.PostgresEventStore;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import dev.annals.postgres.PostgresSchema;
@@ -199,7 +200,7 @@ final class BankStorage implements AutoCloseable {
 
   /** {@code jdbcUrl} with any password replaced by {@code ***}, for messages. */
   static String redact(String jdbcUrl) {
-    return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1***");
+    return Redaction.redact(jdbcUrl);
   }
 
   /**
