@@ -22,7 +22,7 @@ public final class Redaction {
       Pattern.compile("(?i)([a-z][a-z0-9+.\\-]*://[^\\s/@:?#]*:)[^\\s@/]*@");
   // A credential-like parameter, up to the next separator or white space.
   private static final Pattern PARAMETER = Pattern.compile(
-      "(?i)((?:^|[?&;\\s,])[a-z_.\\-]*(?:password|passwd|pwd|secret|token|api[_\\-]?key|access[_\\-]?key|credentials?)=)[^&;\\s,]*");
+      "(?i)((?:^|[^a-z0-9_.\\-])[a-z_.\\-]*(?:password|passwd|pwd|secret|token|api[_\\-]?key|access[_\\-]?key|credentials?)=)[^&;\\s,]*");
 
   private Redaction() {}
 
