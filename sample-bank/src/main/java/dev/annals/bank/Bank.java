@@ -1,6 +1,20 @@
 package dev.annals.bank;
 
-import dev.annals.bank.TransferState.Status;
+import dev.annals.bank.domain.Account;
+import dev.annals.bank.domain.AccountCommand;
+import dev.annals.bank.domain.AccountEvent;
+import dev.annals.bank.domain.AccountState;
+import dev.annals.bank.domain.Money;
+import dev.annals.bank.domain.Transfer;
+import dev.annals.bank.domain.TransferCommand;
+import dev.annals.bank.domain.TransferEvent;
+import dev.annals.bank.domain.TransferProcess;
+import dev.annals.bank.domain.TransferState;
+import dev.annals.bank.domain.TransferState.Status;
+import dev.annals.bank.views.BalancesProjection;
+import dev.annals.bank.views.DailyTotalsProjection;
+import dev.annals.bank.views.StatementsProjection;
+import dev.annals.bank.views.TransferStatusProjection;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
@@ -23,10 +37,10 @@ import java.util.Optional;
  *
  * <p>Thread-safe. Close it to stop the projectors and wait for pending snapshot writes.
  */
-final class Bank implements AutoCloseable {
+public final class Bank implements AutoCloseable {
 
   /** The read models, by name; {@code audit rebuild} takes these names. */
-  static final Map<String, Projector> READ_MODELS = Map.of(
+  public static final Map<String, Projector> READ_MODELS = Map.of(
       BalancesProjection.NAME, BalancesProjection.PROJECTOR,
       StatementsProjection.NAME, StatementsProjection.PROJECTOR,
       DailyTotalsProjection.NAME, DailyTotalsProjection.PROJECTOR,
@@ -62,7 +76,7 @@ final class Bank implements AutoCloseable {
    *
    * @param nodeId names this instance in projector ownership and status
    */
-  static Bank start(PostgresEventStore store, String nodeId) {
+  public static Bank start(PostgresEventStore store, String nodeId) {
     return start(store, nodeId, Optional.empty());
   }
 
@@ -70,7 +84,7 @@ final class Bank implements AutoCloseable {
    * {@link #start(PostgresEventStore, String)}, also publishing every account event to
    * {@code publishTo} when present (see {@link BankPublishing}); the bank closes the sink.
    */
-  static Bank start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo) {
+  public static Bank start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo) {
     Objects.requireNonNull(store, "store must not be null");
     Bank bank = new Bank(store, Objects.requireNonNull(nodeId, "nodeId must not be null"), publishTo.orElse(null));
     bank.runner.start();
@@ -82,21 +96,23 @@ final class Bank implements AutoCloseable {
     return Optional.ofNullable(publishTo);
   }
 
-  PostgresEventStore store() {
+  /** The event store the bank runs on. */
+  public PostgresEventStore store() {
     return store;
   }
 
-  ProjectionRunner projections() {
+  /** The runner of the read models, the transfer process and the publisher, for their status. */
+  public ProjectionRunner projections() {
     return runner;
   }
 
   /** The accounts' repository: load, loadAsOf, history. */
-  AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts() {
+  public AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts() {
     return accounts;
   }
 
   /** The transfers' repository. */
-  AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers() {
+  public AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers() {
     return transfers;
   }
 
@@ -104,7 +120,7 @@ final class Bank implements AutoCloseable {
    * Handles a command on account {@code accountId}; see {@link AggregateRepository#handle}. The
    * context's command id makes a resend harmless.
    */
-  CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context) {
+  public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context) {
     return accounts.handle(accountId, command, context);
   }
 
@@ -112,7 +128,7 @@ final class Bank implements AutoCloseable {
    * Handles a command only if account {@code accountId} is at {@code expectedVersion}, appending
    * with exactly that version; see {@link AggregateRepository#handle(String, Object, CommandContext, long)}.
    */
-  CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context,
+  public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context,
       long expectedVersion) {
     return accounts.handle(accountId, command, context, expectedVersion);
   }
@@ -125,28 +141,28 @@ final class Bank implements AutoCloseable {
    * @throws dev.annals.core.DomainException if the request itself is invalid (same account,
    *     non-positive amount, bad account id, transfer id taken)
    */
-  CommandResult<TransferState, TransferEvent> transfer(String transferId, String source, String target,
+  public CommandResult<TransferState, TransferEvent> transfer(String transferId, String source, String target,
       Money amount, CommandContext context) {
     return transfers.handle(transferId, new TransferCommand.Request(source, target, amount), context);
   }
 
   /** The {@code balances} view. */
-  List<BalancesProjection.Balance> balances() {
+  public List<BalancesProjection.Balance> balances() {
     return BalancesProjection.rows(store);
   }
 
   /** The {@code statements} view of one account. */
-  List<StatementsProjection.Line> statement(String accountId) {
+  public List<StatementsProjection.Line> statement(String accountId) {
     return StatementsProjection.read(store, accountId);
   }
 
   /** The {@code transfers} view of one transfer. */
-  Optional<TransferStatusProjection.View> transferStatus(String transferId) {
+  public Optional<TransferStatusProjection.View> transferStatus(String transferId) {
     return TransferStatusProjection.read(store, transferId);
   }
 
   /** The {@code daily_totals} view. */
-  List<DailyTotalsProjection.Totals> dailyTotals() {
+  public List<DailyTotalsProjection.Totals> dailyTotals() {
     return DailyTotalsProjection.read(store);
   }
 
@@ -156,7 +172,7 @@ final class Bank implements AutoCloseable {
    *
    * @return false if that did not happen within {@code timeout}
    */
-  boolean awaitSettled(Duration timeout) {
+  public boolean awaitSettled(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       boolean caughtUp = true;
@@ -186,7 +202,7 @@ final class Bank implements AutoCloseable {
   }
 
   /** Transfers per status, from the {@code transfers} view. */
-  Map<Status, Long> transfersByStatus() {
+  public Map<Status, Long> transfersByStatus() {
     return TransferStatusProjection.countByStatus(store);
   }
 

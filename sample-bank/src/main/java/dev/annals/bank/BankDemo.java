@@ -1,9 +1,17 @@
 package dev.annals.bank;
 
-import dev.annals.bank.AccountCommand.Deposit;
-import dev.annals.bank.AccountCommand.Open;
-import dev.annals.bank.AccountCommand.Withdraw;
-import dev.annals.bank.TransferState.Status;
+import dev.annals.bank.audit.MoneyAudit;
+import dev.annals.bank.domain.Account;
+import dev.annals.bank.domain.AccountCommand;
+import dev.annals.bank.domain.AccountCommand.Deposit;
+import dev.annals.bank.domain.AccountCommand.Open;
+import dev.annals.bank.domain.AccountCommand.Withdraw;
+import dev.annals.bank.domain.AccountEvent;
+import dev.annals.bank.domain.AccountState;
+import dev.annals.bank.domain.Money;
+import dev.annals.bank.domain.TransferState.Status;
+import dev.annals.bank.views.BalancesProjection;
+import dev.annals.bank.views.DailyTotalsProjection;
 import dev.annals.core.AggregateHistory;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateState;
@@ -216,7 +224,7 @@ final class BankDemo {
 
     MoneyAudit.Report audit = MoneyAudit.check(store, states.values());
     Map<String, Money> projected = BalancesProjection.read(store);
-    boolean readModelAgrees = BalancesProjection.agrees(projected, states, audit);
+    boolean readModelAgrees = MoneyAudit.balancesAgree(projected, states, audit);
 
     out.println("Summary");
     out.printf(Locale.ROOT, "  Events written: %,d (commands and transfer steps); commands sent in %.2f s, "

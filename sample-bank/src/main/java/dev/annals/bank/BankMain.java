@@ -1,5 +1,7 @@
 package dev.annals.bank;
 
+import dev.annals.bank.audit.AuditMain;
+import dev.annals.bank.http.BankServer;
 import dev.annals.messaging.MessageSink;
 import java.util.Optional;
 import java.util.logging.Level;

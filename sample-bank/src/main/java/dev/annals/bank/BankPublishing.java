@@ -3,6 +3,7 @@ package dev.annals.bank;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.annals.bank.domain.Account;
 import dev.annals.core.LogFilter;
 import dev.annals.messaging.CloudEventMapper;
 import dev.annals.messaging.MessageSink;
@@ -31,7 +32,7 @@ import java.util.Optional;
  * <p>The publisher is the side-effect projector {@value #PUBLISHER} in the bank's runner, so it
  * resumes where it stopped, and a broker outage delays it without losing or skipping an event.
  */
-final class BankPublishing {
+public final class BankPublishing {
 
   static final String VARIABLE = "BANK_PUBLISH";
   static final String PUBLISHER = "account_publisher";
@@ -43,7 +44,7 @@ final class BankPublishing {
   private BankPublishing() {}
 
   /** The sink {@value #VARIABLE} asks for, or empty when it is unset or blank. */
-  static Optional<MessageSink> fromEnvironment(Map<String, String> environment) {
+  public static Optional<MessageSink> fromEnvironment(Map<String, String> environment) {
     String spec = environment.get(VARIABLE);
     return spec == null || spec.isBlank() ? Optional.empty() : Optional.of(sink(spec.trim()));
   }

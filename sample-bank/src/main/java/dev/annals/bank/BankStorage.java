@@ -1,9 +1,10 @@
 package dev.annals.bank;
 
+import dev.annals.bank.domain.BankEvents;
 import dev.annals.core.Redaction;
 import dev.annals.postgres.PostgresEventStore;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import dev.annals.postgres.PostgresSchema;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -18,16 +19,16 @@ import java.util.Properties;
  * given by URL or in an embedded PostgreSQL started for the run. {@link #choose} picks the
  * database the way {@link BankMain} does.
  */
-final class BankStorage implements AutoCloseable {
+public final class BankStorage implements AutoCloseable {
 
   /** Environment variable naming the demo's database as a JDBC URL. */
-  static final String URL_VARIABLE = "BANK_DB_URL";
+  public static final String URL_VARIABLE = "BANK_DB_URL";
 
   /** The database tried when {@link #URL_VARIABLE} is not set. */
-  static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+  public static final String LOCAL_URL = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
 
   /** The schema {@link BankMain} uses, dropped and created again on every run. */
-  static final String DEMO_SCHEMA = "bank_demo";
+  public static final String DEMO_SCHEMA = "bank_demo";
 
   /** How long the connection attempt that picks the database may take, in seconds. */
   private static final int PROBE_SECONDS = 3;
@@ -71,7 +72,7 @@ final class BankStorage implements AutoCloseable {
   }
 
   /** {@link #postgres(String, String, boolean, String)} without a note. */
-  static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst) {
+  public static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst) {
     return postgres(jdbcUrl, schema, dropFirst, null);
   }
 
@@ -92,7 +93,7 @@ final class BankStorage implements AutoCloseable {
     if (dropFirst) {
       dropSchema(jdbcUrl, checkedSchema);
     }
-    PostgresEventStore store = PostgresEventStore.builder(Account.REGISTRY)
+    PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
         .jdbcUrl(jdbcUrl)
         .schema(checkedSchema)
         .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
@@ -103,7 +104,7 @@ final class BankStorage implements AutoCloseable {
   }
 
   /** The event store; its snapshot store is {@code store().snapshotStore()}. */
-  PostgresEventStore store() {
+  public PostgresEventStore store() {
     return store;
   }
 
@@ -118,7 +119,7 @@ final class BankStorage implements AutoCloseable {
   }
 
   /** The store, always present; {@link #store()} says the same without the Optional. */
-  Optional<PostgresEventStore> postgres() {
+  public Optional<PostgresEventStore> postgres() {
     return Optional.of(store);
   }
 
@@ -182,7 +183,7 @@ final class BankStorage implements AutoCloseable {
    *
    * @return empty on success, else what went wrong
    */
-  static Optional<String> probe(String jdbcUrl) {
+  public static Optional<String> probe(String jdbcUrl) {
     if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
       return Optional.of("not a PostgreSQL JDBC URL, which starts with jdbc:postgresql:");
     }
@@ -199,7 +200,7 @@ final class BankStorage implements AutoCloseable {
   }
 
   /** {@code jdbcUrl} with any password replaced by {@code ***}, for messages. */
-  static String redact(String jdbcUrl) {
+  public static String redact(String jdbcUrl) {
     return Redaction.redact(jdbcUrl);
   }
 

@@ -2,6 +2,9 @@ package dev.annals.bank;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.annals.bank.domain.Money;
+import dev.annals.bank.domain.TransferState;
+import dev.annals.bank.views.BalancesProjection;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -7,8 +7,10 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
-import dev.annals.bank.AccountCommand.Deposit;
-import dev.annals.bank.AccountCommand.Open;
+import dev.annals.bank.domain.AccountCommand.Deposit;
+import dev.annals.bank.domain.AccountCommand.Open;
+import dev.annals.bank.domain.BankEvents;
+import dev.annals.bank.domain.Money;
 import dev.annals.core.CommandContext;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
@@ -43,7 +45,7 @@ class BankPublishingIT {
       channel.exchangeDeclare(name, "topic", false, true, null);
       channel.queueDeclare(name, false, false, true, null);
       channel.queueBind(name, name, "account");
-      try (PostgresEventStore store = PostgresEventStore.builder(Account.REGISTRY).jdbcUrl(db.jdbcUrl())
+      try (PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY).jdbcUrl(db.jdbcUrl())
               .schema(db.newSchema()).installSchema(true).build();
           Bank bank = Bank.start(store, "publishing", Optional.of(RabbitMqSink.builder(factory).exchange(name).build()))) {
         bank.handle("1001", new Open("alice", Currency.getInstance("EUR")), CommandContext.of("open-1001"));

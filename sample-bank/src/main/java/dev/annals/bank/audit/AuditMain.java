@@ -1,0 +1,720 @@
+package dev.annals.bank.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.annals.bank.Bank;
+import dev.annals.bank.BankStorage;
+import dev.annals.bank.domain.Account;
+import dev.annals.bank.domain.AccountCommand;
+import dev.annals.bank.domain.AccountEvent;
+import dev.annals.bank.domain.AccountState;
+import dev.annals.bank.domain.BankEvents;
+import dev.annals.bank.domain.Money;
+import dev.annals.bank.views.BalancesProjection;
+import dev.annals.core.AggregateHistory;
+import dev.annals.core.AggregateRepository;
+import dev.annals.core.AggregateState;
+import dev.annals.core.AnnalsException;
+import dev.annals.core.AsOf;
+import dev.annals.core.RecordedEvent;
+import dev.annals.core.StoreUnavailableException;
+import dev.annals.core.StreamId;
+import dev.annals.postgres.IntegrityVerifier;
+import dev.annals.postgres.IntegrityVerifier.Report;
+import dev.annals.postgres.IntegrityVerifier.Scope;
+import dev.annals.postgres.IntegrityVerifier.Violation;
+import dev.annals.postgres.LogCursor;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.postgres.PostgresSchema;
+import dev.annals.postgres.SchemaException;
+import dev.annals.projections.ProjectionRunner;
+import dev.annals.projections.ProjectionStatus;
+import dev.annals.projections.Projector;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The auditor's command line for the sample bank's PostgreSQL store: shows an account's events,
+ * replays an account as of an earlier point, and verifies the whole log.
+ *
+ * <pre>
+ * AuditMain [--schema NAME] [--json] history ACCOUNT
+ * AuditMain [--schema NAME] [--json] as-of ACCOUNT (--version V | --position P | --time ISO-8601)
+ * AuditMain [--schema NAME] [--json] rebuild VIEW [--from-position P]
+ * AuditMain [--schema NAME] [--json] verify
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code history ACCOUNT}: every event of the account with its version, log position,
+ *       recorded-at time, actor, correlation id, type and payload.</li>
+ *   <li>{@code as-of ACCOUNT --version V}, {@code --position P} or {@code --time T} (such as
+ *       {@code 2025-01-31T12:00:00Z}): the account's state after version {@code V}, or made of
+ *       its events at or before log position {@code P}, or recorded at or before {@code T}, and
+ *       the events that led there.</li>
+ *   <li>{@code rebuild VIEW [--from-position P]}: rebuilds one read model ({@code balances},
+ *       {@code statements}, {@code daily_totals} or {@code transfers}) from the start, or replays
+ *       it from the event at log position {@code P}, with progress on stderr. When a running bank
+ *       owns the projector, the reset reaches it and the command waits for it to catch up.</li>
+ *   <li>{@code verify}: recomputes the hash chain of every stream in the log (progress on
+ *       stderr) and prints each violation with its stream, version, position and kind; replays
+ *       every account from its events alone (no snapshots), checks that money is conserved
+ *       ({@link MoneyAudit}) and that the {@code balances} read model agrees with the replay
+ *       ({@link MoneyAudit#balancesAgree}). A schema without that read model is reported, not
+ *       counted as a problem.</li>
+ *   <li>{@code --json}: one JSON document on stdout instead of text.</li>
+ * </ul>
+ *
+ * <p>The database is the one at the JDBC URL in {@code BANK_DB_URL}, else
+ * {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}; the schema is {@code bank_demo}
+ * unless {@code --schema} names another. Only {@code rebuild} writes, and only to the view it
+ * rebuilds and its projector's checkpoint.
+ *
+ * <p>Exit status, for scripts:
+ * <ul>
+ *   <li>0: the command succeeded; for {@code verify}, nothing was found;</li>
+ *   <li>1: {@code verify} found problems (a broken hash chain, money not conserved, a read model
+ *       that disagrees with the log, or an account whose events cannot be replayed);</li>
+ *   <li>2: usage error or bad input (unknown command or option, missing account, bad version or
+ *       time, account not found), with a one-line message on stderr naming the bad value;</li>
+ *   <li>3: the database cannot be reached, or the schema does not hold an event store.</li>
+ * </ul>
+ */
+public final class AuditMain {
+
+  static final int OK = 0;
+  static final int PROBLEMS = 1;
+  static final int USAGE = 2;
+  static final int UNAVAILABLE = 3;
+
+  static final String USAGE_LINE = "usage: AuditMain [--schema NAME] [--json] "
+      + "(history ACCOUNT | as-of ACCOUNT (--version V | --position P | --time ISO-8601) "
+      + "| rebuild VIEW [--from-position P] | verify)";
+
+  /** How long {@code rebuild} waits for a running bank that owns the projector to catch up. */
+  private static final Duration REBUILD_WAIT = Duration.ofMinutes(30);
+
+  private static final String PREFIX = "Annals audit: ";
+  private static final int PAGE = 1000;
+
+  /** Held so that its level stays set: the library's progress messages would interleave with the report. */
+  private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
+
+  private AuditMain() {}
+
+  /**
+   * Runs one command and exits with its status (see the class description). Reads
+   * {@code BANK_DB_URL} from the environment.
+   */
+  public static void main(String[] args) {
+    LIBRARY_LOG.setLevel(Level.WARNING);
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    int status = run(args, System.getenv(), System.out, System.err);
+    System.out.flush();
+    System.err.flush();
+    System.exit(status);
+  }
+
+  /** Runs one command, printing to {@code out} and {@code err}; returns the exit status. */
+  static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
+    Command command;
+    try {
+      command = Command.parse(args);
+    } catch (UsageException e) {
+      err.println(PREFIX + e.getMessage());
+      return USAGE;
+    }
+    String configured = environment.get(BankStorage.URL_VARIABLE);
+    String url = configured != null && !configured.isBlank() ? configured.trim() : BankStorage.LOCAL_URL;
+    Optional<String> problem = BankStorage.probe(url);
+    if (problem.isPresent()) {
+      err.println(PREFIX + "cannot reach the database at " + BankStorage.redact(url) + ": " + problem.get());
+      return UNAVAILABLE;
+    }
+    PostgresEventStore store;
+    try {
+      store = PostgresEventStore.builder(BankEvents.REGISTRY)
+          .jdbcUrl(url)
+          .schema(command.schema)
+          .poolSize(2)
+          .connectionTimeout(Duration.ofSeconds(3))
+          .notifyInterval(Duration.ZERO)
+          .installSchema(false)
+          .build();
+    } catch (SchemaException e) {
+      err.println(PREFIX + "no event store in schema " + command.schema + " at " + BankStorage.redact(url)
+          + ": " + firstLine(e.getMessage()));
+      return UNAVAILABLE;
+    } catch (StoreUnavailableException e) {
+      err.println(PREFIX + "cannot reach the database at " + BankStorage.redact(url) + ": "
+          + firstLine(e.getMessage()));
+      return UNAVAILABLE;
+    }
+    try (store) {
+      Auditor auditor = new Auditor(store, command, out, err);
+      if (command.name.equals("history")) {
+        return auditor.history();
+      }
+      if (command.name.equals("as-of")) {
+        return auditor.asOf();
+      }
+      if (command.name.equals("rebuild")) {
+        return auditor.rebuild();
+      }
+      return auditor.verify();
+    } catch (UsageException e) {
+      err.println(PREFIX + e.getMessage());
+      return USAGE;
+    } catch (StoreUnavailableException e) {
+      err.println(PREFIX + "lost the database at " + BankStorage.redact(url) + ": " + firstLine(e.getMessage()));
+      return UNAVAILABLE;
+    }
+  }
+
+  private static String firstLine(String message) {
+    return String.valueOf(message).lines().findFirst().orElse("");
+  }
+
+  /** Bad input from the command line; the message names the bad value. */
+  static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** The parsed command line. */
+  static final class Command {
+    String name;
+    String account;
+    String schema = BankStorage.DEMO_SCHEMA;
+    boolean json;
+    AsOf asOf;
+    String asOfText;
+    String view;
+    long fromPosition;
+
+    static Command parse(String[] args) {
+      Command c = new Command();
+      List<String> positional = new ArrayList<>();
+      String version = null;
+      String time = null;
+      String position = null;
+      String fromPosition = null;
+      for (int i = 0; i < args.length; i++) {
+        String arg = args[i];
+        if (arg.equals("--json")) {
+          c.json = true;
+        } else if (arg.equals("--schema") || arg.equals("--version") || arg.equals("--time")
+            || arg.equals("--position") || arg.equals("--from-position")) {
+          if (i + 1 >= args.length) {
+            throw new UsageException("option " + arg + " needs a value; " + USAGE_LINE);
+          }
+          String value = args[++i];
+          if (arg.equals("--schema")) {
+            c.schema = value;
+          } else if (arg.equals("--version")) {
+            version = value;
+          } else if (arg.equals("--position")) {
+            position = value;
+          } else if (arg.equals("--from-position")) {
+            fromPosition = value;
+          } else {
+            time = value;
+          }
+        } else if (arg.startsWith("--")) {
+          throw new UsageException("unknown option '" + arg + "'; " + USAGE_LINE);
+        } else {
+          positional.add(arg);
+        }
+      }
+      try {
+        PostgresSchema.checkName(c.schema);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("bad schema name '" + c.schema + "': " + e.getMessage());
+      }
+      if (positional.isEmpty()) {
+        throw new UsageException("no command given; " + USAGE_LINE);
+      }
+      c.name = positional.get(0);
+      int expected;
+      if (c.name.equals("verify")) {
+        expected = 1;
+      } else if (c.name.equals("history") || c.name.equals("as-of")) {
+        expected = 2;
+        if (positional.size() < 2) {
+          throw new UsageException("command " + c.name + " needs an account id; " + USAGE_LINE);
+        }
+        c.account = positional.get(1);
+      } else if (c.name.equals("rebuild")) {
+        expected = 2;
+        if (positional.size() < 2) {
+          throw new UsageException("command rebuild needs a view, one of " + views() + "; " + USAGE_LINE);
+        }
+        c.view = positional.get(1);
+        if (!Bank.READ_MODELS.containsKey(c.view)) {
+          throw new UsageException("unknown view '" + c.view + "'; expected one of " + views());
+        }
+      } else {
+        throw new UsageException("unknown command '" + c.name + "'; expected history, as-of, rebuild or verify");
+      }
+      if (positional.size() > expected) {
+        throw new UsageException("unexpected argument '" + positional.get(expected) + "' after "
+            + c.name + "; " + USAGE_LINE);
+      }
+      if (!c.name.equals("as-of") && (version != null || time != null || position != null)) {
+        throw new UsageException("--version, --position and --time apply to as-of only, not to " + c.name);
+      }
+      if (!c.name.equals("rebuild") && fromPosition != null) {
+        throw new UsageException("--from-position applies to rebuild only, not to " + c.name);
+      }
+      if (c.name.equals("as-of")) {
+        int given = (version == null ? 0 : 1) + (time == null ? 0 : 1) + (position == null ? 0 : 1);
+        if (given != 1) {
+          throw new UsageException("as-of needs exactly one of --version V, --position P or --time ISO-8601");
+        }
+        if (version != null) {
+          c.asOf = AsOf.version(parseCount(version, "version"));
+          c.asOfText = "version " + version;
+        } else if (position != null) {
+          c.asOf = AsOf.position(parseCount(position, "position"));
+          c.asOfText = "position " + position;
+        } else {
+          c.asOf = parseTime(time);
+          c.asOfText = "time " + time;
+        }
+      }
+      if (fromPosition != null) {
+        c.fromPosition = parseCount(fromPosition, "position");
+      }
+      return c;
+    }
+
+    private static String views() {
+      return String.join(", ", new TreeSet<>(Bank.READ_MODELS.keySet()));
+    }
+
+    private static long parseCount(String text, String what) {
+      try {
+        long v = Long.parseLong(text);
+        if (v >= 0) {
+          return v;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new UsageException("bad " + what + " '" + text + "': expected a whole number, 0 or more");
+    }
+
+    private static AsOf parseTime(String text) {
+      try {
+        return AsOf.time(Instant.parse(text));
+      } catch (DateTimeParseException e) {
+        try {
+          return AsOf.time(OffsetDateTime.parse(text).toInstant());
+        } catch (DateTimeParseException e2) {
+          throw new UsageException("bad time '" + text + "': expected ISO-8601 with an offset, such as "
+              + "2025-01-31T12:00:00Z or 2025-01-31T13:00:00+01:00");
+        }
+      }
+    }
+  }
+
+  /** Runs the commands against an open store. */
+  private static final class Auditor {
+    private final PostgresEventStore store;
+    private final Command command;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final ObjectMapper mapper;
+
+    Auditor(PostgresEventStore store, Command command, PrintStream out, PrintStream err) {
+      this.store = store;
+      this.command = command;
+      this.out = out;
+      this.err = err;
+      this.mapper = Account.REGISTRY.objectMapper().copy()
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    }
+
+    /** A repository that replays from events alone: no snapshots, no cache. */
+    private AggregateRepository<AccountCommand, AccountState, AccountEvent> replayer() {
+      return AggregateRepository.builder(Account.TYPE, store).cacheSize(0).build();
+    }
+
+    private StreamId existingAccount(String id) {
+      StreamId streamId;
+      try {
+        streamId = Account.TYPE.streamId(id);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("bad account id '" + id + "': " + e.getMessage());
+      }
+      if (store.streamVersion(streamId) == 0) {
+        throw new UsageException("account '" + id + "' not found in schema " + store.schema());
+      }
+      return streamId;
+    }
+
+    int history() {
+      StreamId streamId = existingAccount(command.account);
+      List<RecordedEvent> events = new ArrayList<>();
+      long from = 1;
+      while (true) {
+        List<RecordedEvent> page = store.readStream(streamId, from, PAGE);
+        events.addAll(page);
+        if (page.size() < PAGE) {
+          break;
+        }
+        from = page.get(page.size() - 1).version() + 1;
+      }
+      if (command.json) {
+        ObjectNode doc = mapper.createObjectNode();
+        doc.put("schema", store.schema());
+        doc.put("account", command.account);
+        doc.put("stream", streamId.toString());
+        doc.set("events", eventsJson(events));
+        printJson(doc);
+      } else {
+        out.printf(Locale.ROOT, "Account %s (stream %s): %,d events%n", command.account, streamId, events.size());
+        printEvents(events);
+      }
+      return OK;
+    }
+
+    int asOf() {
+      StreamId streamId = existingAccount(command.account);
+      if (command.asOf instanceof AsOf.Version v) {
+        long last = store.streamVersion(streamId);
+        if (v.version() > last) {
+          throw new UsageException("bad version '" + v.version() + "': account " + command.account
+              + " has versions 0 to " + last);
+        }
+      }
+      AggregateHistory<AccountState> history;
+      try (AggregateRepository<AccountCommand, AccountState, AccountEvent> repository = replayer()) {
+        history = repository.history(command.account, command.asOf);
+      }
+      AggregateState<AccountState> state = history.state();
+      if (command.json) {
+        ObjectNode doc = mapper.createObjectNode();
+        doc.put("schema", store.schema());
+        doc.put("account", command.account);
+        doc.put("stream", streamId.toString());
+        ObjectNode at = doc.putObject("asOf");
+        if (command.asOf instanceof AsOf.Version v) {
+          at.put("version", v.version());
+        } else if (command.asOf instanceof AsOf.Position p) {
+          at.put("position", p.position());
+        } else {
+          at.put("time", ((AsOf.Time) command.asOf).time().toString());
+        }
+        doc.put("version", state.version());
+        doc.set("state", mapper.valueToTree(state.state()));
+        doc.set("events", eventsJson(history.events()));
+        printJson(doc);
+      } else {
+        out.printf(Locale.ROOT, "Account %s as of %s: version %d, %s%n", command.account, command.asOfText,
+            state.version(), describe(state.state()));
+        out.printf(Locale.ROOT, "Events that led there: %,d%n", history.events().size());
+        printEvents(history.events());
+      }
+      return OK;
+    }
+
+    int rebuild() {
+      Projector projector = Bank.READ_MODELS.get(command.view);
+      String name = projector.name();
+      long head = store.headPosition();
+      if (command.fromPosition > head) {
+        throw new UsageException("bad position '" + command.fromPosition + "': the log's positions go from 1 to " + head);
+      }
+      long started = System.nanoTime();
+      long processed;
+      boolean byThisCommand = true;
+      try (ProjectionRunner runner = ProjectionRunner.builder(store)
+          .nodeId("audit-" + ProcessHandle.current().pid())
+          .projector(projector)
+          .installSchema(true)
+          .rebuildProgress(p -> err.println(PREFIX + p), Duration.ofSeconds(1))
+          .build()) {
+        try {
+          if (command.fromPosition == 0) {
+            runner.reset(name, LogCursor.START);
+          } else {
+            runner.replayFrom(name, command.fromPosition);
+          }
+        } catch (IllegalArgumentException e) {
+          throw new UsageException("bad position '" + command.fromPosition + "': " + firstLine(e.getMessage()));
+        } catch (IllegalStateException neverBuilt) {
+          // No checkpoint yet: the catch-up below builds the view from the start.
+          if (command.fromPosition != 0) {
+            throw new UsageException("view " + name + " was never built in schema " + store.schema()
+                + "; rebuild it from the start (without --from-position) first");
+          }
+        }
+        try {
+          processed = runner.catchUp(name);
+        } catch (IllegalStateException ownedElsewhere) {
+          // A running bank owns the projector: the reset reached it, and it replays on its own threads.
+          byThisCommand = false;
+          err.println(PREFIX + "projector " + name + " runs elsewhere (" + firstLine(ownedElsewhere.getMessage())
+              + "); waiting for it to catch up");
+          if (!runner.awaitCaughtUp(name, REBUILD_WAIT)) {
+            err.println(PREFIX + "projector " + name + " did not catch up within " + REBUILD_WAIT.toMinutes() + " min");
+            return PROBLEMS;
+          }
+          processed = runner.status(name).stream().mapToLong(ProjectionStatus::processedEvents).sum();
+        }
+        ProjectionStatus status = runner.status(name).get(0);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        if (command.json) {
+          ObjectNode doc = mapper.createObjectNode();
+          doc.put("schema", store.schema());
+          doc.put("view", name);
+          doc.put("fromPosition", command.fromPosition);
+          doc.put("eventsProcessed", processed);
+          doc.put("seconds", seconds);
+          doc.put("position", status.cursor().position());
+          doc.put("headPosition", status.headPosition());
+          doc.put("rebuiltBy", byThisCommand ? "this command" : "the node that owns the projector");
+          printJson(doc);
+        } else {
+          out.printf(Locale.ROOT, "Rebuilt view %s in schema %s from %s: %,d events processed in %.2f s%s; "
+                  + "now at position %,d of head %,d%n", name, store.schema(),
+              command.fromPosition == 0 ? "the start" : "position " + command.fromPosition, processed, seconds,
+              byThisCommand ? "" : " by the node that owns it", status.cursor().position(), status.headPosition());
+        }
+        return OK;
+      }
+    }
+
+    int verify() {
+      IntegrityVerifier verifier = store.integrityVerifier();
+      Report chains = verifier.verify(Scope.all(), (done, total, events) -> {
+        err.printf(Locale.ROOT, "\rVerifying hash chains: %,d of %,d streams, %,d events", done, total, events);
+        err.flush();
+      });
+      err.println();
+
+      Map<String, AccountState> replayed = new TreeMap<>();
+      Map<String, String> unreadable = new TreeMap<>();
+      try (AggregateRepository<AccountCommand, AccountState, AccountEvent> repository = replayer()) {
+        for (String id : accountIds()) {
+          try {
+            replayed.put(id, repository.load(id).state());
+          } catch (StoreUnavailableException e) {
+            throw e;
+          } catch (AnnalsException | IllegalArgumentException e) {
+            unreadable.put(id, firstLine(e.getMessage()));
+          }
+        }
+      }
+      MoneyAudit.Report money = MoneyAudit.check(store, replayed.values());
+      Optional<Map<String, Money>> projected = hasReadModel()
+          ? Optional.of(BalancesProjection.read(store)) : Optional.empty();
+      // A view that is merely behind the log (its bank stopped) is not wrong: say so, compare nothing.
+      long behind = projected.isPresent() ? readModelLag() : 0;
+      Optional<Boolean> readModelAgrees = behind > 0 ? Optional.empty()
+          : projected.map(p -> MoneyAudit.balancesAgree(p, replayed, money));
+      boolean ok = chains.intact() && unreadable.isEmpty() && money.conserved() && readModelAgrees.orElse(true);
+
+      if (command.json) {
+        ObjectNode doc = mapper.createObjectNode();
+        doc.put("schema", store.schema());
+        doc.put("ok", ok);
+        ObjectNode hash = doc.putObject("hashChains");
+        hash.put("intact", chains.intact());
+        hash.put("streamsChecked", chains.streamsChecked());
+        hash.put("eventsChecked", chains.eventsChecked());
+        ArrayNode violations = hash.putArray("violations");
+        for (Violation v : chains.violations()) {
+          violations.addObject().put("stream", v.streamId().toString()).put("version", v.version())
+              .put("position", v.position()).put("kind", v.kind().name()).put("detail", v.detail());
+        }
+        ObjectNode replay = doc.putObject("replay");
+        replay.put("accounts", replayed.size() + unreadable.size());
+        ArrayNode failures = replay.putArray("unreadable");
+        unreadable.forEach((id, why) -> failures.addObject().put("account", id).put("error", why));
+        ObjectNode conserved = doc.putObject("money");
+        conserved.put("conserved", money.conserved());
+        ArrayNode currencies = conserved.putArray("currencies");
+        for (MoneyAudit.Line line : money.lines()) {
+          currencies.addObject().put("currency", line.currency().getCurrencyCode())
+              .put("balances", line.balances()).put("deposited", line.deposited())
+              .put("withdrawn", line.withdrawn()).put("inTransit", line.inTransit()).put("holds", line.holds());
+        }
+        ObjectNode readModel = doc.putObject("readModel");
+        readModel.put("present", projected.isPresent());
+        readModel.put("eventsBehind", behind);
+        readModelAgrees.ifPresent(a -> readModel.put("agrees", a));
+        ArrayNode accounts = readModel.putArray("accounts");
+        projected.ifPresent(p -> balanceRows(p, replayed).forEach(r -> {
+          ObjectNode row = accounts.addObject().put("account", r.account);
+          row.put("projected", r.projected == null ? null : r.projected.toString());
+          row.put("replayed", r.replayed == null ? null : r.replayed.toString());
+          row.put("agrees", r.agrees());
+        }));
+        printJson(doc);
+      } else {
+        printVerify(chains, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
+      }
+      return ok ? OK : PROBLEMS;
+    }
+
+    private void printVerify(Report chains, Map<String, AccountState> replayed, Map<String, String> unreadable,
+        MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
+        Optional<Boolean> readModelAgrees, boolean ok) {
+      out.printf(Locale.ROOT, "Schema %s: %,d streams, %,d events%n", store.schema(), chains.streamsChecked(),
+          chains.eventsChecked());
+      if (chains.intact()) {
+        out.println("Hash chains: intact");
+      } else {
+        out.printf(Locale.ROOT, "Hash chains: BROKEN in %d stream%s%n", chains.violations().size(),
+            chains.violations().size() == 1 ? "" : "s");
+        for (Violation v : chains.violations()) {
+          out.printf(Locale.ROOT, "  stream %s, version %d, position %d: %s (%s)%n", v.streamId(), v.version(),
+              v.position(), v.kind(), v.detail());
+        }
+      }
+      unreadable.forEach((id, why) -> out.println("Account " + id + " cannot be replayed: " + why));
+      for (MoneyAudit.Line line : money.lines()) {
+        out.printf(Locale.ROOT, "  %s: replayed balances %s %s deposits %s - withdrawals %s%s%n",
+            line.currency().getCurrencyCode(), line.balances().toPlainString(), line.holds() ? "=" : "!=",
+            line.deposited().toPlainString(), line.withdrawn().toPlainString(), line.inTransit().signum() == 0 ? ""
+                : " - in transfers under way " + line.inTransit().toPlainString());
+      }
+      out.println("Money conserved: " + (money.conserved() ? "yes" : "NO"));
+      if (projected.isEmpty()) {
+        out.println("Balances read model: not present in schema " + store.schema() + ", not checked");
+      } else if (behind > 0) {
+        out.printf(Locale.ROOT, "Balances read model: %,d events behind the log, not compared; start the bank or "
+            + "run 'audit rebuild balances', then verify again%n", behind);
+      } else {
+        if (!readModelAgrees.orElse(true)) {
+          for (BalanceRow r : balanceRows(projected.get(), replayed)) {
+            if (!r.agrees()) {
+              out.printf(Locale.ROOT, "  account %s: read model %s, replay %s%n", r.account,
+                  r.projected == null ? "no row" : r.projected, r.replayed == null ? "no account" : r.replayed);
+            }
+          }
+        }
+        out.printf(Locale.ROOT, "Balances read model agrees with a replay of %d accounts: %s%n", replayed.size(),
+            readModelAgrees.orElse(false) ? "yes" : "NO");
+      }
+      out.println(ok ? "Verdict: OK" : "Verdict: PROBLEMS FOUND");
+    }
+
+    private List<String> accountIds() {
+      String prefix = Account.TYPE.category() + "-";
+      return store.withHandle("list the accounts", h -> h.createQuery("SELECT stream_id FROM " + store.schema()
+              + ".streams WHERE category = :category ORDER BY stream_id")
+          .bind("category", Account.TYPE.category())
+          .mapTo(String.class)
+          .map(s -> s.substring(prefix.length()))
+          .list());
+    }
+
+    /** How many events the balances projector has yet to process; 0 when that cannot be told. */
+    private long readModelLag() {
+      try (ProjectionRunner runner = ProjectionRunner.builder(store).nodeId("audit-verify")
+          .projector(BalancesProjection.PROJECTOR).installSchema(false).build()) {
+        return runner.status(BalancesProjection.NAME).stream().mapToLong(ProjectionStatus::lagEvents).sum();
+      } catch (RuntimeException e) {
+        return 0;
+      }
+    }
+
+    private boolean hasReadModel() {
+      return store.withHandle("look for the balances view", h -> h.createQuery("SELECT to_regclass(:name) IS NOT NULL")
+          .bind("name", store.schema() + "." + BalancesProjection.NAME)
+          .mapTo(Boolean.class)
+          .one());
+    }
+
+    private List<BalanceRow> balanceRows(Map<String, Money> projected, Map<String, AccountState> replayed) {
+      List<BalanceRow> rows = new ArrayList<>();
+      TreeSet<String> ids = new TreeSet<>(projected.keySet());
+      ids.addAll(replayed.keySet());
+      for (String id : ids) {
+        AccountState state = replayed.get(id);
+        rows.add(new BalanceRow(id, projected.get(id), state == null ? null : state.balance()));
+      }
+      return rows;
+    }
+
+    private void printEvents(List<RecordedEvent> events) {
+      for (RecordedEvent e : events) {
+        out.printf(Locale.ROOT, "  v%-5d #%-7d %s  actor %s  correlation %s  %s %s%n", e.version(), e.position(),
+            e.recordedAt(), orDash(e.metadata().actor()), orDash(e.metadata().correlationId()), e.type(),
+            json(e.payload()));
+      }
+    }
+
+    private ArrayNode eventsJson(List<RecordedEvent> events) {
+      ArrayNode array = mapper.createArrayNode();
+      for (RecordedEvent e : events) {
+        ObjectNode node = array.addObject();
+        node.put("version", e.version());
+        node.put("position", e.position());
+        node.put("recordedAt", e.recordedAt().toString());
+        node.put("actor", e.metadata().actor());
+        node.put("correlationId", e.metadata().correlationId());
+        node.put("type", e.type());
+        node.set("payload", mapper.valueToTree(e.payload()));
+      }
+      return array;
+    }
+
+    private String json(Object value) {
+      try {
+        return mapper.writeValueAsString(value);
+      } catch (JsonProcessingException e) {
+        return String.valueOf(value);
+      }
+    }
+
+    private void printJson(ObjectNode doc) {
+      try {
+        out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("cannot write the JSON report: " + e.getMessage(), e);
+      }
+    }
+
+    private static String orDash(String value) {
+      return value == null || value.isEmpty() ? "-" : value;
+    }
+
+    private static String describe(AccountState s) {
+      if (s.status() == AccountState.Status.NONE) {
+        return "not opened yet";
+      }
+      return s.status().name().toLowerCase(Locale.ROOT) + ", owner " + s.owner() + ", balance " + s.balance()
+          + ", overdraft limit " + s.overdraftLimit();
+    }
+  }
+
+  private record BalanceRow(String account, Money projected, Money replayed) {
+    boolean agrees() {
+      return projected != null && replayed != null && projected.currency().equals(replayed.currency())
+          && projected.compareTo(replayed) == 0;
+    }
+  }
+}

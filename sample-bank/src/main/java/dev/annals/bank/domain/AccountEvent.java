@@ -1,0 +1,43 @@
+package dev.annals.bank.domain;
+
+import java.util.Currency;
+
+/**
+ * What happened to an {@link Account}. Each event is registered in {@link Account#REGISTRY} under
+ * a stable name, so these classes can be renamed or moved without touching stored data.
+ */
+public sealed interface AccountEvent {
+
+  /**
+   * The account was opened.
+   *
+   * @param overdraftLimit how far below zero the balance may go, in the account's currency; the
+   *     bank's policy when the account was opened, recorded so a later policy change does not
+   *     rewrite history
+   */
+  record Opened(String owner, Currency currency, Money overdraftLimit) implements AccountEvent {}
+
+  /** Money was put in. */
+  record Deposited(Money amount) implements AccountEvent {}
+
+  /** Money was taken out. */
+  record Withdrawn(Money amount) implements AccountEvent {}
+
+  /** The account was closed at a zero balance. */
+  record Closed() implements AccountEvent {}
+
+  /** The account was frozen: nothing moves in or out but refunds. */
+  record Frozen(String reason) implements AccountEvent {}
+
+  /** The account was unfrozen. */
+  record Unfrozen() implements AccountEvent {}
+
+  /** A transfer's amount left the account towards {@code target}. */
+  record TransferDebited(String transferId, Money amount, String target) implements AccountEvent {}
+
+  /** A transfer's amount arrived from {@code source}. */
+  record TransferCredited(String transferId, Money amount, String source) implements AccountEvent {}
+
+  /** A transfer's amount came back because its credit was refused. */
+  record TransferRefunded(String transferId, Money amount, String reason) implements AccountEvent {}
+}

@@ -1,0 +1,255 @@
+package dev.annals.bank.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.annals.bank.Bank;
+import dev.annals.bank.BankPublishing;
+import dev.annals.bank.BankStorage;
+import dev.annals.messaging.MessageSink;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.postgres.PostgresSchema;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The sample bank over HTTP: the JSON API and live event feeds of {@link BankApi}, and a small
+ * web page, on the JDK's built-in HTTP server.
+ *
+ * <pre>
+ * BankServer [--port N] [--host ADDRESS] [--schema NAME]
+ * </pre>
+ *
+ * <p>{@link #main} serves the bank in {@code --schema} (default {@value #DEFAULT_SCHEMA}, created
+ * if missing, never dropped) of the database at the JDBC URL in {@code BANK_DB_URL}, else
+ * {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}, on {@code 127.0.0.1:8080} unless
+ * told otherwise, and prints its URL. It runs until the process is stopped. With
+ * {@code BANK_PUBLISH} set, it also publishes the account events (see {@link BankPublishing}).
+ * Exit status 2 for a bad command line (or {@code BANK_PUBLISH}), 3 when the database cannot be
+ * used.
+ */
+public final class BankServer implements AutoCloseable {
+
+  static final int DEFAULT_PORT = 8080;
+  static final String DEFAULT_HOST = "127.0.0.1";
+  /** The demo's schema, so that the page shows what the demo left behind. */
+  static final String DEFAULT_SCHEMA = BankStorage.DEMO_SCHEMA;
+
+  /** How long a feed stays silent before it sends a comment line; proxies drop silent connections. */
+  private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+  /** Open feeds allowed at once: each holds a thread. */
+  private static final int MAX_FEEDS = 64;
+  /** Threads for requests besides the feeds', so a full set of feeds cannot starve commands. */
+  private static final int REQUEST_THREADS = 16;
+
+  private static final String USAGE = "usage: BankServer [--port N] [--host ADDRESS] [--schema NAME]";
+  /** Held so that its level stays set: the library's progress messages would fill the console. */
+  private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
+
+  private final HttpServer server;
+  private final ThreadPoolExecutor threads;
+  private final EventFeed feed;
+
+  private BankServer(HttpServer server, ThreadPoolExecutor threads, EventFeed feed) {
+    this.server = server;
+    this.threads = threads;
+    this.feed = feed;
+  }
+
+  /**
+   * Serves {@code bank} on {@code address} (port 0 picks a free one) until {@link #close()}.
+   * The caller keeps owning the bank and closes it after the server.
+   *
+   * @throws UncheckedIOException if the address cannot be bound
+   */
+  static BankServer start(Bank bank, InetSocketAddress address) {
+    return start(bank, address, HEARTBEAT);
+  }
+
+  /**
+   * {@link #start(Bank, InetSocketAddress)} with feeds that send a comment line after
+   * {@code heartbeat} of silence instead of 15 s.
+   */
+  static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat) {
+    Objects.requireNonNull(bank, "bank must not be null");
+    Objects.requireNonNull(address, "address must not be null");
+    HttpServer server;
+    try {
+      server = HttpServer.create(address, 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
+    }
+    AtomicInteger number = new AtomicInteger();
+    int size = MAX_FEEDS + REQUEST_THREADS;
+    // A fixed size with an unbounded queue: a burst waits for a thread instead of being refused,
+    // and idle threads time out so a quiet server holds none.
+    ThreadPoolExecutor threads = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "bank-http-" + number.getAndIncrement());
+          t.setDaemon(true);
+          return t;
+        });
+    threads.allowCoreThreadTimeOut(true);
+    ObjectMapper json = BankApi.mapper();
+    EventFeed feed = new EventFeed(bank.store(), json, heartbeat, MAX_FEEDS);
+    server.createContext("/", new BankApi(bank, feed, json));
+    server.setExecutor(threads);
+    server.start();
+    return new BankServer(server, threads, feed);
+  }
+
+  /** Where the server listens, such as {@code http://127.0.0.1:8080/}. */
+  URI uri() {
+    InetSocketAddress address = server.getAddress();
+    return URI.create("http://" + address.getHostString() + ":" + address.getPort() + "/");
+  }
+
+  /** Stops listening, ends the open feeds and waits up to 5 s for requests in progress. */
+  @Override
+  public void close() {
+    feed.close();
+    server.stop(0);
+    // Feeds wait for new events; the interrupt ends the wait.
+    threads.shutdownNow();
+    try {
+      threads.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Serves the bank until the process is stopped; see the class description. */
+  public static void main(String[] args) {
+    LIBRARY_LOG.setLevel(Level.WARNING);
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("Annals bank server: " + e.getMessage());
+      System.err.println(USAGE);
+      System.exit(2);
+      return;
+    }
+    String configured = System.getenv(BankStorage.URL_VARIABLE);
+    String url = configured != null && !configured.isBlank() ? configured.trim() : BankStorage.LOCAL_URL;
+    Optional<String> problem = BankStorage.probe(url);
+    if (problem.isPresent()) {
+      unavailable(url, problem.get());
+    }
+    BankStorage storage;
+    try {
+      storage = BankStorage.postgres(url, options.schema, false);
+    } catch (RuntimeException e) {
+      // Unreachable, or the schema holds something that is not an event store.
+      unavailable(url, String.valueOf(e.getMessage()));
+      return;
+    }
+    PostgresEventStore store = storage.postgres().orElseThrow();
+    // Several servers may serve one schema; each needs its own node id for projector ownership.
+    Optional<MessageSink> publishing;
+    try {
+      publishing = BankPublishing.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      storage.close();
+      System.err.println("Annals bank server: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Bank bank = Bank.start(store, "bank-server-" + UUID.randomUUID().toString().substring(0, 8), publishing);
+    BankServer server;
+    try {
+      server = start(bank, new InetSocketAddress(options.host, options.port));
+    } catch (UncheckedIOException e) {
+      bank.close();
+      storage.close();
+      System.err.println("Annals bank server: " + e.getMessage() + "; choose another --port");
+      System.exit(2);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      bank.close();
+      storage.close();
+    }, "bank-server-shutdown"));
+    System.out.println("Annals sample bank at " + server.uri() + " (" + BankStorage.redact(url) + ", schema "
+        + options.schema + "); stop it with Ctrl-C");
+    publishing.ifPresent(sink -> System.out.println("Publishing account events to " + sink.describe()));
+    try {
+      // The request threads are daemons; this keeps the process alive until it is stopped.
+      new CountDownLatch(1).await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void unavailable(String url, String problem) {
+    System.err.println("Annals bank server: cannot use the database at " + BankStorage.redact(url) + ": "
+        + problem);
+    System.err.println("Set " + BankStorage.URL_VARIABLE + " to a JDBC URL "
+        + "(jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or start PostgreSQL on 127.0.0.1:5432.");
+    System.exit(3);
+  }
+
+  /** The parsed command line. */
+  static final class Options {
+    int port = DEFAULT_PORT;
+    String host = DEFAULT_HOST;
+    String schema = DEFAULT_SCHEMA;
+
+    /** @throws IllegalArgumentException naming the bad argument */
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String arg = args[i];
+        if (!arg.equals("--port") && !arg.equals("--host") && !arg.equals("--schema")) {
+          throw new IllegalArgumentException("unknown argument '" + arg + "'");
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("option " + arg + " needs a value");
+        }
+        String value = args[++i];
+        switch (arg) {
+          case "--port" -> o.port = port(value);
+          case "--host" -> o.host = value;
+          default -> o.schema = schema(value);
+        }
+      }
+      return o;
+    }
+
+    private static int port(String value) {
+      try {
+        int port = Integer.parseInt(value);
+        if (port >= 0 && port <= 65_535) {
+          return port;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new IllegalArgumentException("bad port '" + value + "': expected 0 to 65535 (0 picks a free one)");
+    }
+
+    private static String schema(String value) {
+      try {
+        return PostgresSchema.checkName(value);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("bad schema name '" + value + "': " + e.getMessage());
+      }
+    }
+  }
+}

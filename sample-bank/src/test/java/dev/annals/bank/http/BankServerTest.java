@@ -1,0 +1,45 @@
+package dev.annals.bank.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.DisplayNameGeneration;
+import org.junit.jupiter.api.DisplayNameGenerator;
+import org.junit.jupiter.api.Test;
+
+@DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+class BankServerTest {
+
+  @Test
+  void without_options_the_server_listens_on_the_loopback_address_port_8080_and_serves_the_demos_schema() {
+    BankServer.Options options = BankServer.Options.parse(new String[0]);
+
+    assertThat(options.host).isEqualTo("127.0.0.1");
+    assertThat(options.port).isEqualTo(8080);
+    assertThat(options.schema).isEqualTo("bank_demo");
+  }
+
+  @Test
+  void options_set_port_host_and_schema() {
+    BankServer.Options options = BankServer.Options.parse(
+        new String[] {"--port", "0", "--host", "0.0.0.0", "--schema", "bank_two"});
+
+    assertThat(options.port).isZero();
+    assertThat(options.host).isEqualTo("0.0.0.0");
+    assertThat(options.schema).isEqualTo("bank_two");
+  }
+
+  @Test
+  void bad_options_are_refused_naming_the_bad_value() {
+    assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--port", "http"}))
+        .hasMessageContaining("bad port 'http'");
+    assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--port", "70000"}))
+        .hasMessageContaining("bad port '70000'");
+    assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--schema", "no-dashes"}))
+        .hasMessageContaining("bad schema name 'no-dashes'");
+    assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--verbose"}))
+        .hasMessageContaining("unknown argument '--verbose'");
+    assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--port"}))
+        .hasMessageContaining("option --port needs a value");
+  }
+}
