@@ -82,6 +82,20 @@ final class BankDemo {
    */
   record Settings(int commands, int threads, int transferPercent, long seed) {
     Settings {
+      check(commands, threads, transferPercent);
+    }
+
+    /**
+     * Settings from numbers as the command line gives them, checked before they are narrowed to
+     * {@code int}, so that a refusal names the value given; more commands than an {@code int}
+     * holds are as many as it holds.
+     */
+    static Settings of(long commands, long threads, long transferPercent, long seed) {
+      check(commands, threads, transferPercent);
+      return new Settings((int) Math.min(Integer.MAX_VALUE, commands), (int) threads, (int) transferPercent, seed);
+    }
+
+    private static void check(long commands, long threads, long transferPercent) {
       if (commands < 1) {
         throw new IllegalArgumentException("commands must be 1 or more, was " + commands);
       }

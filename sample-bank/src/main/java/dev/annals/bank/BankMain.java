@@ -85,10 +85,11 @@ public final class BankMain {
 
   /** The settings the arguments ask for, over the defaults. */
   static BankDemo.Settings parse(String[] args) {
-    int threads = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
-    BankDemo.Settings d = BankDemo.Settings.defaults(threads);
-    int commands = d.commands();
-    int transfers = d.transferPercent();
+    int defaultThreads = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    BankDemo.Settings d = BankDemo.Settings.defaults(defaultThreads);
+    long commands = d.commands();
+    long threads = d.threads();
+    long transfers = d.transferPercent();
     long seed = d.seed();
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
@@ -107,13 +108,13 @@ public final class BankMain {
         throw new IllegalArgumentException("option " + option + " needs a whole number, was '" + value + "'");
       }
       switch (option) {
-        case "--commands" -> commands = (int) Math.min(Integer.MAX_VALUE, number);
-        case "--threads" -> threads = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, number));
-        case "--transfers" -> transfers = (int) Math.max(-1, Math.min(101, number));
+        case "--commands" -> commands = number;
+        case "--threads" -> threads = number;
+        case "--transfers" -> transfers = number;
         default -> seed = number;
       }
     }
-    return new BankDemo.Settings(commands, threads, transfers, seed);
+    return BankDemo.Settings.of(commands, threads, transfers, seed);
   }
 
   /** Keeps warnings and errors of the libraries on the console, but not their progress messages. */

@@ -22,6 +22,7 @@ class BankDemoTest {
     BankDemo.Settings s = BankMain.parse(new String[] {"--commands", "500", "--transfers", "50", "--threads", "3"});
     assertThat(s).isEqualTo(new BankDemo.Settings(500, 3, 50, 42));
     assertThat(BankMain.parse(new String[0]).commands()).isEqualTo(4_000);
+    assertThat(BankMain.parse(new String[] {"--commands", "99999999999"}).commands()).isEqualTo(Integer.MAX_VALUE);
   }
 
   @Test
@@ -31,6 +32,10 @@ class BankDemoTest {
     assertThatThrownBy(() -> BankMain.parse(new String[] {"--threads", "many"}))
         .hasMessage("option --threads needs a whole number, was 'many'");
     assertThatThrownBy(() -> BankMain.parse(new String[] {"--transfers", "-5"}))
-        .hasMessage("transfer percent must be 0 to 100, was -1");
+        .hasMessage("transfer percent must be 0 to 100, was -5");
+    assertThatThrownBy(() -> BankMain.parse(new String[] {"--threads", "99999999999"}))
+        .hasMessage("threads must be 1 to 16, was 99999999999");
+    assertThatThrownBy(() -> BankMain.parse(new String[] {"--commands", "-99999999999"}))
+        .hasMessage("commands must be 1 or more, was -99999999999");
   }
 }
