@@ -1,6 +1,7 @@
 package dev.annals.bank.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.annals.bank.Bank;
 import dev.annals.bank.BankStorage;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Currency;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -43,7 +45,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The bank's web page in headless Chromium: it lists the accounts, shows a deposit made through
  * the API without a reload, and its slider shows an account as of an earlier event. Uses Debian's
- * {@code chromium} and {@code chromium-driver} packages; nothing is downloaded.
+ * {@code chromium} and {@code chromium-driver} packages; nothing is downloaded. Skipped where they
+ * are missing, unless on CI (see {@link Browser}).
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class BankPageIT {
@@ -57,8 +60,6 @@ class BankPageIT {
    */
   private static final Logger DEVTOOLS_LOG = Logger.getLogger("org.openqa.selenium.devtools");
 
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   /** How long the page may take to show something before the test fails. */
   private static final Duration PATIENCE = Duration.ofSeconds(30);
 
@@ -92,19 +93,22 @@ class BankPageIT {
 
   @BeforeEach
   void openBrowser() throws IOException {
-    assertThat(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER))
-        .as("the browser test needs Debian's Chromium and its driver at " + CHROMIUM + " and " + CHROMEDRIVER
-            + "; install them with: apt-get install -y chromium chromium-driver")
+    // Here rather than before all, so that the report shows the test skipped, with the reason.
+    Optional<String> skip = Browser.skipReason(System.getenv(), Files::isExecutable);
+    assumeTrue(skip.isEmpty(), () -> skip.orElseThrow());
+    assertThat(Files.isExecutable(Browser.CHROMIUM) && Files.isExecutable(Browser.CHROMEDRIVER))
+        .as("the browser test needs Debian's Chromium and its driver at " + Browser.CHROMIUM + " and "
+            + Browser.CHROMEDRIVER + "; install them with: apt-get install -y chromium chromium-driver")
         .isTrue();
     profile = Files.createTempDirectory("bank-page-chromium");
     // An explicit driver and binary keep Selenium Manager from looking for (and downloading) either.
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
+    System.setProperty("webdriver.chrome.driver", Browser.CHROMEDRIVER.toString());
     ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingDriverExecutable(Browser.CHROMEDRIVER.toFile())
         .usingAnyFreePort()
         .build();
     ChromeOptions options = new ChromeOptions()
-        .setBinary(CHROMIUM.toFile())
+        .setBinary(Browser.CHROMIUM.toFile())
         .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile);
