@@ -12,9 +12,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -32,9 +36,45 @@ class BankServerOutageIT {
   @RegisterExtension
   static final PostgresTestDatabase db = PostgresTestDatabase.create();
 
+  /** How long the database and the bank's pool may take to act on a change of the role. */
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
+
   static void sql(String statement) throws Exception {
     try (Connection c = db.connect(); Statement st = c.createStatement()) {
       st.execute(statement);
+    }
+  }
+
+  /**
+   * Ends every session of {@code role} and waits until they are gone: pg_terminate_backend only
+   * signals them, and a session still alive would serve the next request.
+   */
+  static void terminateSessions(String role) throws Exception {
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      List<Integer> pids = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery("SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+          + "WHERE usename = '" + role + "'")) {
+        while (rs.next()) {
+          pids.add(rs.getInt(1));
+        }
+      }
+      if (pids.isEmpty()) {
+        return;
+      }
+      String alive = "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + pids.stream().map(String::valueOf)
+          .collect(Collectors.joining(", ")) + ")";
+      long deadline = System.nanoTime() + PATIENCE.toNanos();
+      while (true) {
+        try (ResultSet rs = st.executeQuery(alive)) {
+          rs.next();
+          if (rs.getLong(1) == 0) {
+            return;
+          }
+        }
+        assertThat(System.nanoTime()).as("sessions of " + role + " still alive after " + PATIENCE)
+            .isLessThan(deadline);
+        Thread.sleep(50);
+      }
     }
   }
 
@@ -56,7 +96,7 @@ class BankServerOutageIT {
       assertThat(http.send(list, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
       sql("ALTER ROLE " + role + " CONNECTION LIMIT 0");
-      sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'");
+      terminateSessions(role);
       HttpResponse<String> down = http.send(list, HttpResponse.BodyHandlers.ofString());
       assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
       assertThat(down.headers().firstValue("Retry-After")).isPresent();
@@ -66,7 +106,7 @@ class BankServerOutageIT {
 
       sql("ALTER ROLE " + role + " CONNECTION LIMIT -1");
       // The pool opens new connections on its own schedule: the service returns within seconds.
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = System.nanoTime() + PATIENCE.toNanos();
       HttpResponse<String> back = http.send(list, HttpResponse.BodyHandlers.ofString());
       while (back.statusCode() == 503 && System.nanoTime() < deadline) {
         Thread.sleep(200);
