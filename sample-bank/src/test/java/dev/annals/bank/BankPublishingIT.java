@@ -54,7 +54,7 @@ class BankPublishingIT {
           bank.handle(i % 2 == 0 ? "1001" : "1002", new Deposit(Money.of("10", "EUR")), CommandContext.of("dep-" + i));
         }
         bank.transfer("t1", "1001", "1002", Money.of("5", "EUR"), CommandContext.of("t1"));
-        assertThat(bank.awaitSettled(Duration.ofSeconds(60))).isTrue();
+        assertThat(bank.awaitSettled(Duration.ofSeconds(120))).isTrue();
 
         List<String> expected = store.readAll(0, 1000, LogFilter.categories("account")).stream()
             .map(RecordedEvent::eventId).map(UUID::toString).toList();

@@ -44,7 +44,7 @@ class TransfersIT {
   @RegisterExtension
   static final PostgresTestDatabase db = PostgresTestDatabase.create();
 
-  static final Duration SETTLE = Duration.ofSeconds(60);
+  static final Duration SETTLE = Duration.ofSeconds(120);
 
   PostgresEventStore store;
   List<Bank> banks = new ArrayList<>();

@@ -61,7 +61,7 @@ class BankPageIT {
   private static final Logger DEVTOOLS_LOG = Logger.getLogger("org.openqa.selenium.devtools");
 
   /** How long the page may take to show something before the test fails. */
-  private static final Duration PATIENCE = Duration.ofSeconds(30);
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
 
   private static BankStorage storage;
   private static Bank bank;

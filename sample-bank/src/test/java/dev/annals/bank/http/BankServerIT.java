@@ -47,7 +47,7 @@ class BankServerIT {
   static final PostgresTestDatabase db = PostgresTestDatabase.create();
 
   /** How long to wait for something asynchronous (a projector, a feed) before failing. */
-  private static final Duration PATIENCE = Duration.ofSeconds(30);
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
