@@ -69,6 +69,7 @@ public final class MoneyAudit {
    */
   public record Report(List<Line> lines, long eventsRead) {
 
+    /** Copies {@code lines}. */
     public Report {
       lines = List.copyOf(lines);
     }

@@ -28,6 +28,10 @@ public record AccountState(Status status, String owner, Money balance, Money ove
   /** The state of an account with no events. */
   static final AccountState NONE = new AccountState(Status.NONE, null, null, null);
 
+  /**
+   * @throws NullPointerException if {@code status} is null, or {@code owner}, {@code balance} or
+   *     {@code overdraftLimit} is null while the account is not {@link Status#NONE}
+   */
   public AccountState {
     Objects.requireNonNull(status, "status must not be null");
     if (status != Status.NONE) {

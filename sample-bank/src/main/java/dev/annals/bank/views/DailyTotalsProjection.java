@@ -23,6 +23,7 @@ import org.jdbi.v3.core.Handle;
  */
 public final class DailyTotalsProjection {
 
+  /** The projector's name, also the name of the view readers query. */
   public static final String NAME = "daily_totals";
 
   private static final String TABLE = "daily_totals";
@@ -31,6 +32,7 @@ public final class DailyTotalsProjection {
   public record Totals(LocalDate day, Currency currency, BigDecimal deposited, BigDecimal withdrawn,
       BigDecimal transferred, long movements) {}
 
+  /** Projects the account events into the {@code daily_totals} table, exactly once. */
   public static final Projector PROJECTOR = Projector.builder(NAME)
       .filter(LogFilter.categories(Account.TYPE.category()))
       .tables(TABLE)

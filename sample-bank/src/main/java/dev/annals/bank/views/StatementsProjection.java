@@ -25,6 +25,7 @@ import org.jdbi.v3.core.Handle;
  */
 public final class StatementsProjection {
 
+  /** The projector's name, also the name of the view readers query. */
   public static final String NAME = "statements";
 
   private static final String TABLE = "statements";
@@ -33,6 +34,7 @@ public final class StatementsProjection {
   public record Line(String account, long version, long position, Instant recordedAt, String kind,
       Money amount, Money balance, String reference) {}
 
+  /** Projects the account events into the {@code statements} table, exactly once. */
   public static final Projector PROJECTOR = Projector.builder(NAME)
       .filter(LogFilter.categories(Account.TYPE.category()))
       .tables(TABLE)

@@ -29,6 +29,7 @@ import org.jdbi.v3.core.Handle;
  */
 public final class TransferStatusProjection {
 
+  /** The projector's name, also the name of the view readers query. */
   public static final String NAME = "transfers";
 
   private static final String TABLE = "transfers";
@@ -37,6 +38,7 @@ public final class TransferStatusProjection {
   public record View(String transferId, String source, String target, Money amount, Status status,
       String reason, Instant requestedAt, Instant updatedAt) {}
 
+  /** Projects the transfer events into the {@code transfers} table, exactly once. */
   public static final Projector PROJECTOR = Projector.builder(NAME)
       .filter(LogFilter.categories(Transfer.TYPE.category()))
       .tables(TABLE)
