@@ -1,3 +1,4 @@
+// Over 400 lines: the auditor's four commands with their parsing and output, until it moves onto picocli.
 package dev.annals.bank.audit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -1,3 +1,4 @@
+// Over 400 lines: every route of the sample's HTTP API in one handler, until it moves onto Spring Boot.
 package dev.annals.bank.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
