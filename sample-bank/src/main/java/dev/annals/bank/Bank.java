@@ -120,7 +120,8 @@ public final class Bank implements AutoCloseable {
    * Handles a command on account {@code accountId}; see {@link AggregateRepository#handle}. The
    * context's command id makes a resend harmless.
    */
-  public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context) {
+  public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command,
+      CommandContext context) {
     return accounts.handle(accountId, command, context);
   }
 
@@ -128,8 +129,8 @@ public final class Bank implements AutoCloseable {
    * Handles a command only if account {@code accountId} is at {@code expectedVersion}, appending
    * with exactly that version; see {@link AggregateRepository#handle(String, Object, CommandContext, long)}.
    */
-  public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command, CommandContext context,
-      long expectedVersion) {
+  public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command,
+      CommandContext context, long expectedVersion) {
     return accounts.handle(accountId, command, context, expectedVersion);
   }
 
