@@ -1,5 +1,6 @@
 package dev.annals.postgres;
 
+import dev.annals.postgres.internal.SchemaScripts;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
