@@ -10,6 +10,7 @@ import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.Redaction;
+import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
 import dev.annals.core.spi.EventEncoding;
