@@ -112,7 +112,11 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return schema;
   }
 
-  /** The Jdbi instance over the store's pool, for read models in the same database. */
+  /**
+   * The Jdbi instance over the store's pool, for read models in the same database and for the
+   * transactions that {@link #joining} takes part in; prefer {@link #withHandle} for queries, as it
+   * translates database failures.
+   */
   public Jdbi jdbi() {
     return connections.jdbi();
   }
