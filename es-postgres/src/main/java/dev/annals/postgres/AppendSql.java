@@ -21,7 +21,7 @@ final class AppendSql {
   /** {@code p_expected} for {@link ExpectedVersion#streamExists()}. */
   static final long STREAM_EXISTS = -2;
 
-  /** A text[] parameter made jsonb[] element by element (see {@link #AppendSql}). */
+  /** A text[] parameter made jsonb[] element by element (see the constructor). */
   private static final String JSONB_ARRAY =
       "(SELECT array_agg(CAST(j AS jsonb) ORDER BY o) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(j, o))";
 
