@@ -36,10 +36,11 @@ import org.jdbi.v3.core.Jdbi;
  *     .build();
  * }</pre>
  *
- * <p>An append is one call of the SQL function {@code append_events}: one round trip, one
- * statement, atomic. It locks and checks the stream row first, so a losing writer fails fast
- * with nothing written and no position used; it then writes the events with their hash chain.
- * Writers of different streams never wait for each other.
+ * <p>An append is one statement, one round trip, atomic: a call of the SQL function {@code
+ * append_events}, or for one event at an exact version of an existing stream a single update and
+ * insert. Either checks the stream row first, so a losing writer fails fast with nothing written
+ * and no position used; it then writes the events with their hash chain. Writers of different
+ * streams never wait for each other.
  *
  * <p>After appends commit, a background thread sends at most one {@code NOTIFY} per interval
  * so that readers on other nodes wake up quickly; nothing is sent inside the append's
