@@ -3,16 +3,12 @@ package dev.annals.core;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executor;
 
 /**
@@ -41,40 +37,26 @@ import java.util.concurrent.Executor;
 public final class AggregateRepository<C, S, E> implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(AggregateRepository.class.getName());
-  private static final int PAGE = 1000;
-  /** The expected version of {@link #handle(String, Object, CommandContext)}: whatever it is. */
-  private static final long ANY_VERSION = -1;
+  /** Jitter before a retry after a conflict: up to 2 ms after the first, doubling to 64 ms. */
+  private static final Backoff CONFLICT_BACKOFF = Backoff.of(Duration.ofMillis(2), Duration.ofMillis(64));
 
   private final AggregateType<C, S, E> type;
   private final EventStore store;
-  private final SnapshotStore snapshots;
-  private final Cache<StreamId, AggregateState<S>> cache;
+  private final AggregateLoader<S, E> loader;
+  private final Optional<Cache<StreamId, AggregateState<S>>> cache;
   private final int maxAttempts;
-  private final Executor snapshotExecutor;
-  private final ExecutorService ownedExecutor;
+  private final SnapshotWriter<S> snapshotWriter;
   private final Clock clock;
 
   private AggregateRepository(Builder<C, S, E> b) {
     this.type = b.type;
     this.store = b.store;
-    this.snapshots = b.snapshots;
-    this.cache = b.cacheSize == 0 ? null : Caffeine.newBuilder().maximumSize(b.cacheSize).build();
+    this.loader = new AggregateLoader<>(type, store, Optional.ofNullable(b.snapshots), b.clock);
+    this.cache = b.cacheSize == 0 ? Optional.empty()
+        : Optional.of(Caffeine.newBuilder().maximumSize(b.cacheSize).build());
     this.maxAttempts = b.maxAttempts;
     this.clock = b.clock;
-    if (b.snapshotExecutor != null) {
-      this.snapshotExecutor = b.snapshotExecutor;
-      this.ownedExecutor = null;
-    } else if (snapshots != null && type.snapshotEvery() > 0) {
-      this.ownedExecutor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "snapshots-" + type.category());
-        t.setDaemon(true);
-        return t;
-      });
-      this.snapshotExecutor = ownedExecutor;
-    } else {
-      this.snapshotExecutor = null;
-      this.ownedExecutor = null;
-    }
+    this.snapshotWriter = new SnapshotWriter<>(loader, type, Optional.ofNullable(b.snapshotExecutor));
   }
 
   /** Starts configuring a repository for {@code type} over {@code store}. */
@@ -82,6 +64,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     return new Builder<>(type, store);
   }
 
+  /** The aggregate type this repository handles. */
   public AggregateType<C, S, E> type() {
     return type;
   }
@@ -89,77 +72,74 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   /**
    * The current state of aggregate {@code id}: the initial state at version 0 if it has no events.
    *
-   * @throws UnknownEventTypeException, EventDecodingException if a stored event cannot be read
+   * @throws UnknownEventTypeException if a stored event's type is unknown
+   * @throws EventDecodingException if a stored event cannot be read
    */
   public AggregateState<S> load(String id) {
     StreamId streamId = type.streamId(id);
-    if (cache != null) {
-      AggregateState<S> cached = cache.getIfPresent(streamId);
-      if (cached != null) {
-        return cached;
-      }
-    }
-    AggregateState<S> loaded = loadFresh(streamId);
-    if (cache != null) {
-      cache.put(streamId, loaded);
-    }
-    return loaded;
+    Optional<AggregateState<S>> cached = cache.map(c -> c.getIfPresent(streamId));
+    return cached.orElseGet(() -> reload(streamId));
   }
 
-  /** Handles a command with a random command id; see {@link #handle(String, Object, CommandContext)}. */
+  /**
+   * Handles a command without a context: the events get fresh ids and no causation, so a resend
+   * stores them again; see {@link #handle(String, Object, CommandContext)}.
+   */
   public CommandResult<S, E> handle(String id, C command) {
-    return handle(id, command, null);
+    return execute(id, command, Optional.empty(), ExpectedVersion.any());
   }
 
   /**
    * Decides {@code command} against aggregate {@code id} and appends the events it produces.
    *
-   * <p>With a context, event ids are derived from the command id, so handling the same command
-   * id twice stores its events once: the second call returns the stored events.
+   * <p>Event ids are derived from the context's command id, so handling the same command id twice
+   * stores its events once: the second call returns the stored events.
    *
    * @throws DomainException when the decider refuses the command
    * @throws ConcurrencyConflictException when every attempt met a concurrent writer
    */
   public CommandResult<S, E> handle(String id, C command, CommandContext context) {
-    return execute(id, command, context, ANY_VERSION);
+    Objects.requireNonNull(context, "context must not be null (use handle(id, command) without one)");
+    return execute(id, command, Optional.of(context), ExpectedVersion.any());
   }
 
   /**
-   * Decides {@code command} only if aggregate {@code id} is at {@code expectedVersion}, the
-   * version the caller decided from (an HTTP {@code If-Match}, say), and appends with exactly that
-   * version: no retry, since a retry would decide from a state the caller never saw.
+   * Decides {@code command} only if aggregate {@code id} satisfies {@code expected}, typically
+   * {@link ExpectedVersion#exactly} the version the caller decided from (an HTTP {@code If-Match},
+   * say). An exact version ({@code exactly(n)} or {@code noStream()}) is appended with exactly
+   * that version and never retried, since a retry would decide from a state the caller never saw;
+   * {@code any()} and {@code streamExists()} retry conflicts as the other overloads do.
    *
-   * @param expectedVersion 0 for "not created yet", else the version the caller read
-   * @throws ConcurrencyConflictException if the aggregate is at another version, before or
-   *     during the append; nothing was written
+   * @throws ConcurrencyConflictException if the aggregate does not satisfy {@code expected},
+   *     before or during the append; nothing was written
    * @throws DomainException when the decider refuses the command
-   * @throws IllegalArgumentException if {@code expectedVersion} is negative
    */
-  public CommandResult<S, E> handle(String id, C command, CommandContext context, long expectedVersion) {
-    if (expectedVersion < 0) {
-      throw new IllegalArgumentException("expected version must be 0 or more, was " + expectedVersion);
-    }
-    return execute(id, command, context, expectedVersion);
+  public CommandResult<S, E> handle(String id, C command, CommandContext context, ExpectedVersion expected) {
+    Objects.requireNonNull(context, "context must not be null");
+    Objects.requireNonNull(expected, "expected version must not be null");
+    return execute(id, command, Optional.of(context), expected);
   }
 
-  private CommandResult<S, E> execute(String id, C command, CommandContext context, long expectedVersion) {
+  private CommandResult<S, E> execute(String id, C command, Optional<CommandContext> context,
+      ExpectedVersion expected) {
     Objects.requireNonNull(command, "command must not be null");
     StreamId streamId = type.streamId(id);
-    boolean exact = expectedVersion != ANY_VERSION;
+    // Only an expectation of one version pins the state the caller decided from.
+    boolean pinned = expected instanceof ExpectedVersion.Exactly || expected instanceof ExpectedVersion.NoStream;
+    int attempts = pinned ? 1 : maxAttempts;
     AnnalsException last = null;
-    for (int attempt = 1; attempt <= (exact ? 1 : maxAttempts); attempt++) {
-      AggregateState<S> cached = attempt == 1 && cache != null ? cache.getIfPresent(streamId) : null;
-      AggregateState<S> current = cached != null ? cached : reload(streamId);
-      if (exact && current.version() != expectedVersion) {
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+      Optional<AggregateState<S>> cached = attempt == 1 ? cache.map(c -> c.getIfPresent(streamId)) : Optional.empty();
+      AggregateState<S> current = cached.orElseGet(() -> reload(streamId));
+      if (!expected.isSatisfiedBy(current.version())) {
         // A cached state may be behind; only the stored version may refuse.
-        current = cached != null ? reload(streamId) : current;
-        if (current.version() != expectedVersion) {
-          CommandResult<S, E> earlier = context == null ? null : earlierResult(streamId, context, attempt);
-          if (earlier != null) {
-            return earlier;
+        current = cached.isPresent() ? reload(streamId) : current;
+        if (!expected.isSatisfiedBy(current.version())) {
+          Optional<CommandResult<S, E>> earlier = earlierResult(streamId, context, attempt);
+          if (earlier.isPresent()) {
+            return earlier.get();
           }
-          throw new ConcurrencyConflictException(streamId, ExpectedVersion.exactly(expectedVersion),
-              current.version());
+          throw new ConcurrencyConflictException(streamId, expected, current.version());
         }
       }
       List<E> events;
@@ -167,7 +147,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
         try {
           events = type.decider().decide(command, current.state());
         } catch (DomainException refused) {
-          if (cached == null) {
+          if (cached.isEmpty()) {
             throw refused;
           }
           // A refusal based on a cached state may be stale: only a fresh state may refuse.
@@ -177,9 +157,9 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
       } catch (DomainException refused) {
         // A resend of a command that succeeded may be refused by the state it left behind (a
         // second withdrawal of the same money); it must still report the first outcome.
-        CommandResult<S, E> earlier = context == null ? null : earlierResult(streamId, context, attempt);
-        if (earlier != null) {
-          return earlier;
+        Optional<CommandResult<S, E>> earlier = earlierResult(streamId, context, attempt);
+        if (earlier.isPresent()) {
+          return earlier.get();
         }
         throw refused;
       }
@@ -193,24 +173,21 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
       } catch (ConcurrencyConflictException | TransactionOrderConflictException e) {
         invalidate(streamId);
         last = e;
-        backoff(attempt, e);
+        if (attempt < attempts) {
+          backoff(attempt, e);
+        }
         continue;
       }
       if (appended.firstVersion() <= current.version()) {
         // An earlier handling of the same command id stored these events already.
         AggregateState<S> now = reload(streamId);
-        List<E> stored = new ArrayList<>();
-        for (RecordedEvent r : store.readStream(streamId, appended.firstVersion(), appended.count())) {
-          stored.add(cast(r));
-        }
+        List<E> stored = loader.events(streamId, appended.firstVersion(), appended.count());
         return new CommandResult<>(streamId, stored, now.state(), now.version(), attempt, true);
       }
       S state = type.decider().fold(current.state(), events);
       AggregateState<S> next = new AggregateState<>(streamId, state, appended.lastVersion());
-      if (cache != null) {
-        cache.put(streamId, next);
-      }
-      maybeSnapshot(current.version(), next);
+      cache.ifPresent(c -> c.put(streamId, next));
+      snapshotWriter.appended(current.version(), next);
       return new CommandResult<>(streamId, events, state, appended.lastVersion(), attempt, false);
     }
     throw last;
@@ -222,34 +199,13 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
    */
   public AggregateState<S> loadAsOf(String id, AsOf asOf) {
     Objects.requireNonNull(asOf, "asOf must not be null");
-    StreamId streamId = type.streamId(id);
-    if (asOf instanceof AsOf.Version v) {
-      return replay(streamId, startingPoint(streamId, v.version()), v.version(), null);
-    }
-    return history(id, asOf).state();
+    return loader.loadAsOf(type.streamId(id), asOf);
   }
 
   /** The state of aggregate {@code id} at a point in its history and every event that led there. */
   public AggregateHistory<S> history(String id, AsOf asOf) {
     Objects.requireNonNull(asOf, "asOf must not be null");
-    StreamId streamId = type.streamId(id);
-    List<RecordedEvent> events = new ArrayList<>();
-    AggregateState<S> initial = new AggregateState<>(streamId, type.decider().initialState(), 0);
-    long maxVersion = asOf instanceof AsOf.Version v ? v.version() : Long.MAX_VALUE;
-    java.time.Instant maxTime = asOf instanceof AsOf.Time t ? t.time() : null;
-    long maxPosition = asOf instanceof AsOf.Position p ? p.position() : Long.MAX_VALUE;
-    AggregateState<S> state = replay(streamId, initial, maxVersion, e -> {
-      if (maxTime != null && e.recordedAt().isAfter(maxTime)) {
-        return false;
-      }
-      // A stream's positions rise with its versions, so the first one past the limit ends it.
-      if (e.position() > maxPosition) {
-        return false;
-      }
-      events.add(e);
-      return true;
-    });
-    return new AggregateHistory<>(state, events);
+    return loader.history(type.streamId(id), asOf);
   }
 
   /**
@@ -262,16 +218,16 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
    *     declares no snapshot state
    */
   public long snapshot(String id) {
-    if (snapshots == null || type.stateType() == null) {
+    if (!loader.snapshots()) {
       throw new IllegalStateException("repository of '" + type.category() + "' cannot take snapshots: "
-          + (snapshots == null ? "no snapshot store was given to its builder" : "its aggregate type declares "
+          + (!loader.hasSnapshotStore() ? "no snapshot store was given to its builder" : "its aggregate type declares "
               + "no snapshot state (AggregateType.Builder.snapshots)"));
     }
-    AggregateState<S> current = loadFresh(type.streamId(id));
+    AggregateState<S> current = loader.load(type.streamId(id));
     if (current.version() == 0) {
       return 0;
     }
-    snapshots.save(snapshotOf(current));
+    loader.saveSnapshot(current);
     return current.version();
   }
 
@@ -283,179 +239,64 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   /** Waits up to 30 seconds for pending snapshot writes, then stops the snapshot thread. */
   @Override
   public void close() {
-    if (ownedExecutor != null) {
-      ownedExecutor.shutdown();
-      try {
-        if (!ownedExecutor.awaitTermination(30, TimeUnit.SECONDS)) {
-          LOG.log(System.Logger.Level.WARNING, "snapshot writes for " + type.category()
-              + " still pending after 30 s; abandoning them");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    snapshotWriter.close();
   }
 
   private AggregateState<S> reload(StreamId streamId) {
-    AggregateState<S> fresh = loadFresh(streamId);
-    if (cache != null) {
-      cache.put(streamId, fresh);
-    }
+    AggregateState<S> fresh = loader.load(streamId);
+    cache.ifPresent(c -> c.put(streamId, fresh));
     return fresh;
   }
 
   private void invalidate(StreamId streamId) {
-    if (cache != null) {
-      cache.invalidate(streamId);
-    }
+    cache.ifPresent(c -> c.invalidate(streamId));
   }
 
-  private AggregateState<S> loadFresh(StreamId streamId) {
-    return replay(streamId, startingPoint(streamId, Long.MAX_VALUE), Long.MAX_VALUE, null);
-  }
-
-  /** The newest usable snapshot at or before {@code maxVersion}, else the initial state. */
-  private AggregateState<S> startingPoint(StreamId streamId, long maxVersion) {
-    AggregateState<S> initial = new AggregateState<>(streamId, type.decider().initialState(), 0);
-    if (snapshots == null || type.stateType() == null || maxVersion == 0) {
-      return initial;
+  /** The result of an earlier handling of the same command id on this stream, if there was one. */
+  private Optional<CommandResult<S, E>> earlierResult(StreamId streamId, Optional<CommandContext> context,
+      int attempt) {
+    if (context.isEmpty()) {
+      return Optional.empty();
     }
-    Optional<Snapshot> found;
-    try {
-      found = maxVersion == Long.MAX_VALUE ? snapshots.latest(streamId)
-          : snapshots.latestAtOrBefore(streamId, maxVersion);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "cannot read snapshot of " + streamId
-          + "; replaying all events", e);
-      return initial;
-    }
-    if (found.isEmpty()) {
-      return initial;
-    }
-    Snapshot snapshot = found.get();
-    if (snapshot.schemaVersion() != type.stateSchemaVersion()) {
-      LOG.log(System.Logger.Level.DEBUG, () -> "snapshot of " + streamId + " has state schema v"
-          + snapshot.schemaVersion() + ", current is v" + type.stateSchemaVersion()
-          + "; replaying all events");
-      return initial;
-    }
-    try {
-      S state = store.registry().fromJson(snapshot.state(), type.stateType());
-      return new AggregateState<>(streamId, state, snapshot.version());
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "snapshot of " + streamId + " at version "
-          + snapshot.version() + " does not decode; replaying all events", e);
-      return initial;
-    }
-  }
-
-  private interface EventSink {
-    boolean accept(RecordedEvent event);
-  }
-
-  private AggregateState<S> replay(StreamId streamId, AggregateState<S> from, long maxVersion,
-      EventSink sink) {
-    S state = from.state();
-    long version = from.version();
-    while (version < maxVersion) {
-      int limit = (int) Math.min(PAGE, maxVersion - version);
-      List<RecordedEvent> page = store.readStream(streamId, version + 1, limit);
-      for (RecordedEvent r : page) {
-        if (sink != null && !sink.accept(r)) {
-          return new AggregateState<>(streamId, state, version);
-        }
-        state = type.decider().evolve(state, cast(r));
-        version = r.version();
-      }
-      if (page.size() < limit) {
-        break;
-      }
-    }
-    return new AggregateState<>(streamId, state, version);
-  }
-
-  private E cast(RecordedEvent r) {
-    if (!type.eventType().isInstance(r.payload())) {
-      throw new EventDecodingException(r.type(), r.schemaVersion(), r.streamId(), r.version(),
-          r.position(), "it decodes to " + r.payload().getClass().getName() + ", which is not a "
-              + type.eventType().getName() + " of aggregate '" + type.category() + "'", null);
-    }
-    return type.eventType().cast(r.payload());
-  }
-
-  /** The result of an earlier handling of the same command id on this stream, or null if there was none. */
-  private CommandResult<S, E> earlierResult(StreamId streamId, CommandContext context, int attempt) {
-    Optional<RecordedEvent> first = store.readEvent(eventId(context, streamId, 0));
+    CommandContext ctx = context.get();
+    Optional<RecordedEvent> first = store.readEvent(eventId(ctx, streamId, 0));
     if (first.isEmpty() || !first.get().streamId().equals(streamId)) {
-      return null;
+      return Optional.empty();
     }
     List<E> stored = new ArrayList<>();
-    long version = first.get().version();
-    for (RecordedEvent r : store.readStream(streamId, version, 1000)) {
-      if (!r.eventId().equals(eventId(context, streamId, stored.size()))) {
+    for (RecordedEvent r : store.readStream(streamId, first.get().version(), 1000)) {
+      if (!r.eventId().equals(eventId(ctx, streamId, stored.size()))) {
         break;
       }
-      stored.add(cast(r));
+      stored.add(loader.cast(r));
     }
     AggregateState<S> now = reload(streamId);
-    return new CommandResult<>(streamId, stored, now.state(), now.version(), attempt, true);
+    return Optional.of(new CommandResult<>(streamId, stored, now.state(), now.version(), attempt, true));
   }
 
   private static UUID eventId(CommandContext context, StreamId streamId, int index) {
     return EventIds.derived(context.commandId(), streamId, index);
   }
 
-  private List<NewEvent> toNewEvents(StreamId streamId, List<E> events, CommandContext context) {
+  private List<NewEvent> toNewEvents(StreamId streamId, List<E> events, Optional<CommandContext> context) {
     Metadata metadata = Metadata.empty().withOccurredAt(clock.instant());
-    if (context != null) {
-      metadata = new Metadata(context.correlationId(), context.commandId(), context.actor(),
-          metadata.occurredAt(), context.extra());
+    if (context.isPresent()) {
+      CommandContext ctx = context.get();
+      metadata = new Metadata(ctx.correlationId(), ctx.commandId(), ctx.actor(), metadata.occurredAt(),
+          ctx.extra());
     }
     List<NewEvent> batch = new ArrayList<>(events.size());
     for (int i = 0; i < events.size(); i++) {
       E event = Objects.requireNonNull(events.get(i), "decider returned a null event");
-      UUID id = context == null ? EventIds.timeOrdered() : eventId(context, streamId, i);
+      UUID id = context.isPresent() ? eventId(context.get(), streamId, i) : EventIds.timeOrdered();
       batch.add(new NewEvent(id, event, metadata));
     }
     return batch;
   }
 
-  private void maybeSnapshot(long before, AggregateState<S> after) {
-    int every = type.snapshotEvery();
-    if (snapshotExecutor == null || every == 0 || after.version() / every == before / every) {
-      return;
-    }
-    try {
-      snapshotExecutor.execute(() -> writeSnapshot(after));
-    } catch (RejectedExecutionException e) {
-      LOG.log(System.Logger.Level.DEBUG, "repository closed; snapshot of " + after.streamId() + " skipped");
-    }
-  }
-
-  private Snapshot snapshotOf(AggregateState<S> state) {
-    return new Snapshot(state.streamId(), state.version(), type.stateSchemaVersion(),
-        store.registry().toJson(state.state()), clock.instant());
-  }
-
-  private void writeSnapshot(AggregateState<S> state) {
-    try {
-      snapshots.save(snapshotOf(state));
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "snapshot of " + state.streamId() + " at version "
-          + state.version() + " failed; loads replay more events until the next one", e);
-    }
-  }
-
   private void backoff(int attempt, AnnalsException e) {
-    if (attempt >= maxAttempts) {
-      return;
-    }
     // Jitter spreads colliding writers apart so one of them wins the next round.
-    long millis = ThreadLocalRandom.current().nextLong(1L << Math.min(attempt, 6));
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException ie) {
-      Thread.currentThread().interrupt();
+    if (!Backoff.sleep(CONFLICT_BACKOFF.jitteredDelay(attempt), () -> true)) {
       throw e;
     }
   }

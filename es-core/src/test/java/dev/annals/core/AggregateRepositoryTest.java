@@ -439,22 +439,22 @@ class AggregateRepositoryTest {
     @Test
     void an_expected_version_is_checked_once_and_never_retried() {
       repo.handle("a1", new Open("ann"));
-      CommandResult<State, Event> ok = repo.handle("a1", new Deposit(10), CommandContext.of("d1"), 1);
+      CommandResult<State, Event> ok = repo.handle("a1", new Deposit(10), CommandContext.of("d1"), ExpectedVersion.exactly(1));
       assertThat(ok.version()).isEqualTo(2);
       ConcurrencyConflictException stale = catchThrowableOfType(ConcurrencyConflictException.class,
-          () -> repo.handle("a1", new Deposit(10), CommandContext.of("d2"), 1));
+          () -> repo.handle("a1", new Deposit(10), CommandContext.of("d2"), ExpectedVersion.exactly(1)));
       assertThat(stale.actualVersion()).isEqualTo(2);
       assertThat(store.streamVersion(acc)).isEqualTo(2);
       // A resend of the command that succeeded reports its outcome, though the version moved on.
-      assertThat(repo.handle("a1", new Deposit(10), CommandContext.of("d1"), 1).replayed()).isTrue();
+      assertThat(repo.handle("a1", new Deposit(10), CommandContext.of("d1"), ExpectedVersion.exactly(1)).replayed()).isTrue();
 
       // Another writer between the load and the append: a conflict, not a retry on the new state.
       store.interferences = 1;
       store.beforeAppend = () -> writeBehindTheRepositorysBack(new TestAccount.Deposited(1));
-      assertThatThrownBy(() -> repo.handle("a1", new Deposit(5), CommandContext.of("d3"), 2))
+      assertThatThrownBy(() -> repo.handle("a1", new Deposit(5), CommandContext.of("d3"), ExpectedVersion.exactly(2)))
           .isInstanceOf(ConcurrencyConflictException.class);
       assertThat(store.streamVersion(acc)).isEqualTo(3);
-      assertThatThrownBy(() -> repo.handle("a1", new Deposit(5), null, -2))
+      assertThatThrownBy(() -> repo.handle("a1", new Deposit(5), CommandContext.of("d4"), ExpectedVersion.exactly(-2)))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was -2");
     }
 

@@ -1,6 +1,6 @@
 package dev.annals.messaging;
 
-import dev.annals.postgres.SchemaScripts;
+import dev.annals.postgres.internal.SchemaScripts;
 import java.util.List;
 import javax.sql.DataSource;
 

@@ -1,6 +1,7 @@
 package dev.annals.postgres;
 
 import dev.annals.core.StreamId;
+import dev.annals.postgres.internal.SqlErrors;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,6 +1,7 @@
 package dev.annals.postgres;
 
 import dev.annals.core.LogFilter;
+import dev.annals.postgres.internal.SqlErrors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -82,7 +83,7 @@ public final class LogReader {
       throw new IllegalArgumentException("limit must be 1 or more, was " + limit);
     }
     seenWakeups = notifications.sequence();
-    StringBuilder sql = new StringBuilder("SELECT ").append(PostgresEventStore.columns())
+    StringBuilder sql = new StringBuilder("SELECT ").append(EventRow.COLUMNS)
         .append(" FROM ").append(schema).append(".events")
         .append(" WHERE (transaction_id, position) > (CAST(:xid AS xid8), :position)")
         .append(" AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())");
@@ -117,7 +118,7 @@ public final class LogReader {
         if (!partition.isAll()) {
           q.bind("partitions", partition.count()).bind("partition", partition.index());
         }
-        return q.map((rs, ctx) -> PostgresEventStore.mapStored(rs)).list();
+        return q.map((rs, ctx) -> EventRow.map(rs)).list();
       });
       LogCursor next = events.isEmpty() ? after : events.get(events.size() - 1).cursor();
       return new LogBatch(events, next);

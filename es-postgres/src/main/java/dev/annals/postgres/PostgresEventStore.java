@@ -3,8 +3,6 @@ package dev.annals.postgres;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.annals.core.AppendResult;
-import dev.annals.core.ConcurrencyConflictException;
-import dev.annals.core.DuplicateEventIdException;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.EventStore;
 import dev.annals.core.ExpectedVersion;
@@ -16,17 +14,9 @@ import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
 import dev.annals.core.spi.EventEncoding;
-import dev.annals.core.spi.EventEncoding.EncodedEvent;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
+import dev.annals.postgres.internal.SqlErrors;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -34,7 +24,6 @@ import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.Query;
 
 /**
  * The {@link EventStore} on PostgreSQL.
@@ -47,10 +36,11 @@ import org.jdbi.v3.core.statement.Query;
  *     .build();
  * }</pre>
  *
- * <p>An append is one call of the SQL function {@code append_events}: one round trip, one
- * statement, atomic. It locks and checks the stream row first, so a losing writer fails fast
- * with nothing written and no position used; it then writes the events with their hash chain.
- * Writers of different streams never wait for each other.
+ * <p>An append is one statement, one round trip, atomic: a call of the SQL function {@code
+ * append_events}, or for one event at an exact version of an existing stream a single update and
+ * insert. Either checks the stream row first, so a losing writer fails fast with nothing written
+ * and no position used; it then writes the events with their hash chain. Writers of different
+ * streams never wait for each other.
  *
  * <p>After appends commit, a background thread sends at most one {@code NOTIFY} per interval
  * so that readers on other nodes wake up quickly; nothing is sent inside the append's
@@ -60,68 +50,29 @@ import org.jdbi.v3.core.statement.Query;
  */
 public final class PostgresEventStore implements EventStore, AutoCloseable {
 
-  private static final int ORDER_CONFLICT_RETRIES = 5;
-  /** A text[] parameter made jsonb[] element by element (see the constructor). */
-  private static final String JSONB_ARRAY =
-      "(SELECT array_agg(CAST(j AS jsonb) ORDER BY o) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(j, o))";
-
   private final EventRegistry registry;
-  private final DataSource dataSource;
-  private final HikariDataSource ownedPool;
-  private final Jdbi jdbi;
   private final String schema;
   private final int maxEventSize;
   private final Notifications notifications;
-  private final String appendSql;
-  private final String appendOneSql;
-  /** Set on a view from {@link #joining}: the caller's open transaction, never committed here. */
-  private final boolean joined;
+  private final Connections connections;
+  private final EventAppender appender;
+  private final EventReads reads;
 
-  private PostgresEventStore(Builder b, DataSource dataSource, HikariDataSource ownedPool) {
-    this.registry = b.registry;
-    this.dataSource = dataSource;
-    this.ownedPool = ownedPool;
-    this.jdbi = Jdbi.create(dataSource);
-    this.schema = b.schema;
-    this.maxEventSize = b.maxEventSize;
-    this.notifications = new Notifications(dataSource, schema, b.notifyInterval);
-    // Payloads travel as text[] and become jsonb one element at a time: a cast of the whole
-    // text[] to jsonb[] measured several times slower per element than unnest and array_agg.
-    // The function is called in the select list and its record read as text, "(0,7,7,42,42)":
-    // a call in FROM goes through a function scan that measured a tenth more per append.
-    this.appendSql = "SELECT " + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
-        + JSONB_ARRAY + ", ?)::text";
-    // Most commands produce one event for a stream at the version they loaded. That append is
-    // one statement, no function: the update of the stream row checks the version and the
-    // transaction order and computes the hash-chain link (chain_hash() written out, with the
-    // time taken once for link and row), and the insert stores the event with that link. When
-    // the update finds nothing to change, nothing is written and append_events gives the answer.
-    this.appendOneSql = "WITH s AS (UPDATE " + schema + ".streams AS st SET version = st.version + 1, "
-        + "head_hash = sha256(st.head_hash || ? || int8send(st.version + 1) || timestamptz_send(x.now)), "
-        + "last_xid = pg_current_xact_id() FROM (SELECT clock_timestamp() AS now) AS x "
-        + "WHERE st.stream_id = ? AND st.version = ? AND st.last_xid <= pg_current_xact_id() "
-        + "RETURNING st.version, st.head_hash, x.now) "
-        + "INSERT INTO " + schema + ".events (stream_id, category, version, event_id, type, schema_version, "
-        + "payload, metadata, recorded_at, hash) SELECT ?, ?, s.version, CAST(? AS uuid), ?, ?, "
-        + "CAST(? AS jsonb), CAST(? AS jsonb), s.now, s.head_hash FROM s RETURNING version, position";
-    this.joined = false;
+  private PostgresEventStore(EventRegistry registry, String schema, int maxEventSize,
+      Notifications notifications, Connections connections) {
+    this.registry = registry;
+    this.schema = schema;
+    this.maxEventSize = maxEventSize;
+    this.notifications = notifications;
+    this.connections = connections;
+    this.appender = new EventAppender(registry, maxEventSize, schema, connections, notifications);
+    this.reads = new EventReads(registry, schema, connections.jdbi());
   }
 
-  /** A view of {@code store} whose every statement runs on {@code connection}, in its transaction. */
-  private PostgresEventStore(PostgresEventStore store, Connection connection) {
-    this.registry = store.registry;
-    this.dataSource = JoinedConnection.dataSource(connection);
-    this.ownedPool = null;
-    this.jdbi = Jdbi.create(dataSource);
-    // The caller owns the transaction: closing a handle of this view must neither commit nor
-    // roll back what it holds open.
-    jdbi.getConfig(org.jdbi.v3.core.Handles.class).setForceEndTransactions(false);
-    this.schema = store.schema;
-    this.maxEventSize = store.maxEventSize;
-    this.notifications = store.notifications;
-    this.appendSql = store.appendSql;
-    this.appendOneSql = store.appendOneSql;
-    this.joined = true;
+  private static PostgresEventStore pooled(Builder b, DataSource dataSource, Optional<HikariDataSource> ownedPool) {
+    Notifications notifications = new Notifications(dataSource, b.schema, b.notifyInterval);
+    return new PostgresEventStore(b.registry, b.schema, b.maxEventSize, notifications,
+        new Connections.Pooled(dataSource, ownedPool, notifications));
   }
 
   /**
@@ -143,8 +94,10 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
       throw new IllegalStateException("joining(handle) needs a handle in a transaction "
           + "(jdbi.inTransaction or handle.begin()); outside one, use the store itself");
     }
-    return new PostgresEventStore(this, handle.getConnection());
+    return new PostgresEventStore(registry, schema, maxEventSize, notifications,
+        Connections.Joined.on(handle.getConnection()));
   }
+
   /** Starts configuring a store that serializes with {@code registry}. */
   public static Builder builder(EventRegistry registry) {
     return new Builder(registry);
@@ -160,9 +113,13 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return schema;
   }
 
-  /** The Jdbi instance over the store's pool, for read models in the same database. */
+  /**
+   * The Jdbi instance over the store's pool, for read models in the same database and for the
+   * transactions that {@link #joining} takes part in; prefer {@link #withHandle} for queries, as it
+   * translates database failures.
+   */
   public Jdbi jdbi() {
-    return jdbi;
+    return connections.jdbi();
   }
 
   /**
@@ -178,7 +135,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     Objects.requireNonNull(operation, "operation must not be null");
     Objects.requireNonNull(callback, "callback must not be null");
     try {
-      return jdbi.withHandle(callback);
+      return connections.jdbi().withHandle(callback);
     } catch (org.jdbi.v3.core.JdbiException e) {
       // Only database failures: the callback's own exceptions pass as they are.
       throw SqlErrors.translate(operation, schema, e);
@@ -187,22 +144,22 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
 
   /** The store's data source (the pool). */
   public DataSource dataSource() {
-    return dataSource;
+    return connections.dataSource();
   }
 
   /** A new gap-safe reader of the log. Each consumer thread should use its own. */
   public LogReader logReader() {
-    return new LogReader(jdbi, schema, notifications);
+    return new LogReader(connections.jdbi(), schema, notifications);
   }
 
   /** A snapshot store in the same schema and pool. */
   public PostgresSnapshotStore snapshotStore() {
-    return new PostgresSnapshotStore(jdbi, schema);
+    return new PostgresSnapshotStore(connections.jdbi(), schema);
   }
 
   /** The tamper-evidence verifier for this store's hash chains. */
   public IntegrityVerifier integrityVerifier() {
-    return new IntegrityVerifier(dataSource, schema);
+    return new IntegrityVerifier(connections.dataSource(), schema);
   }
 
   /**
@@ -214,334 +171,48 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     b.schema = schema;
     b.maxEventSize = maxEventSize;
     b.notifyInterval = Duration.ZERO;
-    return new PostgresEventStore(b, dataSource, null);
+    return pooled(b, connections.dataSource(), Optional.empty());
   }
 
   @Override
   public AppendResult append(StreamId streamId, ExpectedVersion expected, List<NewEvent> events) {
     Objects.requireNonNull(expected, "expected version must not be null");
-    List<EncodedEvent> encoded = EventEncoding.encode(registry, streamId, events, maxEventSize);
-    long expectedCode = expectedCode(expected);
-    int n = encoded.size();
-    UUID[] ids = new UUID[n];
-    String[] types = new String[n];
-    Integer[] versions = new Integer[n];
-    String[] payloads = new String[n];
-    String[] metadata = new String[n];
-    byte[][] digests = new byte[n][];
-    String stream = streamId.toString();
-    for (int i = 0; i < n; i++) {
-      EncodedEvent e = encoded.get(i);
-      ids[i] = e.eventId();
-      types[i] = e.type();
-      versions[i] = e.schemaVersion();
-      payloads[i] = e.payload();
-      metadata[i] = e.metadata();
-      // Computed here, on the application's cores, so the database only chains 32-byte digests.
-      digests[i] = ContentDigest.of(stream, e.eventId().toString(), e.type(), e.schemaVersion(),
-          e.payload(), e.metadata());
-    }
-    // One event at an exact version of an existing stream takes the single statement.
-    boolean single = n == 1 && expectedCode >= 1;
-    for (int attempt = 1; ; attempt++) {
-      long[] row;
-      // Plain JDBC on the hottest path: prepared statements, which the driver keeps server-side
-      // prepared per connection, and no per-call statement machinery.
-      java.sql.Savepoint savepoint = null;
-      try (Connection c = dataSource.getConnection()) {
-        if (joined) {
-          // A duplicate event id must not abort the caller's transaction: it is answered below.
-          savepoint = c.setSavepoint();
-        }
-        try {
-          row = single ? appendOne(c, stream, streamId.category(), expectedCode, ids[0], types[0], versions[0],
-              payloads[0], metadata[0], digests[0]) : null;
-          if (row == null) {
-            row = appendMany(c, stream, streamId.category(), expectedCode, ids, types, versions, payloads,
-                metadata, digests);
-          }
-        } catch (SQLException e) {
-          if (savepoint != null) {
-            c.rollback(savepoint);
-          }
-          throw e;
-        }
-        if (savepoint != null) {
-          c.releaseSavepoint(savepoint);
-        }
-      } catch (SQLException | RuntimeException e) {
-        if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
-          return originalResult(streamId, List.of(ids), null);
-        }
-        throw SqlErrors.translate("append to stream " + streamId, schema, e);
-      }
-      int status = (int) row[0];
-      if (status == 0) {
-        notifications.appended();
-        return new AppendResult(streamId, row[2], row[1], row[3], row[4]);
-      }
-      if (status == 1) {
-        return originalResult(streamId, List.of(ids),
-            new ConcurrencyConflictException(streamId, expected, row[1]));
-      }
-      // The stream's last writer is a younger transaction than ours. Nothing was written; a new
-      // transaction gets a newer id. (Rare: append_events' advisory lock prevents it between
-      // its own callers, and a single-event statement's id is newer than any commit it sees.)
-      // In the caller's transaction the id cannot change: only a new transaction can help.
-      if (joined || attempt >= ORDER_CONFLICT_RETRIES) {
-        throw new TransactionOrderConflictException(streamId);
-      }
-    }
-  }
-
-  /**
-   * The single statement for one event at exact version {@code expected} (at least 1): the
-   * outcome as {@link #appendOutcome} gives it, or null when it wrote nothing (a conflict, a
-   * missing stream or an order conflict, which {@link #appendMany} then tells apart).
-   */
-  private long[] appendOne(Connection c, String stream, String category, long expected, UUID id,
-      String type, int schemaVersion, String payload, String metadata, byte[] digest) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(appendOneSql)) {
-      ps.setBytes(1, digest);
-      ps.setString(2, stream);
-      ps.setLong(3, expected);
-      ps.setString(4, stream);
-      ps.setString(5, category);
-      ps.setObject(6, id);
-      ps.setString(7, type);
-      ps.setInt(8, schemaVersion);
-      ps.setString(9, payload);
-      ps.setString(10, metadata);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return null;
-        }
-        long version = rs.getLong(1);
-        long position = rs.getLong(2);
-        return new long[] {0, version, version, position, position};
-      }
-    }
-  }
-
-  /** Any append through {@code append_events}: the outcome as {@link #appendOutcome} gives it. */
-  private long[] appendMany(Connection c, String stream, String category, long expected, UUID[] ids,
-      String[] types, Integer[] schemaVersions, String[] payloads, String[] metadata, byte[][] digests)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(appendSql)) {
-      ps.setString(1, stream);
-      ps.setString(2, category);
-      ps.setLong(3, expected);
-      ps.setArray(4, c.createArrayOf("uuid", ids));
-      ps.setArray(5, c.createArrayOf("text", types));
-      ps.setArray(6, c.createArrayOf("int4", schemaVersions));
-      ps.setArray(7, c.createArrayOf("text", payloads));
-      ps.setArray(8, c.createArrayOf("text", metadata));
-      ps.setArray(9, c.createArrayOf("bytea", digests));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return appendOutcome(rs.getString(1));
-      }
-    }
-  }
-
-  /**
-   * status, actual version, first version, first position, last position from the text of the
-   * append functions' record; a null field (nothing written) reads as 0.
-   */
-  static long[] appendOutcome(String record) {
-    long[] fields = new long[5];
-    int field = 0;
-    long value = 0;
-    boolean wellFormed = record.length() > 1 && record.charAt(0) == '(';
-    for (int i = 1; wellFormed && i < record.length(); i++) {
-      char ch = record.charAt(i);
-      if (ch == ',' || ch == ')') {
-        wellFormed = field < 5 && (ch == ')') == (i == record.length() - 1);
-        if (wellFormed) {
-          fields[field++] = value;
-        }
-        value = 0;
-      } else {
-        wellFormed = ch >= '0' && ch <= '9';
-        value = value * 10 + (ch - '0');
-      }
-    }
-    if (!wellFormed || field != 5) {
-      throw new IllegalStateException("unexpected answer from the append function: " + record);
-    }
-    return fields;
-  }
-
-  /**
-   * The result of an earlier append of exactly these ids, or, when there is none, {@code
-   * otherwise} (thrown) or a {@link DuplicateEventIdException}.
-   */
-  private AppendResult originalResult(StreamId streamId, List<UUID> ids, RuntimeException otherwise) {
-    record Found(UUID id, String stream, long version, long position) {}
-    List<Found> found;
-    try {
-      found = jdbi.withHandle(h -> h.createQuery("SELECT event_id, stream_id, version, position FROM "
-              + schema + ".events WHERE event_id = ANY(:ids)")
-          .bindArray("ids", UUID.class, ids)
-          .map((rs, ctx) -> new Found(rs.getObject(1, UUID.class), rs.getString(2), rs.getLong(3),
-              rs.getLong(4)))
-          .list());
-    } catch (RuntimeException e) {
-      throw SqlErrors.translate("looking up event ids for stream " + streamId, schema, e);
-    }
-    if (found.isEmpty() && otherwise != null) {
-      throw otherwise;
-    }
-    Map<UUID, Found> byId = new HashMap<>();
-    found.forEach(f -> byId.put(f.id(), f));
-    List<UUID> stored = ids.stream().filter(byId::containsKey).toList();
-    if (stored.size() != ids.size()) {
-      throw new DuplicateEventIdException(streamId, stored,
-          stored.size() + " of the " + ids.size() + " events are stored already");
-    }
-    Found first = byId.get(ids.get(0));
-    for (int i = 0; i < ids.size(); i++) {
-      Found f = byId.get(ids.get(i));
-      if (!f.stream().equals(streamId.toString()) || f.version() != first.version() + i) {
-        throw new DuplicateEventIdException(streamId, stored, "they were stored "
-            + (f.stream().equals(streamId.toString()) ? "in another order or batch" : "in stream " + f.stream()));
-      }
-    }
-    Found last = byId.get(ids.get(ids.size() - 1));
-    return new AppendResult(streamId, first.version(), last.version(), first.position(), last.position());
-  }
-
-  private static long expectedCode(ExpectedVersion expected) {
-    if (expected instanceof ExpectedVersion.Exactly e) {
-      return e.version();
-    }
-    if (expected == ExpectedVersion.noStream()) {
-      return 0;
-    }
-    if (expected == ExpectedVersion.streamExists()) {
-      return -2;
-    }
-    return -1;
-  }
-
-  private static final String COLUMNS = "position, transaction_id::text AS xid, event_id, stream_id, "
-      + "version, type, schema_version, payload::text AS payload, metadata::text AS metadata, recorded_at";
-
-  static StoredEvent mapStored(ResultSet rs) throws SQLException {
-    return new StoredEvent(rs.getLong("position"), Long.parseUnsignedLong(rs.getString("xid")),
-        rs.getObject("event_id", UUID.class), StreamId.parse(rs.getString("stream_id")),
-        rs.getLong("version"), rs.getString("type"), rs.getInt("schema_version"),
-        rs.getString("payload"), rs.getString("metadata"),
-        rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
-  }
-
-  static String columns() {
-    return COLUMNS;
+    return appender.append(streamId, expected, events);
   }
 
   @Override
   public List<RecordedEvent> readStream(StreamId streamId, long fromVersion, int limit) {
-    EventEncoding.checkStreamRead(streamId, fromVersion, limit);
-    return decodeAll(query("read stream " + streamId, "SELECT " + COLUMNS + " FROM " + schema
-        + ".events WHERE stream_id = :stream AND version >= :from ORDER BY version LIMIT :limit",
-        q -> q.bind("stream", streamId.toString()).bind("from", fromVersion).bind("limit", limit)));
+    return reads.readStream(streamId, fromVersion, limit);
   }
 
   @Override
   public List<RecordedEvent> readStreamBackward(StreamId streamId, long fromVersion, int limit) {
-    EventEncoding.checkStreamRead(streamId, fromVersion, limit);
-    return decodeAll(query("read stream " + streamId + " backward", "SELECT " + COLUMNS + " FROM "
-        + schema + ".events WHERE stream_id = :stream AND version <= :from ORDER BY version DESC LIMIT :limit",
-        q -> q.bind("stream", streamId.toString()).bind("from", fromVersion).bind("limit", limit)));
+    return reads.readStreamBackward(streamId, fromVersion, limit);
   }
 
   @Override
   public List<RecordedEvent> readAll(long afterPosition, int limit, LogFilter filter) {
-    EventEncoding.checkLogRead(afterPosition, limit);
-    Objects.requireNonNull(filter, "filter must not be null (use LogFilter.all())");
-    StringBuilder sql = new StringBuilder("SELECT ").append(COLUMNS).append(" FROM ").append(schema)
-        .append(".events WHERE position > :after");
-    if (!filter.categories().isEmpty()) {
-      sql.append(" AND category = ANY(:categories)");
-    }
-    if (!filter.types().isEmpty()) {
-      sql.append(" AND type = ANY(:types)");
-    }
-    sql.append(" ORDER BY position LIMIT :limit");
-    return decodeAll(query("read the log", sql.toString(), q -> {
-      q.bind("after", afterPosition).bind("limit", limit);
-      if (!filter.categories().isEmpty()) {
-        q.bindArray("categories", String.class, List.copyOf(filter.categories()));
-      }
-      if (!filter.types().isEmpty()) {
-        q.bindArray("types", String.class, List.copyOf(filter.types()));
-      }
-    }));
+    return reads.readAll(afterPosition, limit, filter);
   }
 
   @Override
   public Optional<RecordedEvent> readEvent(UUID eventId) {
-    Objects.requireNonNull(eventId, "event id must not be null");
-    List<RecordedEvent> found = decodeAll(query("read event " + eventId, "SELECT " + COLUMNS + " FROM "
-        + schema + ".events WHERE event_id = :id", q -> q.bind("id", eventId)));
-    return found.stream().findFirst();
+    return reads.readEvent(eventId);
   }
 
   @Override
   public long headPosition() {
-    try {
-      return jdbi.withHandle(h -> h.createQuery("SELECT coalesce(max(position), 0) FROM " + schema + ".events")
-          .mapTo(Long.class).one());
-    } catch (RuntimeException e) {
-      throw SqlErrors.translate("read the head position", schema, e);
-    }
+    return reads.headPosition();
   }
 
   @Override
   public long streamVersion(StreamId streamId) {
-    Objects.requireNonNull(streamId, "stream id must not be null");
-    try {
-      return jdbi.withHandle(h -> h.createQuery("SELECT version FROM " + schema
-              + ".streams WHERE stream_id = :stream")
-          .bind("stream", streamId.toString()).mapTo(Long.class).findOne().orElse(0L));
-    } catch (RuntimeException e) {
-      throw SqlErrors.translate("read the version of stream " + streamId, schema, e);
-    }
-  }
-
-  private interface Binder {
-    void bind(Query q);
-  }
-
-  private List<StoredEvent> query(String operation, String sql, Binder binder) {
-    try {
-      return jdbi.withHandle((Handle h) -> {
-        Query q = h.createQuery(sql);
-        binder.bind(q);
-        return q.map((rs, ctx) -> mapStored(rs)).list();
-      });
-    } catch (RuntimeException e) {
-      throw SqlErrors.translate(operation, schema, e);
-    }
-  }
-
-  private List<RecordedEvent> decodeAll(List<StoredEvent> rows) {
-    List<RecordedEvent> out = new ArrayList<>(rows.size());
-    for (StoredEvent row : rows) {
-      out.add(row.decode(registry));
-    }
-    return out;
+    return reads.streamVersion(streamId);
   }
 
   @Override
   public void close() {
-    if (joined) {
-      return;
-    }
-    notifications.close();
-    if (ownedPool != null) {
-      ownedPool.close();
-    }
+    connections.close();
   }
 
   /** Checked settings of a {@link PostgresEventStore}; {@link #build()} connects and checks the schema. */
@@ -694,7 +365,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           PostgresSchema.check(ds, schema);
         }
         PostgresSchema.checkTransactionIds(ds, schema);
-        return new PostgresEventStore(this, ds, pool);
+        return pooled(this, ds, Optional.ofNullable(pool));
       } catch (RuntimeException e) {
         if (pool != null) {
           pool.close();

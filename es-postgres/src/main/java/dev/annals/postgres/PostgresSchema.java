@@ -1,5 +1,6 @@
 package dev.annals.postgres;
 
+import dev.annals.postgres.internal.SchemaScripts;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -92,7 +93,7 @@ public final class PostgresSchema {
    *
    * @throws SchemaException with the remedy when stored ids are ahead of the cluster
    */
-  public static void checkTransactionIds(DataSource dataSource, String schema) {
+  static void checkTransactionIds(DataSource dataSource, String schema) {
     checkName(schema);
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement();

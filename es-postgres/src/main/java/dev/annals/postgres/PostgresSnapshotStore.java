@@ -3,6 +3,7 @@ package dev.annals.postgres;
 import dev.annals.core.Snapshot;
 import dev.annals.core.SnapshotStore;
 import dev.annals.core.StreamId;
+import dev.annals.postgres.internal.SqlErrors;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Objects;

@@ -12,7 +12,12 @@ public final class PostgresStoreException extends AnnalsException {
 
   private final String sqlState;
 
-  PostgresStoreException(String message, String sqlState, Throwable cause) {
+  /**
+   * With a message that names the operation and the failure behind it.
+   *
+   * @param sqlState the SQLSTATE PostgreSQL reported, or null when there was none
+   */
+  public PostgresStoreException(String message, String sqlState, Throwable cause) {
     super(message, cause);
     this.sqlState = sqlState;
   }

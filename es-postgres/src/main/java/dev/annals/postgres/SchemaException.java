@@ -10,11 +10,13 @@ public final class SchemaException extends AnnalsException {
 
   private static final long serialVersionUID = 1L;
 
-  SchemaException(String message) {
+  /** With a message that names the schema, both versions and what to do. */
+  public SchemaException(String message) {
     super(message);
   }
 
-  SchemaException(String message, Throwable cause) {
+  /** With a message that names the schema and what to do, and the failure behind it. */
+  public SchemaException(String message, Throwable cause) {
     super(message, cause);
   }
 

@@ -1,7 +1,7 @@
 package dev.annals.projections;
 
 import dev.annals.postgres.SchemaException;
-import dev.annals.postgres.SchemaScripts;
+import dev.annals.postgres.internal.SchemaScripts;
 import java.util.List;
 import javax.sql.DataSource;
 

@@ -18,6 +18,7 @@ import dev.annals.bank.views.TransferStatusProjection;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
+import dev.annals.core.ExpectedVersion;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
@@ -127,10 +128,10 @@ public final class Bank implements AutoCloseable {
 
   /**
    * Handles a command only if account {@code accountId} is at {@code expectedVersion}, appending
-   * with exactly that version; see {@link AggregateRepository#handle(String, Object, CommandContext, long)}.
+   * with exactly that version; see {@link AggregateRepository#handle(String, Object, CommandContext, ExpectedVersion)}.
    */
   public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command,
-      CommandContext context, long expectedVersion) {
+      CommandContext context, ExpectedVersion expectedVersion) {
     return accounts.handle(accountId, command, context, expectedVersion);
   }
 

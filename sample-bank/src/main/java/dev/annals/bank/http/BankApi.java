@@ -488,7 +488,7 @@ final class BankApi implements HttpHandler {
       return bank.handle(id, command, context);
     }
     try {
-      return bank.handle(id, command, context, expected.getAsLong());
+      return bank.handle(id, command, context, ExpectedVersion.exactly(expected.getAsLong()));
     } catch (ConcurrencyConflictException e) {
       Map<String, Object> details = new LinkedHashMap<>();
       details.put("expectedVersion", expected.getAsLong());

@@ -1,13 +1,18 @@
-package dev.annals.postgres;
+package dev.annals.postgres.internal;
 
 import dev.annals.core.AnnalsException;
 import dev.annals.core.StoreUnavailableException;
+import dev.annals.postgres.PostgresStoreException;
+import dev.annals.postgres.SchemaException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Set;
 
-/** Turns JDBC failures into the framework's exceptions, once, in one place. */
-final class SqlErrors {
+/**
+ * Turns JDBC failures into the framework's exceptions, once, in one place. For the framework's
+ * own modules, not its users.
+ */
+public final class SqlErrors {
 
   private static final Set<String> UNAVAILABLE = Set.of("57P01", "57P02", "57P03", "53300", "08000",
       "08001", "08003", "08004", "08006", "08007");
@@ -15,7 +20,8 @@ final class SqlErrors {
 
   private SqlErrors() {}
 
-  static SQLException sqlCause(Throwable e) {
+  /** The first {@link SQLException} in {@code e}'s causes, or null if there is none. */
+  public static SQLException sqlCause(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException s) {
         return s;
@@ -24,12 +30,19 @@ final class SqlErrors {
     return null;
   }
 
-  static boolean isUniqueViolation(Throwable e, String constraint) {
+  /** Whether {@code e} is a unique violation of {@code constraint}. */
+  public static boolean isUniqueViolation(Throwable e, String constraint) {
     SQLException s = sqlCause(e);
     return s != null && "23505".equals(s.getSQLState()) && String.valueOf(s.getMessage()).contains(constraint);
   }
 
-  static AnnalsException translate(String operation, String schema, Throwable e) {
+  /**
+   * The framework's exception for a failure of {@code operation} on the event store in {@code
+   * schema}: {@link StoreUnavailableException} when PostgreSQL is unreachable, {@link
+   * SchemaException} when the schema's objects are missing, else {@link PostgresStoreException};
+   * an {@link AnnalsException} as it is.
+   */
+  public static AnnalsException translate(String operation, String schema, Throwable e) {
     if (e instanceof AnnalsException a) {
       return a;
     }

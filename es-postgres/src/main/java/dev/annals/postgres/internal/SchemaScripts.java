@@ -1,5 +1,8 @@
-package dev.annals.postgres;
+package dev.annals.postgres.internal;
 
+import dev.annals.postgres.PostgresSchema;
+import dev.annals.postgres.PostgresStoreException;
+import dev.annals.postgres.SchemaException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +22,8 @@ import javax.sql.DataSource;
  *
  * <p>{@link #install} applies the missing scripts in order, each once, in one transaction under
  * an advisory lock, so several nodes starting together do not race; a version table records what
- * ran. Immutable and thread-safe.
+ * ran. Immutable and thread-safe. For the framework's own modules (the event store, projections,
+ * messaging), not its users, who install through each component's schema class.
  */
 public final class SchemaScripts {
 

@@ -1,0 +1,132 @@
+package dev.annals.postgres;
+
+import dev.annals.core.ExpectedVersion;
+
+/**
+ * The append's contract with SQL, in one place: how an {@link ExpectedVersion} travels to the
+ * database, the two statements the store sends, and how their answer reads.
+ *
+ * <p>The append functions ({@code append_events}, and {@code append_event} kept for clients of
+ * schema version 4) take the expectation as {@code p_expected bigint}: {@value #ANY} any,
+ * {@value #STREAM_EXISTS} stream exists, 0 no stream, n (1 or more) exactly n. They answer
+ * {@code (status, actual_version, first_version, first_position, last_position)}, where status is
+ * 0 written, 1 version conflict (nothing written; actual_version set) or 2 transaction order
+ * conflict (nothing written; only a new transaction can succeed). The functions are in the
+ * migrations under {@code schema/} and, as they stand today, in {@code schema/current.sql}.
+ */
+final class AppendSql {
+
+  /** {@code p_expected} for {@link ExpectedVersion#any()}. */
+  static final long ANY = -1;
+  /** {@code p_expected} for {@link ExpectedVersion#streamExists()}. */
+  static final long STREAM_EXISTS = -2;
+
+  /** A text[] parameter made jsonb[] element by element (see the constructor). */
+  private static final String JSONB_ARRAY =
+      "(SELECT array_agg(CAST(j AS jsonb) ORDER BY o) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(j, o))";
+
+  /** What an append did. */
+  enum Status {
+    WRITTEN, VERSION_CONFLICT, ORDER_CONFLICT;
+
+    static Status of(long code) {
+      if (code < 0 || code >= values().length) {
+        throw new IllegalArgumentException("no append status " + code);
+      }
+      return values()[(int) code];
+    }
+  }
+
+  /**
+   * The append functions' answer; a field the answer leaves empty (nothing written) is 0.
+   *
+   * @param actualVersion the stream's version afterwards (written) or as found (a conflict)
+   */
+  record Outcome(Status status, long actualVersion, long firstVersion, long firstPosition, long lastPosition) {
+
+    /** One event written at {@code version} and {@code position}. */
+    static Outcome written(long version, long position) {
+      return new Outcome(Status.WRITTEN, version, version, position, position);
+    }
+  }
+
+  /** The call of {@code append_events}, answering its record as text: see {@link #outcome}. */
+  final String appendEvents;
+  /**
+   * One event at an exact version of an existing stream, as one statement: an answer row of
+   * (version, position) when written, none when it wrote nothing (a conflict, a missing stream or
+   * an order conflict, which {@link #appendEvents} then tells apart).
+   */
+  final String appendOne;
+
+  AppendSql(String schema) {
+    // Payloads travel as text[] and become jsonb one element at a time: a cast of the whole
+    // text[] to jsonb[] measured several times slower per element than unnest and array_agg.
+    // The function is called in the select list and its record read as text, "(0,7,7,42,42)":
+    // a call in FROM goes through a function scan that measured a tenth more per append.
+    this.appendEvents = "SELECT " + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
+        + JSONB_ARRAY + ", ?)::text";
+    // Most commands produce one event for a stream at the version they loaded. That append is
+    // one statement, no function: the update of the stream row checks the version and the
+    // transaction order and computes the hash-chain link (chain_hash() written out, with the
+    // time taken once for link and row), and the insert stores the event with that link. When
+    // the update finds nothing to change, nothing is written and append_events gives the answer.
+    this.appendOne = "WITH s AS (UPDATE " + schema + ".streams AS st SET version = st.version + 1, "
+        + "head_hash = sha256(st.head_hash || ? || int8send(st.version + 1) || timestamptz_send(x.now)), "
+        + "last_xid = pg_current_xact_id() FROM (SELECT clock_timestamp() AS now) AS x "
+        + "WHERE st.stream_id = ? AND st.version = ? AND st.last_xid <= pg_current_xact_id() "
+        + "RETURNING st.version, st.head_hash, x.now) "
+        + "INSERT INTO " + schema + ".events (stream_id, category, version, event_id, type, schema_version, "
+        + "payload, metadata, recorded_at, hash) SELECT ?, ?, s.version, CAST(? AS uuid), ?, ?, "
+        + "CAST(? AS jsonb), CAST(? AS jsonb), s.now, s.head_hash FROM s RETURNING version, position";
+  }
+
+  /** {@code p_expected} for {@code expected}. */
+  static long expected(ExpectedVersion expected) {
+    if (expected instanceof ExpectedVersion.Exactly e) {
+      return e.version();
+    }
+    if (expected instanceof ExpectedVersion.NoStream) {
+      return 0;
+    }
+    if (expected instanceof ExpectedVersion.StreamExists) {
+      return STREAM_EXISTS;
+    }
+    return ANY;
+  }
+
+  /** Whether {@link #appendOne} can take an append of {@code events} events at {@code expected}. */
+  static boolean singleStatement(int events, ExpectedVersion expected) {
+    // Its update needs the stream row, so the stream must exist at exactly that version.
+    return events == 1 && expected instanceof ExpectedVersion.Exactly e && e.version() >= 1;
+  }
+
+  /**
+   * Reads the text of the append functions' record, such as {@code (0,107,8,9000,9099)}.
+   *
+   * @throws IllegalStateException naming the text when it is anything else
+   */
+  static Outcome outcome(String record) {
+    long[] fields = new long[5];
+    int field = 0;
+    long value = 0;
+    boolean wellFormed = record.length() > 1 && record.charAt(0) == '(';
+    for (int i = 1; wellFormed && i < record.length(); i++) {
+      char ch = record.charAt(i);
+      if (ch == ',' || ch == ')') {
+        wellFormed = field < 5 && (ch == ')') == (i == record.length() - 1);
+        if (wellFormed) {
+          fields[field++] = value;
+        }
+        value = 0;
+      } else {
+        wellFormed = ch >= '0' && ch <= '9';
+        value = value * 10 + (ch - '0');
+      }
+    }
+    if (!wellFormed || field != 5 || fields[0] >= Status.values().length) {
+      throw new IllegalStateException("unexpected answer from the append function: " + record);
+    }
+    return new Outcome(Status.of(fields[0]), fields[1], fields[2], fields[3], fields[4]);
+  }
+}

@@ -1,0 +1,185 @@
+package dev.annals.postgres;
+
+import dev.annals.core.AppendResult;
+import dev.annals.core.ConcurrencyConflictException;
+import dev.annals.core.DuplicateEventIdException;
+import dev.annals.core.EventRegistry;
+import dev.annals.core.ExpectedVersion;
+import dev.annals.core.NewEvent;
+import dev.annals.core.StreamId;
+import dev.annals.core.TransactionOrderConflictException;
+import dev.annals.core.spi.EventEncoding;
+import dev.annals.core.spi.EventEncoding.EncodedEvent;
+import dev.annals.postgres.internal.SqlErrors;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * {@link PostgresEventStore#append}: encodes a batch, sends it as one statement (see
+ * {@link AppendSql}), and turns the answer into a result or the store's exceptions. An event id
+ * stored before gives the original append's result. Thread-safe.
+ */
+final class EventAppender {
+
+  private final EventRegistry registry;
+  private final int maxEventSize;
+  private final String schema;
+  private final AppendSql sql;
+  private final Connections connections;
+  private final Notifications notifications;
+
+  EventAppender(EventRegistry registry, int maxEventSize, String schema, Connections connections,
+      Notifications notifications) {
+    this.registry = registry;
+    this.maxEventSize = maxEventSize;
+    this.schema = schema;
+    this.sql = new AppendSql(schema);
+    this.connections = connections;
+    this.notifications = notifications;
+  }
+
+  /** A batch as the statements bind it: one array per column. */
+  private record Batch(String stream, String category, long expected, UUID[] ids, String[] types,
+      Integer[] schemaVersions, String[] payloads, String[] metadata, byte[][] digests) {}
+
+  AppendResult append(StreamId streamId, ExpectedVersion expected, List<NewEvent> events) {
+    List<EncodedEvent> encoded = EventEncoding.encode(registry, streamId, events, maxEventSize);
+    Batch batch = batch(streamId, AppendSql.expected(expected), encoded);
+    boolean single = AppendSql.singleStatement(encoded.size(), expected);
+    for (int attempt = 1; ; attempt++) {
+      AppendSql.Outcome outcome;
+      try {
+        // Plain JDBC on the hottest path: prepared statements, which the driver keeps server-side
+        // prepared per connection, and no per-call statement machinery.
+        outcome = connections.append(c -> {
+          Optional<AppendSql.Outcome> one = single ? appendOne(c, batch) : Optional.empty();
+          return one.isPresent() ? one.get() : appendMany(c, batch);
+        });
+      } catch (SQLException | RuntimeException e) {
+        if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
+          return originalResult(streamId, List.of(batch.ids()), Optional.empty());
+        }
+        throw SqlErrors.translate("append to stream " + streamId, schema, e);
+      }
+      switch (outcome.status()) {
+        case WRITTEN:
+          notifications.appended();
+          return new AppendResult(streamId, outcome.firstVersion(), outcome.actualVersion(),
+              outcome.firstPosition(), outcome.lastPosition());
+        case VERSION_CONFLICT:
+          return originalResult(streamId, List.of(batch.ids()),
+              Optional.of(new ConcurrencyConflictException(streamId, expected, outcome.actualVersion())));
+        default:
+          // The stream's last writer is a younger transaction than ours. Nothing was written; a
+          // new transaction gets a newer id. (Rare: append_events' advisory lock prevents it
+          // between its own callers, and a single-event statement's id is newer than any commit
+          // it sees.)
+          if (attempt >= connections.orderConflictAttempts()) {
+            throw new TransactionOrderConflictException(streamId);
+          }
+      }
+    }
+  }
+
+  private static Batch batch(StreamId streamId, long expected, List<EncodedEvent> encoded) {
+    int n = encoded.size();
+    Batch b = new Batch(streamId.toString(), streamId.category(), expected, new UUID[n], new String[n],
+        new Integer[n], new String[n], new String[n], new byte[n][]);
+    for (int i = 0; i < n; i++) {
+      EncodedEvent e = encoded.get(i);
+      b.ids()[i] = e.eventId();
+      b.types()[i] = e.type();
+      b.schemaVersions()[i] = e.schemaVersion();
+      b.payloads()[i] = e.payload();
+      b.metadata()[i] = e.metadata();
+      // Computed here, on the application's cores, so the database only chains 32-byte digests.
+      b.digests()[i] = ContentDigest.of(b.stream(), e.eventId().toString(), e.type(), e.schemaVersion(),
+          e.payload(), e.metadata());
+    }
+    return b;
+  }
+
+  /** {@link AppendSql#appendOne} for the batch's one event; empty when it wrote nothing. */
+  private Optional<AppendSql.Outcome> appendOne(Connection c, Batch b) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.appendOne)) {
+      ps.setBytes(1, b.digests()[0]);
+      ps.setString(2, b.stream());
+      ps.setLong(3, b.expected());
+      ps.setString(4, b.stream());
+      ps.setString(5, b.category());
+      ps.setObject(6, b.ids()[0]);
+      ps.setString(7, b.types()[0]);
+      ps.setInt(8, b.schemaVersions()[0]);
+      ps.setString(9, b.payloads()[0]);
+      ps.setString(10, b.metadata()[0]);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(AppendSql.Outcome.written(rs.getLong(1), rs.getLong(2))) : Optional.empty();
+      }
+    }
+  }
+
+  /** Any append, through {@link AppendSql#appendEvents}. */
+  private AppendSql.Outcome appendMany(Connection c, Batch b) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.appendEvents)) {
+      ps.setString(1, b.stream());
+      ps.setString(2, b.category());
+      ps.setLong(3, b.expected());
+      ps.setArray(4, c.createArrayOf("uuid", b.ids()));
+      ps.setArray(5, c.createArrayOf("text", b.types()));
+      ps.setArray(6, c.createArrayOf("int4", b.schemaVersions()));
+      ps.setArray(7, c.createArrayOf("text", b.payloads()));
+      ps.setArray(8, c.createArrayOf("text", b.metadata()));
+      ps.setArray(9, c.createArrayOf("bytea", b.digests()));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return AppendSql.outcome(rs.getString(1));
+      }
+    }
+  }
+
+  /**
+   * The result of an earlier append of exactly these ids, or, when there is none, {@code
+   * otherwise} (thrown) or a {@link DuplicateEventIdException}.
+   */
+  private AppendResult originalResult(StreamId streamId, List<UUID> ids, Optional<RuntimeException> otherwise) {
+    record Found(UUID id, String stream, long version, long position) {}
+    List<Found> found;
+    try {
+      found = connections.jdbi().withHandle(h -> h.createQuery("SELECT event_id, stream_id, version, position FROM "
+              + schema + ".events WHERE event_id = ANY(:ids)")
+          .bindArray("ids", UUID.class, ids)
+          .map((rs, ctx) -> new Found(rs.getObject(1, UUID.class), rs.getString(2), rs.getLong(3),
+              rs.getLong(4)))
+          .list());
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("looking up event ids for stream " + streamId, schema, e);
+    }
+    if (found.isEmpty() && otherwise.isPresent()) {
+      throw otherwise.get();
+    }
+    Map<UUID, Found> byId = new HashMap<>();
+    found.forEach(f -> byId.put(f.id(), f));
+    List<UUID> stored = ids.stream().filter(byId::containsKey).toList();
+    if (stored.size() != ids.size()) {
+      throw new DuplicateEventIdException(streamId, stored,
+          stored.size() + " of the " + ids.size() + " events are stored already");
+    }
+    Found first = byId.get(ids.get(0));
+    for (int i = 0; i < ids.size(); i++) {
+      Found f = byId.get(ids.get(i));
+      if (!f.stream().equals(streamId.toString()) || f.version() != first.version() + i) {
+        throw new DuplicateEventIdException(streamId, stored, "they were stored "
+            + (f.stream().equals(streamId.toString()) ? "in another order or batch" : "in stream " + f.stream()));
+      }
+    }
+    Found last = byId.get(ids.get(ids.size() - 1));
+    return new AppendResult(streamId, first.version(), last.version(), first.position(), last.position());
+  }
+}

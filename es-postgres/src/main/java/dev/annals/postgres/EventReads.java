@@ -1,0 +1,119 @@
+package dev.annals.postgres;
+
+import dev.annals.core.EventRegistry;
+import dev.annals.core.LogFilter;
+import dev.annals.core.RecordedEvent;
+import dev.annals.core.StreamId;
+import dev.annals.core.spi.EventEncoding;
+import dev.annals.postgres.internal.SqlErrors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.Query;
+
+/** The reads of {@link PostgresEventStore}, decoded with its registry. Thread-safe. */
+final class EventReads {
+
+  private final EventRegistry registry;
+  private final String schema;
+  private final Jdbi jdbi;
+
+  EventReads(EventRegistry registry, String schema, Jdbi jdbi) {
+    this.registry = registry;
+    this.schema = schema;
+    this.jdbi = jdbi;
+  }
+
+  List<RecordedEvent> readStream(StreamId streamId, long fromVersion, int limit) {
+    EventEncoding.checkStreamRead(streamId, fromVersion, limit);
+    return decodeAll(query("read stream " + streamId, "SELECT " + EventRow.COLUMNS + " FROM " + schema
+        + ".events WHERE stream_id = :stream AND version >= :from ORDER BY version LIMIT :limit",
+        q -> q.bind("stream", streamId.toString()).bind("from", fromVersion).bind("limit", limit)));
+  }
+
+  List<RecordedEvent> readStreamBackward(StreamId streamId, long fromVersion, int limit) {
+    EventEncoding.checkStreamRead(streamId, fromVersion, limit);
+    return decodeAll(query("read stream " + streamId + " backward", "SELECT " + EventRow.COLUMNS + " FROM "
+        + schema + ".events WHERE stream_id = :stream AND version <= :from ORDER BY version DESC LIMIT :limit",
+        q -> q.bind("stream", streamId.toString()).bind("from", fromVersion).bind("limit", limit)));
+  }
+
+  List<RecordedEvent> readAll(long afterPosition, int limit, LogFilter filter) {
+    EventEncoding.checkLogRead(afterPosition, limit);
+    Objects.requireNonNull(filter, "filter must not be null (use LogFilter.all())");
+    StringBuilder sql = new StringBuilder("SELECT ").append(EventRow.COLUMNS).append(" FROM ").append(schema)
+        .append(".events WHERE position > :after");
+    if (!filter.categories().isEmpty()) {
+      sql.append(" AND category = ANY(:categories)");
+    }
+    if (!filter.types().isEmpty()) {
+      sql.append(" AND type = ANY(:types)");
+    }
+    sql.append(" ORDER BY position LIMIT :limit");
+    return decodeAll(query("read the log", sql.toString(), q -> {
+      q.bind("after", afterPosition).bind("limit", limit);
+      if (!filter.categories().isEmpty()) {
+        q.bindArray("categories", String.class, List.copyOf(filter.categories()));
+      }
+      if (!filter.types().isEmpty()) {
+        q.bindArray("types", String.class, List.copyOf(filter.types()));
+      }
+    }));
+  }
+
+  Optional<RecordedEvent> readEvent(UUID eventId) {
+    Objects.requireNonNull(eventId, "event id must not be null");
+    List<RecordedEvent> found = decodeAll(query("read event " + eventId, "SELECT " + EventRow.COLUMNS + " FROM "
+        + schema + ".events WHERE event_id = :id", q -> q.bind("id", eventId)));
+    return found.stream().findFirst();
+  }
+
+  long headPosition() {
+    try {
+      return jdbi.withHandle(h -> h.createQuery("SELECT coalesce(max(position), 0) FROM " + schema + ".events")
+          .mapTo(Long.class).one());
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("read the head position", schema, e);
+    }
+  }
+
+  long streamVersion(StreamId streamId) {
+    Objects.requireNonNull(streamId, "stream id must not be null");
+    try {
+      return jdbi.withHandle(h -> h.createQuery("SELECT version FROM " + schema
+              + ".streams WHERE stream_id = :stream")
+          .bind("stream", streamId.toString()).mapTo(Long.class).findOne().orElse(0L));
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("read the version of stream " + streamId, schema, e);
+    }
+  }
+
+  private interface Binder {
+    void bind(Query q);
+  }
+
+  private List<StoredEvent> query(String operation, String sql, Binder binder) {
+    try {
+      return jdbi.withHandle((Handle h) -> {
+        Query q = h.createQuery(sql);
+        binder.bind(q);
+        return q.map((rs, ctx) -> EventRow.map(rs)).list();
+      });
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate(operation, schema, e);
+    }
+  }
+
+  private List<RecordedEvent> decodeAll(List<StoredEvent> rows) {
+    List<RecordedEvent> out = new ArrayList<>(rows.size());
+    for (StoredEvent row : rows) {
+      out.add(row.decode(registry));
+    }
+    return out;
+  }
+
+}

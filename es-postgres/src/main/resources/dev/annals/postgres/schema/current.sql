@@ -1,0 +1,249 @@
+-- Annals event store as it stands at schema version 5, in one file: every table, index,
+-- function and trigger that the migrations V1..V5 leave behind, each in its latest form.
+--
+-- For reading only: installations run the migrations (PostgresSchema.install, or Flyway or
+-- Liquibase with the V*.sql scripts beside this file), never this file. It is kept by hand;
+-- CurrentSchemaIT installs it and the migrations side by side and fails when they differ, so a
+-- new migration must update it. ${schema} is the target schema.
+
+-- Written by the installer (SchemaScripts), not by a script: the scripts that ran.
+CREATE TABLE ${schema}.schema_version (
+    version      integer     PRIMARY KEY,
+    script       text        NOT NULL,
+    installed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE ${schema}.streams (
+    stream_id  text        PRIMARY KEY,
+    category   text        NOT NULL,
+    version    bigint      NOT NULL CHECK (version >= 1),
+    head_hash  bytea       NOT NULL,
+    -- Transaction that last appended; an append from an older transaction would put the
+    -- stream's events out of version order in the reader's (transaction id, position) order.
+    last_xid   xid8        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    state      text        NOT NULL DEFAULT 'active'
+) WITH (fillfactor = 80); -- room for HOT updates: every append rewrites its stream's row
+
+CREATE TABLE ${schema}.events (
+    position       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    transaction_id xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    stream_id      text        NOT NULL,
+    category       text        NOT NULL,
+    version        bigint      NOT NULL CHECK (version >= 1),
+    event_id       uuid        NOT NULL,
+    type           text        NOT NULL,
+    schema_version integer     NOT NULL CHECK (schema_version >= 1),
+    payload        jsonb       NOT NULL,
+    metadata       jsonb       NOT NULL,
+    recorded_at    timestamptz NOT NULL,
+    -- Link of the stream's hash chain: see chain_hash() below.
+    hash           bytea       NOT NULL,
+    CONSTRAINT events_event_id_key UNIQUE (event_id),
+    CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
+);
+
+-- The gap-safe reader's order (V1; V3 dropped the (category, position) index).
+CREATE INDEX events_reader_order ON ${schema}.events (transaction_id, position);
+
+CREATE TABLE ${schema}.snapshots (
+    stream_id      text        NOT NULL,
+    version        bigint      NOT NULL CHECK (version >= 1),
+    schema_version integer     NOT NULL CHECK (schema_version >= 1),
+    state          jsonb       NOT NULL,
+    taken_at       timestamptz NOT NULL,
+    PRIMARY KEY (stream_id, version)
+);
+
+-- One link of a stream's hash chain:
+--   sha256( previous hash (32 zero bytes for version 1) || content digest
+--           || version as 8 bytes big-endian || recorded_at as 8 bytes (timestamptz_send) )
+-- The content digest is SHA-256 over the event's canonical content (stream id, event id, type,
+-- schema version, payload and metadata in a canonical JSON form); the client computes it, and
+-- verification recomputes it from the stored rows, so a digest that does not match is found.
+CREATE FUNCTION ${schema}.chain_hash(p_prev bytea, p_digest bytea, p_version bigint,
+        p_recorded_at timestamptz)
+    RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT sha256(coalesce(p_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+        || p_digest || int8send(p_version) || timestamptz_send(p_recorded_at))
+$$;
+
+-- Appends a batch to one stream in one round trip (V5). The store sends it for every append
+-- except one event at an exact version of an existing stream, which it writes with a single
+-- statement (AppendSql: the same checks and hash-chain link as below, without the advisory lock).
+-- p_expected: -1 any, -2 stream exists, 0 no stream, n exactly n.
+-- status: 0 written; 1 version conflict (nothing written, actual_version set);
+--         2 transaction order conflict (nothing written; retry in a new transaction).
+-- The stream is locked and its version checked before any event row or identity value is taken,
+-- so a losing writer fails fast, writes nothing and burns no position.
+CREATE FUNCTION ${schema}.append_events(p_stream_id text, p_category text, p_expected bigint,
+        p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_payloads jsonb[],
+        p_metadata jsonb[], p_digests bytea[],
+        OUT status integer, OUT actual_version bigint, OUT first_version bigint,
+        OUT first_position bigint, OUT last_position bigint)
+    RETURNS record LANGUAGE plpgsql AS $$
+DECLARE
+    v_n        integer := cardinality(p_event_ids);
+    v_xid      xid8;
+    v_version  bigint;
+    v_head     bytea;
+    v_last_xid xid8;
+    v_now      timestamptz;
+    v_hashes   bytea[];
+    v_prev     bytea;
+BEGIN
+    -- Queue on the stream with an advisory lock first: unlike a row lock it takes no transaction
+    -- id, so our id is assigned only once the previous writer of this stream has finished and
+    -- is therefore newer than its id. Waiting on the row lock alone would let a waiter's older
+    -- id land after a younger writer's events (a transaction order conflict on every race).
+    PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
+    -- The row lock as well: the single-event statement skips the advisory lock (its conditional
+    -- update needs no queue), so only the row lock keeps it from changing the row between this
+    -- read and the update below.
+    SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
+      FROM ${schema}.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
+    v_xid := pg_current_xact_id();
+    IF FOUND THEN
+        IF p_expected >= 0 AND v_version <> p_expected THEN
+            status := 1; actual_version := v_version;
+            RETURN;
+        END IF;
+        IF v_last_xid > v_xid THEN
+            status := 2; actual_version := v_version;
+            RETURN;
+        END IF;
+    ELSE
+        IF p_expected > 0 OR p_expected = -2 THEN
+            status := 1; actual_version := 0;
+            RETURN;
+        END IF;
+        v_version := 0;
+    END IF;
+
+    -- Taken under the stream lock, so recorded-at times never go back within a stream.
+    v_now := clock_timestamp();
+    IF v_n = 1 THEN
+        -- The expression of chain_hash(), written out: a call would cost an executor start.
+        v_prev := sha256(coalesce(v_head, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+                || p_digests[1] || int8send(v_version + 1) || timestamptz_send(v_now));
+    ELSE
+        v_prev := v_head;
+        FOR i IN 1 .. v_n LOOP
+            v_prev := sha256(coalesce(v_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+                    || p_digests[i] || int8send(v_version + i) || timestamptz_send(v_now));
+            v_hashes := array_append(v_hashes, v_prev);
+        END LOOP;
+    END IF;
+
+    IF v_version > 0 THEN
+        UPDATE ${schema}.streams
+           SET version = v_version + v_n, head_hash = v_prev, last_xid = v_xid
+         WHERE stream_id = p_stream_id AND version = v_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'stream % changed outside append_events while locked', p_stream_id;
+        END IF;
+    ELSE
+        -- A concurrent creator would have held the advisory lock, so this insert cannot conflict.
+        INSERT INTO ${schema}.streams (stream_id, category, version, head_hash, last_xid)
+             VALUES (p_stream_id, p_category, v_n, v_prev, v_xid);
+    END IF;
+
+    IF v_n = 1 THEN
+        INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                      schema_version, payload, metadata, recorded_at, hash)
+             VALUES (p_stream_id, p_category, v_version + 1, p_event_ids[1], p_types[1],
+                     p_schema_versions[1], p_payloads[1], p_metadata[1], v_now, v_prev)
+          RETURNING position INTO first_position;
+        last_position := first_position;
+    ELSE
+        WITH inserted AS (
+            INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                          schema_version, payload, metadata, recorded_at, hash)
+            SELECT p_stream_id, p_category, v_version + e.i, e.event_id, e.type,
+                   e.schema_version, e.payload, e.metadata, v_now, e.hash
+              FROM unnest(p_event_ids, p_types, p_schema_versions, p_payloads, p_metadata, v_hashes)
+                   WITH ORDINALITY AS e(event_id, type, schema_version, payload, metadata, hash, i)
+             ORDER BY e.i
+            RETURNING position
+        )
+        SELECT min(position), max(position) INTO first_position, last_position FROM inserted;
+    END IF;
+
+    status := 0;
+    actual_version := v_version + v_n;
+    first_version := v_version + 1;
+END
+$$;
+
+-- The single-event append of schema version 4, kept for its clients (V4); the store of today
+-- sends the single statement of AppendSql instead. Anything but one event at the version of an
+-- existing stream it hands to append_events, so both answer alike.
+CREATE FUNCTION ${schema}.append_event(p_stream_id text, p_category text, p_expected bigint,
+        p_event_id uuid, p_type text, p_schema_version integer, p_payload jsonb, p_metadata jsonb,
+        p_digest bytea,
+        OUT status integer, OUT actual_version bigint, OUT first_version bigint,
+        OUT first_position bigint, OUT last_position bigint)
+    RETURNS record LANGUAGE plpgsql AS $$
+DECLARE
+    v_now  timestamptz;
+    v_hash bytea;
+BEGIN
+    -- The queue of append_events, which relies on every writer of a stream taking it.
+    PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
+    -- Taken under the stream lock, so recorded-at times never go back within a stream.
+    v_now := clock_timestamp();
+    -- The link is chain_hash() written out; a stream at version 1 or later has a head hash.
+    UPDATE ${schema}.streams
+       SET version = p_expected + 1,
+           head_hash = sha256(head_hash || p_digest || int8send(p_expected + 1) || timestamptz_send(v_now)),
+           last_xid = pg_current_xact_id()
+     WHERE stream_id = p_stream_id AND p_expected >= 1 AND version = p_expected
+       AND last_xid <= pg_current_xact_id()
+    RETURNING head_hash INTO v_hash;
+    IF NOT FOUND THEN
+        SELECT a.status, a.actual_version, a.first_version, a.first_position, a.last_position
+          INTO status, actual_version, first_version, first_position, last_position
+          FROM ${schema}.append_events(p_stream_id, p_category, p_expected, ARRAY[p_event_id],
+               ARRAY[p_type], ARRAY[p_schema_version], ARRAY[p_payload], ARRAY[p_metadata],
+               ARRAY[p_digest]) a;
+        RETURN;
+    END IF;
+    INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                  schema_version, payload, metadata, recorded_at, hash)
+         VALUES (p_stream_id, p_category, p_expected + 1, p_event_id, p_type,
+                 p_schema_version, p_payload, p_metadata, v_now, v_hash)
+      RETURNING 0, p_expected + 1, p_expected + 1, position, position
+           INTO status, actual_version, first_version, first_position, last_position;
+END
+$$;
+
+-- Recovery after a dump and restore into another cluster (V2; see docs/postgres.md): gives every
+-- stored event the transaction id 1. Run it with writers stopped, after every projector caught up.
+CREATE FUNCTION ${schema}.rebase_transaction_ids() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_rows bigint;
+BEGIN
+    LOCK TABLE ${schema}.events IN EXCLUSIVE MODE;
+    LOCK TABLE ${schema}.streams IN EXCLUSIVE MODE;
+    ALTER TABLE ${schema}.events DISABLE TRIGGER events_append_only;
+    UPDATE ${schema}.events SET transaction_id = '1' WHERE transaction_id <> '1';
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    UPDATE ${schema}.streams SET last_xid = '1' WHERE last_xid <> '1';
+    ALTER TABLE ${schema}.events ENABLE TRIGGER events_append_only;
+    RETURN v_rows;
+END
+$$;
+
+-- Events are never changed or removed in place.
+CREATE FUNCTION ${schema}.reject_event_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'events are append-only: % on %.events is not allowed', TG_OP, TG_TABLE_SCHEMA
+        USING ERRCODE = 'raise_exception',
+              HINT = 'correct a mistake by appending a compensating event';
+END
+$$;
+
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ${schema}.events
+    FOR EACH ROW EXECUTE FUNCTION ${schema}.reject_event_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ${schema}.events
+    FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.reject_event_change();
