@@ -9,9 +9,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+// Over 400 lines: the handler interfaces and the two checked builders belong with the Projector they make.
 /**
  * A consumer of the event log, run by a {@link ProjectionRunner}. Two kinds:
  *
@@ -154,26 +156,28 @@ public final class Projector {
     return handler;
   }
 
-  /** The batch handler of a read-model projector, or null when it handles one event at a time. */
-  BatchHandler batchHandler() {
-    return batchHandler;
+  /** The batch handler of a read-model projector; empty when it handles one event at a time. */
+  Optional<BatchHandler> batchHandler() {
+    return Optional.ofNullable(batchHandler);
   }
 
   SideEffect sideEffect() {
     return sideEffect;
   }
 
-  /** The batch handler of a side-effect projector, or null when it handles one event at a time. */
-  BatchSideEffect batchSideEffect() {
-    return batchSideEffect;
+  /** The batch handler of a side-effect projector; empty when it handles one event at a time. */
+  Optional<BatchSideEffect> batchSideEffect() {
+    return Optional.ofNullable(batchSideEffect);
   }
 
-  Setup setup() {
-    return setup;
+  /** What creates its tables; empty for side effects and for read models without tables. */
+  Optional<Setup> setup() {
+    return Optional.ofNullable(setup);
   }
 
-  Reset reset() {
-    return reset;
+  /** What clears its tables on a reset; empty for side effects. */
+  Optional<Reset> reset() {
+    return Optional.ofNullable(reset);
   }
 
   /** The wait before try {@code attempt + 1}: the first backoff, doubled per try, capped. */
