@@ -94,11 +94,7 @@ final class Versions {
           }
         }
         if (first) {
-          createViews(h, p);
-          h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
-                  + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
-                  + "switched_at = clock_timestamp()")
-              .bind("projector", p.name()).bind("version", p.version()).execute();
+          serveReads(h, p);
         }
         Engine.LOG.log(System.Logger.Level.INFO, "projector {0} version {1} installed in schema {2}{3}",
             p.name(), p.version(), engine.schema(), first ? "" : " and rebuilding beside version " + active.get());
@@ -145,11 +141,7 @@ final class Versions {
           return false;
         }
       }
-      createViews(h, p);
-      h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
-              + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
-              + "switched_at = clock_timestamp()")
-          .bind("projector", p.name()).bind("version", p.version()).execute();
+      serveReads(h, p);
       engine.checkpoints.activate(h, p.name(), p.version());
       return true;
     });
@@ -158,6 +150,15 @@ final class Versions {
           + "now read the new tables and older versions are retired", p.name(), p.version());
     }
     return switched;
+  }
+
+  /** Makes this version the one reads go to: its views, and the active version recorded. */
+  private void serveReads(Handle h, Projector p) {
+    createViews(h, p);
+    h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
+            + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
+            + "switched_at = clock_timestamp()")
+        .bind("projector", p.name()).bind("version", p.version()).execute();
   }
 
   /** Points each logical table's view at this version's table. */
