@@ -46,22 +46,23 @@ public record PublisherStatus(String publisher, ProjectorState state, long posit
   }
 
   static PublisherStatus of(String publisher, List<ProjectionStatus> partitions) {
-    List<ProjectionStatus> active = partitions.stream().filter(ProjectionStatus::active).toList();
+    List<ProjectionStatus> active = partitions.stream().filter(s -> s.partition().active()).toList();
     if (active.isEmpty()) {
       throw new IllegalStateException("publisher " + publisher + " has no status yet; start it first");
     }
-    ProjectorState state = active.stream().map(ProjectionStatus::state)
+    ProjectorState state = active.stream().map(s -> s.health().state())
         .filter(s -> s != ProjectorState.RUNNING).findFirst().orElse(ProjectorState.RUNNING);
-    Optional<ProjectionStatus> latestError = active.stream().filter(s -> s.lastErrorAt().isPresent())
-        .max(Comparator.comparing(s -> s.lastErrorAt().get()));
+    Optional<ProjectionStatus.LastError> latestError = active.stream()
+        .flatMap(s -> s.health().lastError().stream())
+        .max(Comparator.comparing(ProjectionStatus.LastError::at));
     return new PublisherStatus(publisher, state,
-        active.stream().mapToLong(s -> s.cursor().position()).min().orElse(0),
-        active.stream().mapToLong(ProjectionStatus::lagEvents).max().orElse(0),
-        active.stream().mapToDouble(ProjectionStatus::lagSeconds).max().orElse(0),
-        latestError.flatMap(ProjectionStatus::lastError),
-        latestError.flatMap(ProjectionStatus::lastErrorAt),
-        active.stream().mapToDouble(ProjectionStatus::eventsPerSecond).sum(),
-        active.stream().mapToLong(ProjectionStatus::processedEvents).sum(),
-        active.stream().mapToLong(ProjectionStatus::openDeadLetters).sum());
+        active.stream().mapToLong(s -> s.position().cursor().position()).min().orElse(0),
+        active.stream().mapToLong(s -> s.position().lagEvents()).max().orElse(0),
+        active.stream().mapToDouble(s -> s.position().lagSeconds()).max().orElse(0),
+        latestError.map(ProjectionStatus.LastError::message),
+        latestError.map(ProjectionStatus.LastError::at),
+        active.stream().mapToDouble(s -> s.work().eventsPerSecond()).sum(),
+        active.stream().mapToLong(s -> s.work().processedEvents()).sum(),
+        active.stream().mapToLong(s -> s.health().openDeadLetters()).sum());
   }
 }

@@ -13,7 +13,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * SQL on the checkpoint rows. Every lease comparison uses the database clock
+ * SQL on the checkpoint rows: every read and every write of them. Every lease comparison uses the database clock
  * ({@code clock_timestamp()}), never a JVM clock: nodes' clocks differ, the database's is one.
  */
 final class Checkpoints {
@@ -27,13 +27,11 @@ final class Checkpoints {
   private static final String LEASE = "clock_timestamp() + make_interval(secs => CAST(:leaseMillis AS double precision) / 1000)";
 
   private final String table;
+  private final String versionsTable;
 
   Checkpoints(String schema) {
     this.table = schema + ".projection_checkpoints";
-  }
-
-  String table() {
-    return table;
+    this.versionsTable = schema + ".projection_versions";
   }
 
   static Checkpoint map(ResultSet rs) throws SQLException {
@@ -179,17 +177,81 @@ final class Checkpoints {
         .execute();
   }
 
-  /** Sets the state and, when given, the cursor of one row (operator actions, under their locks). */
-  void set(Handle h, PartitionKey k, RowState state, LogCursor cursor) {
-    var update = h.createUpdate("UPDATE " + table + " SET state = :state, "
-            + (cursor == null ? "" : "cursor_xid = :xid, cursor_position = :position, ")
+  /**
+   * Moves one row to {@code cursor} in {@code state}: a dead letter an operator retried or
+   * discarded lets its halted partition go on after it (under the operator action's locks).
+   */
+  void restart(Handle h, PartitionKey k, RowState state, LogCursor cursor) {
+    h.createUpdate("UPDATE " + table + " SET state = :state, cursor_xid = :xid, cursor_position = :position, "
             + "updated_at = clock_timestamp() WHERE " + KEY)
         .bind("state", state.name())
-        .bind("projector", k.projector()).bind("version", k.version()).bind("partition", k.partition());
-    if (cursor != null) {
-      update.bind("xid", cursor.transactionId()).bind("position", cursor.position());
+        .bind("xid", cursor.transactionId()).bind("position", cursor.position())
+        .bind("projector", k.projector()).bind("version", k.version()).bind("partition", k.partition())
+        .execute();
+  }
+
+  /**
+   * Creates the rows of a new projector version, unowned, with nothing processed; events up
+   * to {@code replayUntil} count as replays.
+   */
+  void create(Handle h, String projector, int version, int partitions, LogCursor replayUntil, RowState state) {
+    for (int i = 0; i < partitions; i++) {
+      h.createUpdate("INSERT INTO " + table + " (projector, projector_version, "
+              + "partition_index, partition_count, replay_xid, replay_position, state) "
+              + "VALUES (:projector, :version, :partition, :partitions, :xid, :position, :state)")
+          .bind("projector", projector).bind("version", version).bind("partition", i)
+          .bind("partitions", partitions).bind("xid", replayUntil.transactionId())
+          .bind("position", replayUntil.position()).bind("state", state.name())
+          .execute();
     }
-    update.execute();
+  }
+
+  /**
+   * Makes a rebuilt version the running one and retires every older version, whose owners are
+   * fenced out by the state change (under the projector lock, with the views switched).
+   */
+  void activate(Handle h, String projector, int version) {
+    h.createUpdate("UPDATE " + table + " SET state = 'RUNNING', updated_at = clock_timestamp() "
+            + "WHERE projector = :projector AND projector_version = :version AND state = 'REBUILDING'")
+        .bind("projector", projector).bind("version", version).execute();
+    h.createUpdate("UPDATE " + table + " SET state = 'RETIRED', owner_node = NULL, "
+            + "lease_until = NULL, updated_at = clock_timestamp() "
+            + "WHERE projector = :projector AND projector_version < :version AND state <> 'RETIRED'")
+        .bind("projector", projector).bind("version", version).execute();
+  }
+
+  /** Pauses every runnable row of every version of a projector (under the projector lock). */
+  void pause(Handle h, String projector) {
+    h.createUpdate("UPDATE " + table + " SET state = 'PAUSED', updated_at = clock_timestamp() "
+            + "WHERE projector = :projector AND state IN ('RUNNING', 'CATCHING_UP', 'REBUILDING')")
+        .bind("projector", projector).execute();
+  }
+
+  /**
+   * Lets every paused or failed row of a projector run again: the active version catches up,
+   * any other rebuilds (under the projector lock).
+   */
+  void resume(Handle h, String projector) {
+    h.createUpdate("UPDATE " + table + " SET state = CASE "
+            + "WHEN projector_version = (SELECT active_version FROM " + versionsTable
+            + " WHERE projector = :projector) THEN 'CATCHING_UP' ELSE 'REBUILDING' END, "
+            + "updated_at = clock_timestamp() WHERE projector = :projector AND state IN ('PAUSED', 'FAILED')")
+        .bind("projector", projector).execute();
+  }
+
+  /**
+   * Moves one row back (or forward) to {@code after}, with nothing processed since: events up to
+   * {@code replayUntil} count as replays (under the projector lock).
+   */
+  void reset(Handle h, PartitionKey k, LogCursor after, LogCursor replayUntil, RowState state) {
+    h.createUpdate("UPDATE " + table + " SET cursor_xid = :xid, "
+            + "cursor_position = :position, replay_xid = :rxid, replay_position = :rposition, "
+            + "processed_events = 0, state = :state, updated_at = clock_timestamp() WHERE " + KEY)
+        .bind("xid", after.transactionId()).bind("position", after.position())
+        .bind("rxid", replayUntil.transactionId()).bind("rposition", replayUntil.position())
+        .bind("state", state.name())
+        .bind("projector", k.projector()).bind("version", k.version()).bind("partition", k.partition())
+        .execute();
   }
 
   private static String prefixed(String alias) {

@@ -23,9 +23,9 @@ import org.jdbi.v3.core.Handle;
 final class DeadLetterActions {
 
   private final Engine engine;
-  private final Function<String, Projector> projectors;
+  private final Function<String, Optional<Projector>> projectors;
 
-  DeadLetterActions(Engine engine, Function<String, Projector> projectors) {
+  DeadLetterActions(Engine engine, Function<String, Optional<Projector>> projectors) {
     this.engine = engine;
     this.projectors = projectors;
   }
@@ -44,8 +44,8 @@ final class DeadLetterActions {
     Projector p = projectorOf(dl);
     PartitionKey key = key(p, dl);
     Halted halted = dl.status() == DeadLetter.Status.HALTED ? halted(p, key, dl) : null;
-    engine.jdbi.useTransaction(h -> {
-      Checkpoint row = engine.checkpoints.lock(h, key, engine.idleTransactionTimeout);
+    engine.jdbi().useTransaction(h -> {
+      Checkpoint row = engine.checkpoints.lock(h, key, engine.pacing.idleTransactionTimeout());
       DeadLetter locked = engine.deadLetters.find(h, dl.id(), true).orElseThrow();
       checkOpen(locked);
       if (locked.status() == DeadLetter.Status.HALTED) {
@@ -54,7 +54,7 @@ final class DeadLetterActions {
               + "dead letters again");
         }
         checkUnchanged(key, row, halted, locked);
-        engine.checkpoints.set(h, key, runnableState(h, p), halted.next().cursor());
+        engine.checkpoints.restart(h, key, runnableState(h, p), halted.next().cursor());
       }
       engine.deadLetters.close(h, locked.id(), DeadLetter.Status.DISCARDED);
     });
@@ -65,7 +65,7 @@ final class DeadLetterActions {
   /** Processes a parked or blocked event and the blocked ones behind it in its stream, in order. */
   private RetryResult retryStream(Projector p, DeadLetter dl) {
     PartitionKey key = key(p, dl);
-    List<DeadLetter> open = engine.jdbi.withHandle(h -> engine.deadLetters.open(h, p.name(), p.version()));
+    List<DeadLetter> open = engine.jdbi().withHandle(h -> engine.deadLetters.open(h, p.name(), p.version()));
     Map<Long, Loaded> loaded = new HashMap<>();
     for (DeadLetter other : open) {
       if (!other.streamId().equals(dl.streamId()) || other.status() == DeadLetter.Status.HALTED) {
@@ -78,8 +78,8 @@ final class DeadLetterActions {
       }
       loaded.put(other.id(), load(other));
     }
-    return engine.jdbi.inTransaction(h -> {
-      Checkpoint row = engine.checkpoints.lock(h, key, engine.idleTransactionTimeout);
+    return engine.jdbi().inTransaction(h -> {
+      Checkpoint row = engine.checkpoints.lock(h, key, engine.pacing.idleTransactionTimeout());
       List<DeadLetter> chain = new ArrayList<>();
       for (DeadLetter d : engine.deadLetters.openOfStream(h, p.name(), p.version(), dl.streamId())) {
         if (d.streamVersion() >= dl.streamVersion()) {
@@ -114,8 +114,8 @@ final class DeadLetterActions {
   private RetryResult retryHalted(Projector p, DeadLetter dl) {
     PartitionKey key = key(p, dl);
     Halted halted = halted(p, key, dl);
-    return engine.jdbi.inTransaction(h -> {
-      Checkpoint row = engine.checkpoints.lock(h, key, engine.idleTransactionTimeout);
+    return engine.jdbi().inTransaction(h -> {
+      Checkpoint row = engine.checkpoints.lock(h, key, engine.pacing.idleTransactionTimeout());
       DeadLetter locked = engine.deadLetters.find(h, dl.id(), true).orElseThrow();
       checkOpen(locked);
       checkUnchanged(key, row, halted, locked);
@@ -128,7 +128,7 @@ final class DeadLetterActions {
             + Failures.describe(failure.get()));
         return new RetryResult(List.of(), engine.deadLetters.find(h, locked.id(), false));
       }
-      engine.checkpoints.set(h, key, runnableState(h, p), halted.next().cursor());
+      engine.checkpoints.restart(h, key, runnableState(h, p), halted.next().cursor());
       engine.deadLetters.close(h, locked.id(), DeadLetter.Status.RESOLVED);
       return new RetryResult(List.of(engine.deadLetters.find(h, locked.id(), false).orElseThrow()),
           Optional.empty());
@@ -143,7 +143,7 @@ final class DeadLetterActions {
    * else means the partition was reset or resumed meanwhile.
    */
   private Halted halted(Projector p, PartitionKey key, DeadLetter dl) {
-    Checkpoint row = engine.jdbi.withHandle(h -> engine.checkpoints.find(h, key)).orElseThrow(() ->
+    Checkpoint row = engine.jdbi().withHandle(h -> engine.checkpoints.find(h, key)).orElseThrow(() ->
         new IllegalStateException("dead letter " + dl.id() + " belongs to " + key + ", which has no checkpoint"));
     if (row.state() != RowState.FAILED) {
       throw new IllegalStateException("dead letter " + dl.id() + " is halted but " + key + " is "
@@ -169,8 +169,8 @@ final class DeadLetterActions {
       Loaded event, Checkpoint row) {
     h.savepoint("annals_retry");
     try {
-      p.handler().handle(event.get(), Contexts.event(h, engine.schema, p, p.version(),
-          key.logPartition(), d.eventId(), d.cursor(), !d.cursor().isAfter(row.replayUntil())));
+      p.handler().handle(event.get(), Contexts.event(h, engine.schema(), p, p.version(),
+          key.logPartition(), d.eventId(), d.cursor(), row.isReplay(d.cursor())));
       h.releaseSavepoint("annals_retry");
       return Optional.empty();
     } catch (Exception e) {
@@ -182,7 +182,7 @@ final class DeadLetterActions {
   private Optional<Exception> runSideEffect(Projector p, DeadLetter d, Loaded event, Checkpoint row) {
     try {
       p.sideEffect().handle(event.get(), Contexts.sideEffect(d.eventId(),
-          !d.cursor().isAfter(row.replayUntil()), d.attempts() + 1, row.key().logPartition()));
+          row.isReplay(d.cursor()), d.attempts() + 1, row.key().logPartition()));
       return Optional.empty();
     } catch (Exception e) {
       return Optional.of(e);
@@ -222,19 +222,16 @@ final class DeadLetterActions {
   }
 
   private DeadLetter load(long id) {
-    DeadLetter dl = engine.jdbi.withHandle(h -> engine.deadLetters.find(h, id, false))
+    DeadLetter dl = engine.jdbi().withHandle(h -> engine.deadLetters.find(h, id, false))
         .orElseThrow(() -> new IllegalArgumentException("no dead letter with id " + id
-            + " in schema '" + engine.schema + "'"));
+            + " in schema '" + engine.schema() + "'"));
     checkOpen(dl);
     return dl;
   }
 
   private Projector projectorOf(DeadLetter dl) {
-    Projector p = projectors.apply(dl.projector());
-    if (p == null) {
-      throw new IllegalStateException("dead letter " + dl.id() + " belongs to projector "
-          + dl.projector() + ", which this runner does not run");
-    }
+    Projector p = projectors.apply(dl.projector()).orElseThrow(() -> new IllegalStateException(
+        "dead letter " + dl.id() + " belongs to projector " + dl.projector() + ", which this runner does not run"));
     if (p.version() != dl.projectorVersion()) {
       throw new IllegalStateException("dead letter " + dl.id() + " was parked by version "
           + dl.projectorVersion() + " of projector " + dl.projector() + " but this runner runs version "

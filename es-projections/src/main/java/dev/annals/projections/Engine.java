@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.Backoff;
 import dev.annals.core.EventRegistry;
 import dev.annals.postgres.PostgresEventStore;
 import java.time.Clock;
@@ -9,57 +10,79 @@ import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
-/** What every part of one runner shares: the store, this node, its settings and the SQL. */
+/**
+ * What every part of one runner shares: the store, this node, its pacing, its progress reports,
+ * the SQL on the projection tables and the read-ahead threads.
+ */
 final class Engine {
 
   static final System.Logger LOG = System.getLogger("dev.annals.projections");
 
+  /**
+   * This node and how long its claims last.
+   *
+   * @param id recorded as the owner of the partitions it claims
+   * @param lease how long a claim lasts without renewal (database clock)
+   */
+  record Node(String id, Duration lease) {
+    /** How often an owner renews its lease when it has nothing to do. */
+    Duration renewEvery() {
+      return lease.dividedBy(3);
+    }
+  }
+
+  /**
+   * How partitions wait.
+   *
+   * @param poll the wait of an idle partition: first after progress, doubling to its maximum
+   * @param idleTransactionTimeout how long a batch transaction may sit idle
+   */
+  record Pacing(Backoff poll, Duration idleTransactionTimeout) {}
+
+  /**
+   * Throughput and rebuild progress figures.
+   *
+   * @param clock measures both
+   * @param listener receives rebuild progress
+   * @param interval at most one report per partition this often
+   */
+  record Reporting(Clock clock, Consumer<RebuildProgress> listener, Duration interval) {}
+
   final PostgresEventStore store;
-  final Jdbi jdbi;
-  final String schema;
-  final EventRegistry registry;
-  final String node;
-  final Duration lease;
-  final Clock clock;
-  final Duration idleTransactionTimeout;
-  final Duration pollMin;
-  final Duration pollMax;
-  final Consumer<RebuildProgress> progress;
-  final Duration progressInterval;
+  final Node node;
+  final Pacing pacing;
+  final Reporting reporting;
   final Checkpoints checkpoints;
   final DeadLetters deadLetters;
   final Versions versions;
   /** Reads the next batch of a busy partition while the current one is handled. */
   final ExecutorService readAhead;
 
-  Engine(PostgresEventStore store, String node, Duration lease, Clock clock,
-      Duration idleTransactionTimeout, Duration pollMin, Duration pollMax,
-      Consumer<RebuildProgress> progress, Duration progressInterval) {
+  Engine(PostgresEventStore store, Node node, Pacing pacing, Reporting reporting) {
     this.store = store;
-    this.jdbi = store.jdbi();
-    this.schema = store.schema();
-    this.registry = store.registry();
     this.node = node;
-    this.lease = lease;
-    this.clock = clock;
-    this.idleTransactionTimeout = idleTransactionTimeout;
-    this.pollMin = pollMin;
-    this.pollMax = pollMax;
-    this.progress = progress;
-    this.progressInterval = progressInterval;
-    this.checkpoints = new Checkpoints(schema);
-    this.deadLetters = new DeadLetters(schema);
+    this.pacing = pacing;
+    this.reporting = reporting;
+    this.checkpoints = new Checkpoints(store.schema());
+    this.deadLetters = new DeadLetters(store.schema());
     this.versions = new Versions(this);
     this.readAhead = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "annals-read-ahead-" + node);
+      Thread t = new Thread(r, "annals-read-ahead-" + node.id());
       t.setDaemon(true);
       return t;
     });
   }
 
-  /** How often an owner renews its lease when it has nothing to do. */
-  Duration renewEvery() {
-    return lease.dividedBy(3);
+  Jdbi jdbi() {
+    return store.jdbi();
+  }
+
+  String schema() {
+    return store.schema();
+  }
+
+  EventRegistry registry() {
+    return store.registry();
   }
 
   /**
@@ -70,7 +93,7 @@ final class Engine {
     if (e instanceof ProjectionException p) {
       return p;
     }
-    return new ProjectionException(operation + " failed in schema '" + schema + "': "
+    return new ProjectionException(operation + " failed in schema '" + schema() + "': "
         + Failures.describe(e), e, Failures.isConnectionLoss(e));
   }
 }

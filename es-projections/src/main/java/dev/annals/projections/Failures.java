@@ -1,5 +1,7 @@
 package dev.annals.projections;
 
+import dev.annals.core.AnnalsException;
+import dev.annals.core.Backoff;
 import dev.annals.core.EventDecodingException;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.UnknownEventTypeException;
@@ -7,13 +9,16 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /** Sorting failures into "the event's fault" and "the infrastructure's fault". */
 final class Failures {
 
   private static final Set<String> CONNECTION_LOST = Set.of("57P01", "57P02", "57P03", "53300", "25P03");
   private static final int MAX_STACK_TRACE = 16_000;
+  private static final Duration RETRY_WAIT = Duration.ofMillis(50);
 
   private Failures() {}
 
@@ -52,6 +57,23 @@ final class Failures {
   static String describe(Throwable e) {
     String message = e.getMessage();
     return e.getClass().getName() + (message == null ? "" : ": " + message);
+  }
+
+  /**
+   * Asks again after a dropped connection (a retryable failure), every 50 ms until
+   * {@code deadline} ({@link System#nanoTime()}); then, on any other failure, or when
+   * interrupted (the flag stays set), throws it.
+   */
+  static long retrying(long deadline, LongSupplier query) {
+    while (true) {
+      try {
+        return query.getAsLong();
+      } catch (AnnalsException e) {
+        if (!e.isRetryable() || System.nanoTime() > deadline || !Backoff.sleep(RETRY_WAIT, () -> true)) {
+          throw e;
+        }
+      }
+    }
   }
 
   static String stackTrace(Throwable e) {

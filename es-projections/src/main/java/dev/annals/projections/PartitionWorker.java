@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.Backoff;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 
@@ -13,7 +14,7 @@ import java.time.Duration;
  */
 final class PartitionWorker implements PartitionProcessor.Waiter {
 
-  private final Engine engine;
+  private final Backoff poll;
   private final PartitionProcessor processor;
   private final Thread thread;
   private final Object lock = new Object();
@@ -21,7 +22,7 @@ final class PartitionWorker implements PartitionProcessor.Waiter {
   private volatile boolean stopping;
 
   PartitionWorker(Engine engine, PartitionProcessor processor) {
-    this.engine = engine;
+    this.poll = engine.pacing.poll();
     this.processor = processor;
     PartitionKey key = processor.key();
     this.thread = new Thread(this::run, "projector-" + key.projector() + "-" + key.partition());
@@ -73,15 +74,16 @@ final class PartitionWorker implements PartitionProcessor.Waiter {
   }
 
   private void run() {
-    Duration backoff = engine.pollMin;
+    // Idle polls and failures in a row, for the wait: the poll backoff's first after progress.
+    int waits = 1;
     int failures = 0;
     try {
       while (!stopping) {
-        PartitionProcessor.Step step;
+        Outcome step;
         try {
           step = processor.step(this);
-          if (step == PartitionProcessor.Step.IDLE && !processor.idle()) {
-            step = PartitionProcessor.Step.LOST;
+          if (step == Outcome.IDLE && !processor.idle()) {
+            step = Outcome.LOST;
           }
           failures = 0;
         } catch (RuntimeException e) {
@@ -97,27 +99,32 @@ final class PartitionWorker implements PartitionProcessor.Waiter {
               Engine.LOG.log(Level.WARNING, message, e);
             }
           }
-          backoff = next(backoff);
-          if (!await(backoff, false) || !reload()) {
+          waits = more(waits);
+          if (!await(poll.delay(waits), false) || !reload()) {
             break;
           }
           continue;
         }
-        if (step == PartitionProcessor.Step.LOST) {
+        if (step == Outcome.LOST) {
           break;
         }
-        if (step == PartitionProcessor.Step.PROGRESS) {
-          backoff = engine.pollMin;
+        if (step == Outcome.PROGRESS) {
+          waits = 1;
           continue;
         }
-        if (!await(backoff, true)) {
+        if (!await(poll.delay(waits), true)) {
           break;
         }
-        backoff = next(backoff);
+        waits = more(waits);
       }
     } finally {
       processor.release();
     }
+  }
+
+  /** One more wait in a row; bounded, since the backoff is capped long before. */
+  private static int more(int waits) {
+    return Math.min(waits + 1, 64);
   }
 
   private boolean reload() {
@@ -127,11 +134,6 @@ final class PartitionWorker implements PartitionProcessor.Waiter {
       // Still unreachable: keep the claim and try again after the next wait.
       return true;
     }
-  }
-
-  private Duration next(Duration current) {
-    Duration doubled = current.multipliedBy(2);
-    return doubled.compareTo(engine.pollMax) > 0 ? engine.pollMax : doubled;
   }
 
   /**

@@ -1,24 +1,19 @@
 package dev.annals.projections;
 
-import dev.annals.postgres.LogBatch;
+import dev.annals.core.Backoff;
 import dev.annals.postgres.LogCursor;
-import dev.annals.postgres.LogHead;
-import dev.annals.postgres.LogReader;
 import dev.annals.postgres.PostgresEventStore;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 
+// Over 400 lines for the Javadoc of the public API and its nested Builder; every method delegates to a part.
 /**
  * Runs projectors against a {@link PostgresEventStore}, one runner per application node.
  *
@@ -45,46 +40,31 @@ import java.util.function.Consumer;
  *
  * <p>Thread-safe: every method may be called from any thread. Methods that talk to the
  * database throw {@link ProjectionException} when it fails.
+ *
+ * <p>This class is the runner's public face; the work is done by its parts: {@code Supervisor}
+ * (threads and claims), {@code CatchUp}, {@code OperatorActions}, {@code DeadLetterActions} and
+ * {@code StatusReader}.
  */
 public final class ProjectionRunner implements AutoCloseable {
 
-  /** How long {@link #catchUp} waits for events an open transaction holds back from readers. */
-  private static final Duration CATCH_UP_HORIZON_WAIT = Duration.ofSeconds(30);
-
-
   private final Engine engine;
-  private final boolean installSchema;
-  private final Map<String, Slot> slots = new LinkedHashMap<>();
+  private final Slots slots;
+  private final Supervisor supervisor;
+  private final CatchUp catchUp;
+  private final OperatorActions operator;
+  private final StatusReader status;
   private final DeadLetterActions deadLetterActions;
-  private final Duration tick;
-  private final Object supervisorSignal = new Object();
-  private Thread supervisor;
-  private boolean schemaReady;
-  private volatile boolean closed;
-
-  /** A registered projector and what this node does with it. Guarded by the runner. */
-  private static final class Slot {
-    final Projector projector;
-    boolean started;
-    Versions.Role role;
-    final Map<Integer, PartitionWorker> workers = new LinkedHashMap<>();
-
-    Slot(Projector projector) {
-      this.projector = projector;
-    }
-  }
 
   private ProjectionRunner(Builder b) {
-    this.engine = new Engine(b.store, b.nodeId, b.lease, b.clock, b.idleTransactionTimeout,
-        b.pollMin, b.pollMax, b.progress, b.progressInterval);
-    this.installSchema = b.installSchema;
-    b.projectors.forEach(p -> slots.put(p.name(), new Slot(p)));
-    this.deadLetterActions = new DeadLetterActions(engine, name -> {
-      Slot s = slots.get(name);
-      return s == null ? null : s.projector;
-    });
-    long millis = Math.max(20, Math.min(2000, b.lease.toMillis() / 5));
-    this.tick = Duration.ofMillis(millis);
+    this.engine = new Engine(b.store, new Engine.Node(b.nodeId, b.lease),
+        new Engine.Pacing(Backoff.of(b.pollMin, b.pollMax), b.idleTransactionTimeout),
+        new Engine.Reporting(b.clock, b.progress, b.progressInterval));
+    this.slots = new Slots(engine, b.projectors, b.installSchema);
+    this.supervisor = new Supervisor(engine, slots);
+    this.catchUp = new CatchUp(engine, slots);
+    this.operator = new OperatorActions(engine, slots, supervisor::wake);
+    this.status = new StatusReader(engine, slots);
+    this.deadLetterActions = new DeadLetterActions(engine, slots::find);
   }
 
   /** Starts configuring a runner over {@code store}'s database and pool. */
@@ -94,7 +74,7 @@ public final class ProjectionRunner implements AutoCloseable {
 
   /** This node's id, as recorded in the checkpoint rows it owns. */
   public String nodeId() {
-    return engine.node;
+    return engine.node.id();
   }
 
   /**
@@ -106,7 +86,7 @@ public final class ProjectionRunner implements AutoCloseable {
    *     setup fails, or the database does
    */
   public void start() {
-    for (String name : names()) {
+    for (String name : slots.names()) {
       start(name);
     }
   }
@@ -119,19 +99,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException as for {@link #start()}
    */
   public void start(String projector) {
-    synchronized (this) {
-      checkOpen();
-      ensureSchema();
-      Slot slot = slot(projector);
-      ensureInstalled(slot);
-      slot.started = true;
-      if (supervisor == null) {
-        supervisor = new Thread(this::supervise, "projection-supervisor-" + engine.node);
-        supervisor.setDaemon(true);
-        supervisor.start();
-      }
-    }
-    wakeSupervisor();
+    supervisor.start(projector);
   }
 
   /**
@@ -141,14 +109,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws IllegalArgumentException if the runner has no such projector
    */
   public void stop(String projector) {
-    List<PartitionWorker> stopping;
-    synchronized (this) {
-      Slot slot = slot(projector);
-      slot.started = false;
-      stopping = new ArrayList<>(slot.workers.values());
-      slot.workers.clear();
-    }
-    stopAll(stopping);
+    supervisor.stop(projector);
   }
 
   /**
@@ -158,10 +119,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws IllegalArgumentException if the runner has no such projector
    */
   public void pause(String projector) {
-    Projector p = slotProjector(projector);
-    setStates(p, "pause", "UPDATE " + engine.checkpoints.table() + " SET state = 'PAUSED', "
-        + "updated_at = clock_timestamp() WHERE projector = :projector "
-        + "AND state IN ('RUNNING', 'CATCHING_UP', 'REBUILDING')");
+    operator.pause(projector);
   }
 
   /**
@@ -171,25 +129,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws IllegalArgumentException if the runner has no such projector
    */
   public void resume(String projector) {
-    Projector p = slotProjector(projector);
-    setStates(p, "resume", "UPDATE " + engine.checkpoints.table() + " SET state = CASE "
-        + "WHEN projector_version = (SELECT active_version FROM " + engine.schema + ".projection_versions "
-        + "WHERE projector = :projector) THEN 'CATCHING_UP' ELSE 'REBUILDING' END, "
-        + "updated_at = clock_timestamp() WHERE projector = :projector AND state IN ('PAUSED', 'FAILED')");
-    wakeSupervisor();
-  }
-
-  private void setStates(Projector p, String action, String sql) {
-    ensureSchemaQuietly();
-    try {
-      engine.jdbi.useTransaction(h -> {
-        engine.versions.lockProjector(h, p.name());
-        h.createUpdate(sql).bind("projector", p.name()).execute();
-      });
-    } catch (RuntimeException e) {
-      throw engine.failure(action + " projector " + p.name(), e);
-    }
-    Engine.LOG.log(Level.INFO, "projector {0}: {1} by node {2}", p.name(), action, engine.node);
+    operator.resume(projector);
   }
 
   /**
@@ -207,54 +147,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException if the reset callback or the database fails (nothing changes)
    */
   public void reset(String projector, LogCursor after) {
-    Objects.requireNonNull(after, "cursor must not be null (use LogCursor.START)");
-    Projector p = slotProjector(projector);
-    ensureSchemaQuietly();
-    try {
-      engine.jdbi.useTransaction(h -> {
-        engine.versions.lockProjector(h, p.name());
-        List<Checkpoint> rows = engine.checkpoints.list(h, p.name(), p.version(), true);
-        if (rows.isEmpty()) {
-          throw new IllegalStateException("projector " + p.name() + " version " + p.version()
-              + " has no checkpoints yet; start it first");
-        }
-        if (rows.get(0).state() == RowState.RETIRED) {
-          throw new IllegalStateException("projector " + p.name() + " version " + p.version()
-              + " is retired; a newer version serves reads");
-        }
-        if (p.reset() != null) {
-          try {
-            p.reset().clear(Contexts.tables(h, engine.schema, p, p.version()), after);
-          } catch (Exception e) {
-            throw new ProjectionException("reset of projector " + p.name() + " to " + after
-                + " failed: " + Failures.describe(e), e, false);
-          }
-        }
-        int active = engine.versions.active(h, p.name()).orElse(p.version());
-        RowState running = active == p.version() ? RowState.CATCHING_UP : RowState.REBUILDING;
-        for (Checkpoint row : rows) {
-          LogCursor horizon = row.cursor().isAfter(row.replayUntil()) ? row.cursor() : row.replayUntil();
-          h.createUpdate("UPDATE " + engine.checkpoints.table() + " SET cursor_xid = :xid, "
-                  + "cursor_position = :position, replay_xid = :rxid, replay_position = :rposition, "
-                  + "processed_events = 0, state = :state, updated_at = clock_timestamp() "
-                  + "WHERE projector = :projector AND projector_version = :version AND partition_index = :partition")
-              .bind("xid", after.transactionId()).bind("position", after.position())
-              .bind("rxid", horizon.transactionId()).bind("rposition", horizon.position())
-              .bind("state", row.state() == RowState.PAUSED ? "PAUSED" : running.name())
-              .bind("projector", p.name()).bind("version", p.version())
-              .bind("partition", row.key().partition())
-              .execute();
-        }
-        engine.deadLetters.discardAfter(h, p.name(), p.version(), after);
-      });
-    } catch (IllegalStateException | ProjectionException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw engine.failure("reset projector " + p.name() + " to " + after, e);
-    }
-    Engine.LOG.log(Level.INFO, "projector {0} version {1} reset to {2} by node {3}",
-        p.name(), p.version(), after, engine.node);
-    wakeSupervisor();
+    operator.reset(projector, after);
   }
 
   /**
@@ -264,27 +157,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws IllegalArgumentException if no event has that position
    */
   public void replayFrom(String projector, long position) {
-    slotProjector(projector);
-    reset(projector, engine.store.logReader().cursorBefore(position));
-  }
-
-  /** Asks again after a dropped connection, until {@code deadline}. */
-  private static long retrying(long deadline, java.util.function.LongSupplier query) {
-    while (true) {
-      try {
-        return query.getAsLong();
-      } catch (dev.annals.core.AnnalsException e) {
-        if (!e.isRetryable() || System.nanoTime() > deadline) {
-          throw e;
-        }
-        try {
-          Thread.sleep(50);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
+    operator.replayFrom(projector, position);
   }
 
   /**
@@ -300,135 +173,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException if the database fails
    */
   public long catchUp(String projector) {
-    Slot slot;
-    synchronized (this) {
-      checkOpen();
-      slot = slot(projector);
-      if (slot.started) {
-        throw new IllegalStateException("projector " + projector + " runs on this runner's threads; "
-            + "stop(\"" + projector + "\") before catching up on the calling thread");
-      }
-      ensureSchema();
-      ensureInstalled(slot);
-      if (slot.role == Versions.Role.RETIRED) {
-        throw new IllegalStateException("projector " + projector + " version " + slot.projector.version()
-            + " is retired; a newer version serves reads");
-      }
-    }
-    Projector p = slot.projector;
-    List<Checkpoint> claimed = engine.checkpoints.acquire(engine.jdbi, p.name(), p.version(),
-        engine.node, engine.lease, List.of());
-    List<PartitionProcessor> processors = new ArrayList<>();
-    try {
-      for (Checkpoint c : claimed) {
-        processors.add(new PartitionProcessor(engine, p, c));
-      }
-      if (claimed.size() < p.partitions()) {
-        List<Checkpoint> all = engine.jdbi.withHandle(h -> engine.checkpoints.list(h, p.name(), p.version(), false));
-        List<String> busy = new ArrayList<>();
-        for (Checkpoint c : all) {
-          if (claimed.stream().noneMatch(x -> x.key().equals(c.key()))) {
-            busy.add("partition " + c.key().partition() + " is " + c.state()
-                + (c.owner() == null ? "" : " and owned by node " + c.owner()));
-          }
-        }
-        throw new IllegalStateException("projector " + p.name() + " cannot catch up here: "
-            + String.join("; ", busy));
-      }
-      long before = processedEvents(p);
-      // Catch up on everything committed before this call. A read that finds nothing only means
-      // nothing is visible yet: an open transaction elsewhere may hold events back, so wait for
-      // the horizon to pass them, up to CATCH_UP_HORIZON_WAIT.
-      long horizonDeadline = System.nanoTime() + CATCH_UP_HORIZON_WAIT.toNanos();
-      long target = retrying(horizonDeadline, engine.store::headPosition);
-      LogReader horizon = engine.store.logReader();
-      PartitionProcessor.Waiter waiter = new SleepingWaiter();
-      List<PartitionProcessor> live = new ArrayList<>(processors);
-      boolean progress = true;
-      boolean horizonClear = false;
-      while (!live.isEmpty()) {
-        if (!progress) {
-          if (horizonClear) {
-            // A whole pass after the horizon had cleared found nothing: all is processed.
-            break;
-          }
-          if (retrying(horizonDeadline, () -> horizon.heldBackUpTo(target)) == 0) {
-            // Events may have become readable since the last pass: read once more.
-            horizonClear = true;
-            progress = true;
-            continue;
-          }
-          if (System.nanoTime() > horizonDeadline) {
-            throw new IllegalStateException("projector " + p.name() + " caught up on what is visible, but "
-                + "events up to position " + target + " are still held back after "
-                + CATCH_UP_HORIZON_WAIT.toSeconds() + " s by an open transaction: "
-                + horizon.head().oldestTransaction().map(Object::toString).orElse("none found")
-                + "; end it, or set idle_in_transaction_session_timeout, and catch up again");
-          }
-          try {
-            horizon.awaitEvents(Duration.ofMillis(50));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            break;
-          }
-        }
-        progress = false;
-        for (PartitionProcessor processor : new ArrayList<>(live)) {
-          PartitionProcessor.Step step = processor.step(waiter);
-          while (step == PartitionProcessor.Step.PROGRESS && !waiter.stopping()) {
-            progress = true;
-            step = processor.step(waiter);
-          }
-          if (step == PartitionProcessor.Step.LOST || waiter.stopping()
-              || (step == PartitionProcessor.Step.IDLE && !processor.idle())) {
-            live.remove(processor);
-          }
-        }
-      }
-      // The last partition to go idle may have found the others not yet caught up.
-      for (PartitionProcessor processor : live) {
-        if (processor.trySwitchNow()) {
-          break;
-        }
-      }
-      return Math.max(0, processedEvents(p) - before);
-    } finally {
-      for (PartitionProcessor processor : processors) {
-        processor.release();
-      }
-      if (processors.size() < claimed.size()) {
-        for (Checkpoint c : claimed.subList(processors.size(), claimed.size())) {
-          engine.checkpoints.release(engine.jdbi, c.key(), engine.node);
-        }
-      }
-    }
-  }
-
-  private long processedEvents(Projector p) {
-    return engine.jdbi.withHandle(h -> engine.checkpoints.list(h, p.name(), p.version(), false))
-        .stream().mapToLong(Checkpoint::processedEvents).sum();
-  }
-
-  /** Waits by sleeping; an interrupt stops the catch-up and stays set. */
-  private static final class SleepingWaiter implements PartitionProcessor.Waiter {
-    private boolean stopping;
-
-    @Override
-    public boolean sleep(Duration duration) {
-      try {
-        Thread.sleep(Math.max(1, duration.toMillis()));
-        return true;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stopping = true;
-        return false;
-      }
-    }
-
-    @Override
-    public boolean stopping() {
-      return stopping || Thread.currentThread().isInterrupted();
-    }
+    return catchUp.run(projector);
   }
 
   /**
@@ -437,11 +182,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException if the database fails
    */
   public List<ProjectionStatus> status() {
-    List<ProjectionStatus> out = new ArrayList<>();
-    for (String name : names()) {
-      out.addAll(status(name));
-    }
-    return out;
+    return status.all();
   }
 
   /**
@@ -452,74 +193,7 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException if the database fails
    */
   public List<ProjectionStatus> status(String projector) {
-    Projector p = slotProjector(projector);
-    ensureSchemaQuietly();
-    try {
-      record Snapshot(List<Checkpoint> rows, Instant now, Optional<Integer> active,
-          Map<Integer, Map<Integer, Long>> deadLetters) {}
-      Snapshot s = engine.jdbi.withHandle(h -> {
-        List<Checkpoint> rows = engine.checkpoints.listLive(h, p.name());
-        Instant now = h.createQuery("SELECT clock_timestamp()").mapTo(java.time.OffsetDateTime.class)
-            .one().toInstant();
-        Map<Integer, Map<Integer, Long>> dead = new LinkedHashMap<>();
-        for (Checkpoint c : rows) {
-          dead.computeIfAbsent(c.key().version(), v -> engine.deadLetters.openCounts(h, p.name(), v));
-        }
-        return new Snapshot(rows, now, engine.versions.active(h, p.name()), dead);
-      });
-      LogReader reader = engine.store.logReader();
-      LogHead head = reader.head();
-      List<ProjectionStatus> out = new ArrayList<>();
-      for (Checkpoint c : s.rows()) {
-        LogBatch next = reader.read(c.cursor(), 1, p.filter(), c.key().logPartition());
-        long lagEvents = 0;
-        double lagSeconds = 0;
-        if (!next.isEmpty()) {
-          long nextPosition = next.events().get(0).position();
-          lagEvents = Math.max(1, head.headPosition() - nextPosition + 1);
-          Duration age = Duration.between(next.events().get(0).recordedAt(), s.now());
-          lagSeconds = Math.max(0, age.toNanos() / 1e9);
-        }
-        boolean active = s.active().map(v -> v == c.key().version()).orElse(false);
-        out.add(new ProjectionStatus(p.name(), c.key().version(), active, c.key().partition(),
-            c.key().partitions(), stateOf(c, s.now()), c.cursor(), head.headPosition(),
-            head.safeHeadPosition(), lagEvents, lagSeconds, head.heldBackEvents(),
-            head.oldestTransaction(), Optional.ofNullable(c.lastError()),
-            Optional.ofNullable(c.lastErrorAt()),
-            c.hasLiveOwner(s.now()) ? c.eventsPerSecond() : 0, c.processedEvents(),
-            c.hasLiveOwner(s.now()) ? Optional.of(c.owner()) : Optional.empty(),
-            c.hasLiveOwner(s.now()) ? Optional.of(c.leaseUntil()) : Optional.empty(),
-            s.deadLetters().getOrDefault(c.key().version(), Map.of()).getOrDefault(c.key().partition(), 0L),
-            s.now()));
-      }
-      return out;
-    } catch (RuntimeException e) {
-      throw engine.failure("read the status of projector " + p.name(), e);
-    }
-  }
-
-  private static ProjectorState stateOf(Checkpoint c, Instant now) {
-    switch (c.state()) {
-      case FAILED:
-        return ProjectorState.FAILED;
-      case PAUSED:
-        return ProjectorState.PAUSED;
-      case RETIRED:
-        return ProjectorState.STOPPED;
-      default:
-        break;
-    }
-    if (!c.hasLiveOwner(now)) {
-      return ProjectorState.STOPPED;
-    }
-    switch (c.state()) {
-      case REBUILDING:
-        return ProjectorState.REBUILDING;
-      case CATCHING_UP:
-        return ProjectorState.CATCHING_UP;
-      default:
-        return ProjectorState.RUNNING;
-    }
+    return status.of(projector);
   }
 
   /**
@@ -533,39 +207,7 @@ public final class ProjectionRunner implements AutoCloseable {
    *     connection (those are retried until the timeout)
    */
   public boolean awaitCaughtUp(String projector, Duration timeout) {
-    Projector p = slotProjector(projector);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    // Everything committed before this call: an open transaction elsewhere can hold some of it
-    // back from readers, and a status that has read all that is visible is not yet caught up.
-    long target = retrying(deadline, engine.store::headPosition);
-    LogReader horizon = engine.store.logReader();
-    while (true) {
-      try {
-        List<ProjectionStatus> statuses = status(projector).stream()
-            .filter(s -> s.version() == p.version()).toList();
-        if (statuses.size() == p.partitions() && statuses.stream()
-            .allMatch(s -> s.active() && s.isCaughtUp() && s.state() != ProjectorState.FAILED)
-            && horizon.heldBackUpTo(target) == 0
-            && status(projector).stream().filter(s -> s.version() == p.version())
-                .allMatch(ProjectionStatus::isCaughtUp)) {
-          return true;
-        }
-      } catch (ProjectionException | dev.annals.core.StoreUnavailableException e) {
-        if (!e.isRetryable()) {
-          throw e;
-        }
-        // A dropped connection: ask again until the timeout.
-      }
-      if (System.nanoTime() >= deadline) {
-        return false;
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
+    return status.awaitCaughtUp(projector, timeout);
   }
 
   /**
@@ -575,10 +217,10 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws IllegalArgumentException if the runner has no such projector
    */
   public List<DeadLetter> deadLetters(String projector) {
-    Projector p = slotProjector(projector);
-    ensureSchemaQuietly();
+    Projector p = slots.projector(projector);
+    slots.ensureSchema();
     try {
-      return engine.jdbi.withHandle(h -> engine.deadLetters.open(h, p.name(), p.version()));
+      return engine.jdbi().withHandle(h -> engine.deadLetters.open(h, p.name(), p.version()));
     } catch (RuntimeException e) {
       throw engine.failure("list the dead letters of projector " + p.name(), e);
     }
@@ -598,10 +240,10 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException if the database fails
    */
   public RetryResult retry(long deadLetterId) {
-    ensureSchemaQuietly();
+    slots.ensureSchema();
     try {
       RetryResult result = deadLetterActions.retry(deadLetterId);
-      wakeSupervisor();
+      supervisor.wake();
       return result;
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw e;
@@ -620,10 +262,10 @@ public final class ProjectionRunner implements AutoCloseable {
    * @throws ProjectionException if the database fails
    */
   public void discard(long deadLetterId) {
-    ensureSchemaQuietly();
+    slots.ensureSchema();
     try {
       deadLetterActions.discard(deadLetterId);
-      wakeSupervisor();
+      supervisor.wake();
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -637,212 +279,7 @@ public final class ProjectionRunner implements AutoCloseable {
    */
   @Override
   public void close() {
-    List<PartitionWorker> stopping = new ArrayList<>();
-    Thread supervisorThread;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      for (Slot slot : slots.values()) {
-        slot.started = false;
-        stopping.addAll(slot.workers.values());
-        slot.workers.clear();
-      }
-      supervisorThread = supervisor;
-    }
-    wakeSupervisor();
-    stopAll(stopping);
-    if (supervisorThread != null) {
-      try {
-        supervisorThread.join(tick.toMillis() * 10 + 10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    try {
-      engine.checkpoints.releaseAll(engine.jdbi, engine.node, slots.keySet());
-    } catch (RuntimeException e) {
-      Engine.LOG.log(Level.WARNING, "node " + engine.node + " could not give its leases up; "
-          + "they end by themselves after " + engine.lease, e);
-    }
-    engine.readAhead.shutdown();
-  }
-
-  // ---------------------------------------------------------------- supervision
-
-  private void supervise() {
-    while (!closed) {
-      try {
-        superviseOnce();
-      } catch (RuntimeException e) {
-        Engine.LOG.log(Level.WARNING, "node " + engine.node + ": claiming projector partitions "
-            + "failed; trying again", e);
-      }
-      synchronized (supervisorSignal) {
-        if (closed) {
-          return;
-        }
-        try {
-          supervisorSignal.wait(tick.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  /**
-   * Claims free partitions of started projectors and gives each a worker thread. The runner's
-   * lock is held only around bookkeeping, never during database calls: a call can block for
-   * the pool's connection timeout, and {@link #close()} or {@link #stop} must not wait for it.
-   */
-  private void superviseOnce() {
-    List<Slot> started = new ArrayList<>();
-    synchronized (this) {
-      for (Slot slot : slots.values()) {
-        slot.workers.values().removeIf(w -> !w.isAlive());
-        if (slot.started) {
-          started.add(slot);
-        }
-      }
-    }
-    for (Slot slot : started) {
-      Projector p = slot.projector;
-      Versions.Role role;
-      List<Integer> running;
-      synchronized (this) {
-        if (closed || !slot.started) {
-          continue;
-        }
-        role = slot.role;
-        running = new ArrayList<>(slot.workers.keySet());
-      }
-      try {
-        if (role == null) {
-          role = engine.versions.install(p);
-          synchronized (this) {
-            slot.role = role;
-          }
-        }
-        if (role == Versions.Role.RETIRED) {
-          continue;
-        }
-        Optional<Integer> active = engine.jdbi.withHandle(h -> engine.versions.active(h, p.name()));
-        if (active.isPresent() && active.get() > p.version()) {
-          synchronized (this) {
-            retire(slot, active.get());
-          }
-          continue;
-        }
-        for (Checkpoint c : engine.checkpoints.acquire(engine.jdbi, p.name(), p.version(),
-            engine.node, engine.lease, running)) {
-          PartitionProcessor processor;
-          try {
-            processor = new PartitionProcessor(engine, p, c);
-          } catch (RuntimeException e) {
-            engine.checkpoints.release(engine.jdbi, c.key(), engine.node);
-            throw e;
-          }
-          PartitionWorker worker = new PartitionWorker(engine, processor);
-          boolean keep;
-          synchronized (this) {
-            keep = !closed && slot.started && !slot.workers.containsKey(c.key().partition());
-            if (keep) {
-              slot.workers.put(c.key().partition(), worker);
-              worker.start();
-            }
-          }
-          if (!keep) {
-            processor.release();
-          }
-        }
-      } catch (IllegalStateException e) {
-        Engine.LOG.log(Level.ERROR, "projector " + p.name() + " cannot run on node "
-            + engine.node + ": " + e.getMessage());
-        synchronized (this) {
-          slot.started = false;
-        }
-      }
-    }
-  }
-
-  private void retire(Slot slot, int active) {
-    slot.role = Versions.Role.RETIRED;
-    Engine.LOG.log(Level.WARNING, "projector {0} version {1} is retired on node {2}: version {3} "
-        + "serves reads", slot.projector.name(), slot.projector.version(), engine.node, active);
-    List<PartitionWorker> workers = new ArrayList<>(slot.workers.values());
-    slot.workers.clear();
-    workers.forEach(PartitionWorker::stop);
-  }
-
-  private void stopAll(Collection<PartitionWorker> workers) {
-    workers.forEach(PartitionWorker::stop);
-    Duration wait = engine.idleTransactionTimeout.plusSeconds(10);
-    for (PartitionWorker w : workers) {
-      if (!w.join(wait)) {
-        Engine.LOG.log(Level.WARNING, "{0} did not finish its batch within {1}", w.key(), wait);
-      }
-    }
-  }
-
-  private void wakeSupervisor() {
-    synchronized (supervisorSignal) {
-      supervisorSignal.notifyAll();
-    }
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  private List<String> names() {
-    return new ArrayList<>(slots.keySet());
-  }
-
-  private Slot slot(String projector) {
-    Objects.requireNonNull(projector, "projector name must not be null");
-    Slot slot = slots.get(projector);
-    if (slot == null) {
-      throw new IllegalArgumentException("this runner has no projector '" + projector
-          + "'; it runs " + slots.keySet());
-    }
-    return slot;
-  }
-
-  private Projector slotProjector(String projector) {
-    return slot(projector).projector;
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("the projection runner of node " + engine.node + " is closed");
-    }
-  }
-
-  private void ensureSchema() {
-    if (schemaReady) {
-      return;
-    }
-    if (installSchema) {
-      ProjectionSchema.install(engine.store.dataSource(), engine.schema);
-    } else {
-      ProjectionSchema.check(engine.store.dataSource(), engine.schema);
-    }
-    schemaReady = true;
-  }
-
-  private synchronized void ensureSchemaQuietly() {
-    ensureSchema();
-  }
-
-  private void ensureInstalled(Slot slot) {
-    if (slot.role == null) {
-      slot.role = engine.versions.install(slot.projector);
-      if (slot.role == Versions.Role.RETIRED) {
-        Engine.LOG.log(Level.WARNING, "projector {0} version {1} will not run on node {2}: a newer "
-            + "version serves reads", slot.projector.name(), slot.projector.version(), engine.node);
-      }
-    }
+    supervisor.close();
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.Backoff;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.LogCursor;
@@ -8,9 +9,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+// Over 400 lines: the handler interfaces and the two checked builders belong with the Projector they make.
 /**
  * A consumer of the event log, run by a {@link ProjectionRunner}. Two kinds:
  *
@@ -63,8 +66,7 @@ public final class Projector {
   private final BatchHandler batchHandler;
   private final FailurePolicy failurePolicy;
   private final int maxAttempts;
-  private final Duration firstBackoff;
-  private final Duration maxBackoff;
+  private final Backoff backoff;
 
   private Projector(Builder<?> b, Handler handler, BatchHandler batchHandler, SideEffect sideEffect,
       BatchSideEffect batchSideEffect, List<String> tables, Setup setup, Reset reset, int version) {
@@ -82,8 +84,7 @@ public final class Projector {
     this.batchHandler = batchHandler;
     this.failurePolicy = b.failurePolicy;
     this.maxAttempts = b.maxAttempts;
-    this.firstBackoff = b.firstBackoff;
-    this.maxBackoff = b.maxBackoff;
+    this.backoff = b.backoff;
   }
 
   /**
@@ -155,35 +156,33 @@ public final class Projector {
     return handler;
   }
 
-  /** The batch handler of a read-model projector, or null when it handles one event at a time. */
-  BatchHandler batchHandler() {
-    return batchHandler;
+  /** The batch handler of a read-model projector; empty when it handles one event at a time. */
+  Optional<BatchHandler> batchHandler() {
+    return Optional.ofNullable(batchHandler);
   }
 
   SideEffect sideEffect() {
     return sideEffect;
   }
 
-  /** The batch handler of a side-effect projector, or null when it handles one event at a time. */
-  BatchSideEffect batchSideEffect() {
-    return batchSideEffect;
+  /** The batch handler of a side-effect projector; empty when it handles one event at a time. */
+  Optional<BatchSideEffect> batchSideEffect() {
+    return Optional.ofNullable(batchSideEffect);
   }
 
-  Setup setup() {
-    return setup;
+  /** What creates its tables; empty for side effects and for read models without tables. */
+  Optional<Setup> setup() {
+    return Optional.ofNullable(setup);
   }
 
-  Reset reset() {
-    return reset;
+  /** What clears its tables on a reset; empty for side effects. */
+  Optional<Reset> reset() {
+    return Optional.ofNullable(reset);
   }
 
   /** The wait before try {@code attempt + 1}: the first backoff, doubled per try, capped. */
   Duration backoff(int attempt) {
-    Duration d = firstBackoff;
-    for (int i = 1; i < attempt && d.compareTo(maxBackoff) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(maxBackoff) > 0 ? maxBackoff : d;
+    return backoff.delay(attempt);
   }
 
   @Override
@@ -295,8 +294,7 @@ public final class Projector {
     int batchSize = 500;
     FailurePolicy failurePolicy = FailurePolicy.STOP;
     int maxAttempts = 5;
-    Duration firstBackoff = Duration.ofMillis(100);
-    Duration maxBackoff = Duration.ofSeconds(10);
+    Backoff backoff = Backoff.of(Duration.ofMillis(100), Duration.ofSeconds(10));
 
     Builder(String name) {
       this.name = name;
@@ -348,18 +346,8 @@ public final class Projector {
       if (maxAttempts < 1 || maxAttempts > 100) {
         throw new IllegalArgumentException("maxAttempts must be 1 to 100, was " + maxAttempts);
       }
-      Objects.requireNonNull(first, "first backoff must not be null");
-      Objects.requireNonNull(max, "max backoff must not be null");
-      if (first.isNegative() || first.isZero()) {
-        throw new IllegalArgumentException("first backoff must be positive, was " + first);
-      }
-      if (max.compareTo(first) < 0) {
-        throw new IllegalArgumentException("max backoff must be at least the first backoff ("
-            + first + "), was " + max);
-      }
+      this.backoff = Backoff.of(first, max);
       this.maxAttempts = maxAttempts;
-      this.firstBackoff = first;
-      this.maxBackoff = max;
       return self();
     }
   }

@@ -32,12 +32,12 @@ final class Versions {
 
   Versions(Engine engine) {
     this.engine = engine;
-    this.table = engine.schema + ".projection_versions";
+    this.table = engine.schema() + ".projection_versions";
   }
 
   void lockProjector(Handle h, String projector) {
     h.createQuery("SELECT 1 FROM pg_advisory_xact_lock(hashtext(:key))")
-        .bind("key", "annals.projector:" + engine.schema + "." + projector)
+        .bind("key", "annals.projector:" + engine.schema() + "." + projector)
         .mapTo(Integer.class).one();
   }
 
@@ -57,7 +57,7 @@ final class Versions {
    */
   Role install(Projector p) {
     try {
-      return engine.jdbi.inTransaction(h -> {
+      return engine.jdbi().inTransaction(h -> {
         lockProjector(h, p.name());
         Optional<Integer> active = active(h, p.name());
         List<Checkpoint> rows = engine.checkpoints.list(h, p.name(), p.version(), false);
@@ -65,7 +65,7 @@ final class Versions {
           int stored = rows.get(0).key().partitions();
           if (stored != p.partitions()) {
             throw new IllegalStateException("projector " + p.name() + " version " + p.version()
-                + " has " + stored + " partitions in schema '" + engine.schema + "' but the code "
+                + " has " + stored + " partitions in schema '" + engine.schema() + "' but the code "
                 + "declares " + p.partitions() + "; changing the partition count needs a new version");
           }
           if (rows.get(0).state() == RowState.RETIRED || active.orElse(0) > p.version()) {
@@ -84,32 +84,20 @@ final class Versions {
               .map(Checkpoint::cursor).min(LogCursor::compareTo).orElse(LogCursor.START);
         }
         RowState state = first ? RowState.CATCHING_UP : RowState.REBUILDING;
-        for (int i = 0; i < p.partitions(); i++) {
-          h.createUpdate("INSERT INTO " + engine.checkpoints.table() + " (projector, projector_version, "
-                  + "partition_index, partition_count, replay_xid, replay_position, state) "
-                  + "VALUES (:projector, :version, :partition, :partitions, :xid, :position, :state)")
-              .bind("projector", p.name()).bind("version", p.version()).bind("partition", i)
-              .bind("partitions", p.partitions()).bind("xid", horizon.transactionId())
-              .bind("position", horizon.position()).bind("state", state.name())
-              .execute();
-        }
-        if (p.setup() != null) {
+        engine.checkpoints.create(h, p.name(), p.version(), p.partitions(), horizon, state);
+        if (p.setup().isPresent()) {
           try {
-            p.setup().create(Contexts.tables(h, engine.schema, p, p.version()));
+            p.setup().get().create(Contexts.tables(h, engine.schema(), p, p.version()));
           } catch (Exception e) {
             throw new ProjectionException("setup of projector " + p.name() + " version "
                 + p.version() + " failed: " + Failures.describe(e), e, false);
           }
         }
         if (first) {
-          createViews(h, p);
-          h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
-                  + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
-                  + "switched_at = clock_timestamp()")
-              .bind("projector", p.name()).bind("version", p.version()).execute();
+          serveReads(h, p);
         }
         Engine.LOG.log(System.Logger.Level.INFO, "projector {0} version {1} installed in schema {2}{3}",
-            p.name(), p.version(), engine.schema, first ? "" : " and rebuilding beside version " + active.get());
+            p.name(), p.version(), engine.schema(), first ? "" : " and rebuilding beside version " + active.get());
         return first ? Role.ACTIVE : Role.REBUILDING;
       });
     } catch (IllegalStateException e) {
@@ -130,7 +118,7 @@ final class Versions {
   boolean trySwitch(Projector p, LogReader reader) {
     // First without locks, since reading the log takes another connection: holding row locks
     // while waiting for a pooled connection could stall the partitions' batches.
-    List<Checkpoint> seen = engine.jdbi.withHandle(h -> engine.checkpoints.list(h, p.name(), p.version(), false));
+    List<Checkpoint> seen = engine.jdbi().withHandle(h -> engine.checkpoints.list(h, p.name(), p.version(), false));
     if (seen.isEmpty() || seen.stream().anyMatch(c -> c.state() != RowState.REBUILDING)) {
       return false;
     }
@@ -140,7 +128,7 @@ final class Versions {
         return false;
       }
     }
-    boolean switched = engine.jdbi.inTransaction(h -> {
+    boolean switched = engine.jdbi().inTransaction(h -> {
       lockProjector(h, p.name());
       Optional<Integer> active = active(h, p.name());
       if (active.isPresent() && active.get() >= p.version()) {
@@ -153,18 +141,8 @@ final class Versions {
           return false;
         }
       }
-      createViews(h, p);
-      h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
-              + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
-              + "switched_at = clock_timestamp()")
-          .bind("projector", p.name()).bind("version", p.version()).execute();
-      h.createUpdate("UPDATE " + engine.checkpoints.table() + " SET state = 'RUNNING', updated_at = clock_timestamp() "
-              + "WHERE projector = :projector AND projector_version = :version AND state = 'REBUILDING'")
-          .bind("projector", p.name()).bind("version", p.version()).execute();
-      h.createUpdate("UPDATE " + engine.checkpoints.table() + " SET state = 'RETIRED', owner_node = NULL, "
-              + "lease_until = NULL, updated_at = clock_timestamp() "
-              + "WHERE projector = :projector AND projector_version < :version AND state <> 'RETIRED'")
-          .bind("projector", p.name()).bind("version", p.version()).execute();
+      serveReads(h, p);
+      engine.checkpoints.activate(h, p.name(), p.version());
       return true;
     });
     if (switched) {
@@ -174,14 +152,23 @@ final class Versions {
     return switched;
   }
 
+  /** Makes this version the one reads go to: its views, and the active version recorded. */
+  private void serveReads(Handle h, Projector p) {
+    createViews(h, p);
+    h.createUpdate("INSERT INTO " + table + " (projector, active_version) VALUES (:projector, :version) "
+            + "ON CONFLICT (projector) DO UPDATE SET active_version = excluded.active_version, "
+            + "switched_at = clock_timestamp()")
+        .bind("projector", p.name()).bind("version", p.version()).execute();
+  }
+
   /** Points each logical table's view at this version's table. */
   private void createViews(Handle h, Projector p) {
     for (String t : p.tables()) {
-      String view = engine.schema + "." + t;
+      String view = engine.schema() + "." + t;
       // Drop and create rather than CREATE OR REPLACE: a new version may change the columns.
       // Both happen in the caller's transaction, so readers see the old view or the new one.
       h.execute("DROP VIEW IF EXISTS " + view);
-      h.execute("CREATE VIEW " + view + " AS SELECT * FROM " + Contexts.physical(engine.schema, t, p.version()));
+      h.execute("CREATE VIEW " + view + " AS SELECT * FROM " + Contexts.physical(engine.schema(), t, p.version()));
     }
   }
 }

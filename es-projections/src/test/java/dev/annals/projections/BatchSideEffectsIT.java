@@ -93,10 +93,10 @@ class BatchSideEffectsIT {
       Bank.await("ten refusals, far more than the 2 tries an event gets", Duration.ofSeconds(30),
           () -> refusals.get() >= 10);
       ProjectionStatus during = runner.status("sender").get(0);
-      assertThat(during.cursor().position()).as("checkpoint while the target is down").isZero();
-      assertThat(during.lastError()).get().asString()
+      assertThat(during.position().cursor().position()).as("checkpoint while the target is down").isZero();
+      assertThat(during.health().lastError()).get().extracting(ProjectionStatus.LastError::message).asString()
           .contains("target unavailable", "refused the connection");
-      assertThat(during.state()).isNotEqualTo(ProjectorState.FAILED);
+      assertThat(during.health().state()).isNotEqualTo(ProjectorState.FAILED);
       assertThat(delivered).isEmpty();
 
       down.set(false);

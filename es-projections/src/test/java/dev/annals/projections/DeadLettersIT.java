@@ -109,9 +109,9 @@ class DeadLettersIT {
         assertThat(dl.error()).contains("IllegalStateException", "cannot project a frozen account yet: court order");
         assertThat(dl.stackTrace()).contains("at dev.annals.projections");
         ProjectionStatus status = runner.status("ledger").get(0);
-        assertThat(status.state()).isEqualTo(ProjectorState.FAILED);
-        assertThat(status.lastError()).get().asString().contains("failed after 3 tries", poison.toString());
-        assertThat(status.cursor().position()).as("checkpoint stays before the poison event")
+        assertThat(status.health().state()).isEqualTo(ProjectorState.FAILED);
+        assertThat(status.health().lastError()).get().extracting(ProjectionStatus.LastError::message).asString().contains("failed after 3 tries", poison.toString());
+        assertThat(status.position().cursor().position()).as("checkpoint stays before the poison event")
             .isEqualTo(dl.position() - 1);
         assertThatThrownBy(() -> runner.catchUp("ledger")).isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("partition 0 is FAILED");
@@ -133,7 +133,7 @@ class DeadLettersIT {
       try (ProjectionRunner runner = Bank.runner(store, "a", ledger(FailurePolicy.STOP)).build()) {
         runner.start();
         Bank.await("the projector fails", Duration.ofSeconds(30),
-            () -> runner.status("ledger").get(0).state() == ProjectorState.FAILED);
+            () -> runner.status("ledger").get(0).health().state() == ProjectorState.FAILED);
         fixed.set(true);
         runner.resume("ledger");
         assertThat(runner.awaitCaughtUp("ledger", Duration.ofSeconds(30))).isTrue();
@@ -167,7 +167,7 @@ class DeadLettersIT {
         assertThat(dead.get(0).eventId()).isEqualTo(poison);
         assertThat(dead.get(0).attempts()).isEqualTo(3);
         assertThat(dead.get(1).error()).contains("blocked", "id " + dead.get(0).id());
-        assertThat(runner.status("ledger").get(0).openDeadLetters()).isEqualTo(3);
+        assertThat(runner.status("ledger").get(0).health().openDeadLetters()).isEqualTo(3);
 
         assertThatThrownBy(() -> runner.retry(dead.get(1).id())).isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("waits behind dead letter " + dead.get(0).id())

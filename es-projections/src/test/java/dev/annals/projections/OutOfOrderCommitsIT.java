@@ -80,9 +80,9 @@ class OutOfOrderCommitsIT {
         assertThat(Bank.appliedIn(store.jdbi(), schema + ".bal_applied"))
             .as("events projected while an older transaction is open").isEmpty();
         ProjectionStatus status = runner.status("balances").get(0);
-        assertThat(status.heldBackEvents()).as("committed events held back")
+        assertThat(status.heldBack().events()).as("committed events held back")
             .isEqualTo(writers * appendsPerWriter);
-        assertThat(status.oldestOpenTransaction()).as("the transaction holding the log back").isPresent();
+        assertThat(status.heldBack().oldestOpenTransaction()).as("the transaction holding the log back").isPresent();
 
         Collections.reverse(held);
         for (Connection c : held) {

@@ -242,11 +242,14 @@ final class BankDemo {
     out.printf(Locale.ROOT, "  Events written: %,d (commands and transfer steps); commands sent in %.2f s, "
         + "%,.0f events/s%n", eventsWritten, seconds, eventsWritten / Math.max(seconds, 1e-9));
     List<ProjectionStatus> statuses = new ArrayList<>(bank.projections().status());
-    statuses.sort(java.util.Comparator.comparing(ProjectionStatus::projector).thenComparing(ProjectionStatus::partition));
+    statuses.sort(java.util.Comparator.comparing((ProjectionStatus s) -> s.partition().projector())
+        .thenComparing(s -> s.partition().index()));
     for (ProjectionStatus s : statuses) {
+      ProjectionStatus.Partition p = s.partition();
+      ProjectionStatus.Position at = s.position();
       out.printf(Locale.ROOT, "  Projector %-16s v%d p%d: %s, position %,d of head %,d, lag %,d events / %.2f s, "
-              + "%d dead letters%n", s.projector(), s.version(), s.partition(), s.state(),
-          s.cursor().position(), s.headPosition(), s.lagEvents(), s.lagSeconds(), s.openDeadLetters());
+              + "%d dead letters%n", p.projector(), p.version(), p.index(), s.health().state(),
+          at.cursor().position(), at.headPosition(), at.lagEvents(), at.lagSeconds(), s.health().openDeadLetters());
     }
     for (MoneyAudit.Line line : audit.lines()) {
       out.printf(Locale.ROOT, "  %s: balances %s %s deposits %s - withdrawals %s%s%n",

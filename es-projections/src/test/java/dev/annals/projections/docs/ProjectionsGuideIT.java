@@ -124,7 +124,7 @@ class ProjectionsGuideIT {
         .build()) {
       runner.start();
       store.append(StreamId.of("account", "a-1"), ExpectedVersion.any(), NewEvent.of(new Deposited(500)));
-      runner.awaitCaughtUp("balances", Duration.ofSeconds(10));
+      runner.awaitCaughtUp("balances", Duration.ofSeconds(60));
       return store.withHandle("read the balances view", h -> h.createQuery("SELECT cents FROM " + store.schema()
           + ".balances WHERE account = 'a-1'").mapTo(Long.class).one());
     }
@@ -156,18 +156,19 @@ class ProjectionsGuideIT {
     try (ProjectionRunner runner = ProjectionRunner.builder(store).nodeId("web-1").projector(BALANCES)
         .installSchema(true).build()) {
       runner.start();
-      runner.awaitCaughtUp("balances", Duration.ofSeconds(10));
+      assertThat(runner.awaitCaughtUp("balances", Duration.ofSeconds(60))).isTrue();
       List<String> lines = new ArrayList<>();
       // tag::status[]
       for (ProjectionStatus s : runner.status()) {
-        lines.add(s.projector() + " v" + s.version() + " partition " + s.partition() + ": " + s.state()
-            + ", " + s.lagEvents() + " events / " + s.lagSeconds() + " s behind, owner "
-            + s.ownerNode().orElse("none"));
+        ProjectionStatus.Partition p = s.partition();
+        lines.add(p.projector() + " v" + p.version() + " partition " + p.index() + ": " + s.health().state()
+            + ", " + s.position().lagEvents() + " events / " + s.position().lagSeconds() + " s behind, owner "
+            + s.lease().map(ProjectionStatus.Lease::node).orElse("none"));
       }
       String json = ProjectionStatus.toJson(runner.status());
       // end::status[]
       assertThat(lines).containsExactly("balances v1 partition 0: RUNNING, 0 events / 0.0 s behind, owner web-1");
-      assertThat(json).startsWith("[{\"projector\":\"balances\"");
+      assertThat(json).startsWith("[{\"partition\":{\"projector\":\"balances\"");
     }
   }
 

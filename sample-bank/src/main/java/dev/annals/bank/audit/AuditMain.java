@@ -481,9 +481,9 @@ public final class AuditMain {
             err.println(PREFIX + "projector " + name + " did not catch up within " + REBUILD_WAIT.toMinutes() + " min");
             return PROBLEMS;
           }
-          processed = runner.status(name).stream().mapToLong(ProjectionStatus::processedEvents).sum();
+          processed = runner.status(name).stream().mapToLong(s -> s.work().processedEvents()).sum();
         }
-        ProjectionStatus status = runner.status(name).get(0);
+        ProjectionStatus.Position status = runner.status(name).get(0).position();
         double seconds = (System.nanoTime() - started) / 1e9;
         if (command.json) {
           ObjectNode doc = mapper.createObjectNode();
@@ -636,7 +636,7 @@ public final class AuditMain {
     private long readModelLag() {
       try (ProjectionRunner runner = ProjectionRunner.builder(store).nodeId("audit-verify")
           .projector(BalancesProjection.PROJECTOR).installSchema(false).build()) {
-        return runner.status(BalancesProjection.NAME).stream().mapToLong(ProjectionStatus::lagEvents).sum();
+        return runner.status(BalancesProjection.NAME).stream().mapToLong(s -> s.position().lagEvents()).sum();
       } catch (RuntimeException e) {
         return 0;
       }

@@ -281,7 +281,7 @@ class BankServerIT {
 
     assertThat(status.status).isEqualTo(200);
     List<String> names = new ArrayList<>();
-    status.json.path("projectors").forEach(p -> names.add(p.path("projector").asText()));
+    status.json.path("projectors").forEach(p -> names.add(p.path("partition").path("projector").asText()));
     assertThat(names).as(status.text).contains(BalancesProjection.NAME, StatementsProjection.NAME,
         TransferStatusProjection.NAME);
   }
