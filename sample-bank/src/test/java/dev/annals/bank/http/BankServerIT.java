@@ -438,6 +438,8 @@ class BankServerIT {
   void the_feed_of_every_account_sends_new_events_of_any_account() throws Exception {
     open("feed-3", "tom", "EUR");
     open("feed-4", "uma", "EUR");
+    // A feed without a position starts after what readers can see; the openings must be there.
+    awaitVisibleToReaders();
 
     try (Sse feed = Sse.open(uri("/events"), null)) {
       post("/accounts/feed-3/deposits", "{\"amount\": \"3\", \"currency\": \"EUR\"}");
@@ -474,6 +476,21 @@ class BankServerIT {
   }
 
   // ---- helpers ------------------------------------------------------------------------
+
+  /**
+   * Waits until every event appended so far is below the readers' horizon: a transaction open
+   * elsewhere on the cluster (a projector's batch, another test) may hold it back for a while.
+   */
+  private static void awaitVisibleToReaders() throws InterruptedException {
+    long head = bank.store().headPosition();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (bank.store().logReader().head().safeHeadPosition() < head) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("events up to position " + head + " not visible to readers after 60 s");
+      }
+      Thread.sleep(20);
+    }
+  }
 
   private static void open(String id, String owner, String currency) {
     Reply reply = post("/accounts", "{\"id\": \"" + id + "\", \"owner\": \"" + owner + "\", \"currency\": \""
