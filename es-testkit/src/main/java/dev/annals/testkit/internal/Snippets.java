@@ -1,4 +1,4 @@
-package dev.annals.testkit.docs;
+package dev.annals.testkit.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,13 +22,15 @@ import java.util.stream.Stream;
  * {@code <!-- output: NAME -->}) and the regions of the example sources between
  * {@code // tag::NAME[]} and {@code // end::NAME[]}, and compares them. Comparison ignores common
  * indentation, trailing spaces, line endings and surrounding blank lines, nothing else.
+ *
+ * <p>The one comparison every module's docs test uses (for the guides whose examples live in
+ * that module's tests); not an API for applications. Stateless.
  */
-final class Snippets {
+public final class Snippets {
 
   private static final Pattern MARKER = Pattern.compile("^\\s*<!--\\s*(snippet|output):\\s*([\\w.-]+)\\s*-->\\s*$");
   private static final Pattern FENCE_OPEN = Pattern.compile("^\\s*(`{3,})\\s*([\\w+-]*)\\s*$");
   private static final Pattern TAG = Pattern.compile("^\\s*//\\s*(tag|end)::([\\w.-]+)\\[\\]\\s*$");
-  private static final String SOURCES = "es-testkit/src/test/java/dev/annals/testkit/docs";
 
   private Snippets() {}
 
@@ -40,23 +42,24 @@ final class Snippets {
    * @param line the marker's line number, from 1
    * @param code the block's content, {@linkplain #normalize normalized}
    */
-  record Block(String doc, String name, int line, String code) {}
+  public record Block(String doc, String name, int line, String code) {}
 
   /**
    * A tagged region of an example source.
    *
    * @param file the source file's name
+   * @param name the name in its {@code tag::} marker
    * @param line the line of its {@code tag::} marker, from 1
    * @param code the region's content without nested markers, {@linkplain #normalize normalized}
    */
-  record Region(String file, String name, int line, String code) {}
+  public record Region(String file, String name, int line, String code) {}
 
   /**
    * The project root: the nearest directory above this class's output (or, failing that, above
    * the working directory) that holds a {@code pom.xml} and a {@code docs} directory. Works
    * whether the tests run from the module, from the root, or from an IDE.
    */
-  static Path root() {
+  public static Path root() {
     List<Path> starts = new ArrayList<>();
     try {
       starts.add(Paths.get(Snippets.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
@@ -75,12 +78,13 @@ final class Snippets {
         + "above any of " + starts);
   }
 
-  static Path docs() {
+  /** The project's {@code docs} directory. */
+  public static Path docs() {
     return root().resolve("docs");
   }
 
   /** README.md and every docs/*.md, in a stable order. */
-  static List<Path> documents() {
+  public static List<Path> documents() {
     List<Path> documents = new ArrayList<>();
     documents.add(root().resolve("README.md"));
     try (Stream<Path> files = Files.list(docs())) {
@@ -91,26 +95,34 @@ final class Snippets {
     return documents;
   }
 
-  /** Every tagged region of the example sources, by name. */
-  static Map<String, Region> regions() {
+  /**
+   * Every tagged region of the example sources in the directories {@code sources} (relative to
+   * the project root, not searched below), by name.
+   *
+   * @throws IllegalStateException if a region is broken or two share a name
+   */
+  public static Map<String, Region> regions(String... sources) {
     Map<String, Region> regions = new LinkedHashMap<>();
-    Path dir = root().resolve(SOURCES);
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.filter(p -> p.toString().endsWith(".java")).sorted().collect(Collectors.toList())) {
-        parseRegions(file.getFileName().toString(), read(file), regions);
+    for (String source : sources) {
+      Path dir = root().resolve(source);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path file : files.filter(p -> p.toString().endsWith(".java")).sorted().collect(Collectors.toList())) {
+          parseRegions(file.getFileName().toString(), read(file), regions);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + dir, e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
     }
     return regions;
   }
 
   /** The blocks of {@code doc} marked with {@code kind} ("snippet" or "output"). */
-  static List<Block> blocks(Path doc, String kind) {
+  public static List<Block> blocks(Path doc, String kind) {
     return blocks(root().relativize(doc).toString().replace('\\', '/'), read(doc), kind);
   }
 
-  static List<Block> blocks(String doc, String markdown, String kind) {
+  /** The blocks of the Markdown text {@code markdown}, named {@code doc} in messages. */
+  public static List<Block> blocks(String doc, String markdown, String kind) {
     return parseBlocks(doc, markdown).stream()
         .filter(b -> b.kind.equals(kind))
         .map(b -> b.block)
@@ -118,11 +130,12 @@ final class Snippets {
   }
 
   /** The line numbers of {@code ```java} blocks in {@code doc} that carry no snippet marker. */
-  static List<Integer> unmarkedJavaBlocks(Path doc) {
+  public static List<Integer> unmarkedJavaBlocks(Path doc) {
     return unmarkedJavaBlocks(root().relativize(doc).toString(), read(doc));
   }
 
-  static List<Integer> unmarkedJavaBlocks(String doc, String markdown) {
+  /** {@link #unmarkedJavaBlocks(Path)} of the Markdown text {@code markdown}. */
+  public static List<Integer> unmarkedJavaBlocks(String doc, String markdown) {
     List<Integer> unmarked = new ArrayList<>();
     String[] lines = markdown.split("\r?\n", -1);
     String pending = null;
@@ -199,7 +212,7 @@ final class Snippets {
    * @throws IllegalStateException if a region is opened twice, closed without being opened, left
    *     open, or its name is already taken
    */
-  static void parseRegions(String file, String source, Map<String, Region> into) {
+  public static void parseRegions(String file, String source, Map<String, Region> into) {
     String[] lines = source.split("\r?\n", -1);
     Map<String, Integer> open = new LinkedHashMap<>();
     Map<String, StringBuilder> content = new LinkedHashMap<>();
@@ -239,11 +252,11 @@ final class Snippets {
   /**
    * Why {@code block} does not show its region, or empty when it does.
    */
-  static Optional<String> mismatch(Block block, Map<String, Region> regions) {
+  public static Optional<String> mismatch(Block block, Map<String, Region> regions) {
     Region region = regions.get(block.name());
     if (region == null) {
       return Optional.of(block.doc() + ":" + block.line() + ": snippet '" + block.name()
-          + "' has no tagged region; put the example in a test under " + SOURCES + " between // tag::"
+          + "' has no tagged region; put the example in a compiling test of the docs examples between // tag::"
           + block.name() + "[] and // end::" + block.name() + "[]");
     }
     if (region.code().equals(block.code())) {
@@ -267,7 +280,7 @@ final class Snippets {
    * The text with line endings unified, trailing spaces and surrounding blank lines removed, and
    * the indentation common to its non-blank lines taken away.
    */
-  static String normalize(String text) {
+  public static String normalize(String text) {
     List<String> lines = new ArrayList<>();
     for (String line : text.split("\r?\n", -1)) {
       lines.add(line.stripTrailing());
