@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.inbox;
 
 /**
  * What a consumer has done since it started.

@@ -1,8 +1,9 @@
-package dev.annals.messaging;
+package dev.annals.messaging.inbox;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.annals.messaging.MessagingSchema;
 import dev.annals.postgres.PostgresEventStore;
 import io.cloudevents.CloudEvent;
 import java.time.Instant;

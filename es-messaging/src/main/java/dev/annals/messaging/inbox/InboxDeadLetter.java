@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.inbox;
 
 import java.time.Instant;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.inbox;
 
 import io.cloudevents.CloudEvent;
 import org.jdbi.v3.core.Handle;

@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.internal;
 
 import io.cloudevents.CloudEvent;
 import io.cloudevents.SpecVersion;
@@ -14,20 +14,29 @@ import java.util.Map;
 /**
  * CloudEvents on a transport with headers and a body (AMQP, NATS): structured mode (the whole
  * event as JSON in the body) or binary mode (attributes as prefixed headers, the data as the
- * body), as the protocol bindings describe.
+ * body), as the protocol bindings describe. Shared by the transports of this framework; not an
+ * API for applications. Stateless and thread-safe.
  */
-final class CloudEventCodec {
+public final class CloudEventCodec {
 
-  static final String STRUCTURED_CONTENT_TYPE = JsonFormat.CONTENT_TYPE;
+  /** The content type of a structured-mode event: {@code application/cloudevents+json}. */
+  public static final String STRUCTURED_CONTENT_TYPE = JsonFormat.CONTENT_TYPE;
 
   private static final JsonFormat FORMAT = new JsonFormat();
 
   private CloudEventCodec() {}
 
-  /** A message ready for a transport. */
-  record Encoded(Map<String, String> headers, String contentType, byte[] body) {}
+  /**
+   * A message ready for a transport.
+   *
+   * @param headers the attributes as prefixed headers (binary mode), else none
+   * @param contentType the content type to send the body with; null if the event has none
+   * @param body the data (binary mode) or the whole event as JSON (structured mode)
+   */
+  public record Encoded(Map<String, String> headers, String contentType, byte[] body) {}
 
-  static Encoded encode(CloudEvent event, Encoding encoding, String headerPrefix) {
+  /** {@code event} in {@code encoding}, with attribute headers named {@code headerPrefix + name}. */
+  public static Encoded encode(CloudEvent event, Encoding encoding, String headerPrefix) {
     if (encoding == Encoding.STRUCTURED) {
       return new Encoded(Map.of(), STRUCTURED_CONTENT_TYPE, FORMAT.serialize(event));
     }
@@ -51,7 +60,7 @@ final class CloudEventCodec {
    *
    * @throws IllegalArgumentException naming what is wrong with the message
    */
-  static CloudEvent decode(Map<String, String> headers, String contentType, byte[] body,
+  public static CloudEvent decode(Map<String, String> headers, String contentType, byte[] body,
       String headerPrefix) {
     if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith(STRUCTURED_CONTENT_TYPE)) {
       try {

@@ -1,9 +1,14 @@
-package dev.annals.messaging;
+package dev.annals.messaging.internal;
 
+import dev.annals.core.Backoff;
+import dev.annals.messaging.inbox.ConsumerCounts;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
 import io.cloudevents.CloudEvent;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -11,40 +16,63 @@ import java.util.function.BooleanSupplier;
  * How every broker consumer hands a message to the inbox: tries the handler with backoff,
  * tells a failure of the database (wait and try again, without limit, keeping the message and
  * the order) from a failure of the message (after the last try it goes to the dead letters).
+ * Shared by the consumers of every transport; not an API for applications.
  *
  * <p>Blocking the consumer's thread while the database is down is deliberate: handing the
  * message back to the broker would let the messages behind it overtake it.
+ *
+ * <p>Thread-safe as far as its counters go; {@link #deliver} is called by one consumer thread.
  */
-final class InboxDelivery {
+public final class InboxDelivery {
 
-  static final System.Logger LOG = System.getLogger("dev.annals.messaging");
+  /** The logger of the messaging module's consumers and dispatchers. */
+  public static final System.Logger LOG = System.getLogger("dev.annals.messaging");
 
-  enum Outcome { APPLIED, DUPLICATE, DEAD, STOPPED }
+  /** How the delivery of one message ended. */
+  public enum Outcome {
+    /** The effect committed. */
+    APPLIED,
+    /** The inbox had the message already; nothing ran. */
+    DUPLICATE,
+    /** The handler failed on every try: the message is for the dead letters. */
+    DEAD,
+    /** The consumer is stopping; the message is to be left for redelivery. */
+    STOPPED
+  }
 
-  record Result(Outcome outcome, Throwable error, int attempts) {}
+  /**
+   * The end of one delivery.
+   *
+   * @param outcome how it ended
+   * @param error the handler's last failure when {@link Outcome#DEAD}, else null
+   * @param attempts how often the handler was tried
+   */
+  public record Result(Outcome outcome, Throwable error, int attempts) {}
 
   private final Inbox inbox;
   private final String consumer;
   private final MessageHandler handler;
-  private final int maxAttempts;
-  private final Duration firstBackoff;
-  private final Duration maxBackoff;
-  final AtomicLong applied = new AtomicLong();
-  final AtomicLong duplicates = new AtomicLong();
-  final AtomicLong deadLettered = new AtomicLong();
+  private final Retries retries;
+  private final AtomicLong applied = new AtomicLong();
+  private final AtomicLong duplicates = new AtomicLong();
+  private final AtomicLong deadLettered = new AtomicLong();
 
-  InboxDelivery(Inbox inbox, String consumer, MessageHandler handler, int maxAttempts, Duration firstBackoff,
-      Duration maxBackoff) {
-    this.inbox = inbox;
-    this.consumer = consumer;
-    this.handler = handler;
-    this.maxAttempts = maxAttempts;
-    this.firstBackoff = firstBackoff;
-    this.maxBackoff = maxBackoff;
+  /** Delivers the messages of {@code consumer} to {@code handler} through {@code inbox}. */
+  public InboxDelivery(Inbox inbox, String consumer, MessageHandler handler, Retries retries) {
+    this.inbox = Objects.requireNonNull(inbox, "inbox must not be null");
+    this.consumer = Objects.requireNonNull(consumer, "consumer must not be null");
+    this.handler = Objects.requireNonNull(handler, "handler must not be null");
+    this.retries = Objects.requireNonNull(retries, "retries must not be null");
   }
 
-  ConsumerCounts counts() {
+  /** What the consumer has done so far. */
+  public ConsumerCounts counts() {
     return new ConsumerCounts(applied.get(), duplicates.get(), deadLettered.get());
+  }
+
+  /** Counts a message the consumer moved to its dead letters. */
+  public void countDeadLetter() {
+    deadLettered.incrementAndGet();
   }
 
   /**
@@ -55,7 +83,7 @@ final class InboxDelivery {
    * @param waiting called while waiting for the database, to tell the broker the message is
    *     still being worked on
    */
-  Result deliver(CloudEvent event, BooleanSupplier stopping, Runnable waiting) {
+  public Result deliver(CloudEvent event, BooleanSupplier stopping, Runnable waiting) {
     int attempts = 0;
     int outageWaits = 0;
     while (true) {
@@ -74,36 +102,26 @@ final class InboxDelivery {
                 + "holding message {2} and trying again", consumer, e.toString(), event.getId());
           }
           waiting.run();
-          sleep(backoff(outageWaits));
+          Backoff.sleep(backoff(outageWaits), () -> !stopping.getAsBoolean());
           continue;
         }
         attempts++;
-        if (attempts >= maxAttempts) {
+        if (attempts >= retries.maxAttempts()) {
           return new Result(Outcome.DEAD, e, attempts);
         }
-        sleep(backoff(attempts));
+        Backoff.sleep(backoff(attempts), () -> !stopping.getAsBoolean());
       }
     }
   }
 
-  Duration backoff(int tries) {
-    Duration d = firstBackoff;
-    for (int i = 1; i < tries && d.compareTo(maxBackoff) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(maxBackoff) > 0 ? maxBackoff : d;
+  /** The wait after {@code failures} failures in a row, for the consumer's own reconnecting too. */
+  public Duration backoff(int failures) {
+    return retries.backoff().delay(failures);
   }
 
-  static String describe(Throwable e) {
+  /** An error as the dead letters record it: its class and message. */
+  public static String describe(Throwable e) {
     return e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-  }
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(Math.max(1, d.toMillis()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   /** A broken or refused connection says nothing about the message; it must not count as a try. */
@@ -119,19 +137,5 @@ final class InboxDelivery {
       }
     }
     return false;
-  }
-
-  /** Checked retry settings shared by the consumer builders. */
-  static void checkRetries(int maxAttempts, Duration first, Duration max) {
-    if (maxAttempts < 1 || maxAttempts > 100) {
-      throw new IllegalArgumentException("maxAttempts must be 1 to 100, was " + maxAttempts);
-    }
-    if (first == null || max == null || first.isNegative() || first.isZero()) {
-      throw new IllegalArgumentException("first backoff must be positive, was " + first);
-    }
-    if (max.compareTo(first) < 0) {
-      throw new IllegalArgumentException("max backoff must be at least the first backoff ("
-          + first + "), was " + max);
-    }
   }
 }

@@ -1,5 +1,13 @@
-package dev.annals.messaging;
+package dev.annals.messaging.nats;
 
+import dev.annals.core.Backoff;
+import dev.annals.core.Redaction;
+import dev.annals.messaging.inbox.ConsumerCounts;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
+import dev.annals.messaging.internal.CloudEventCodec;
+import dev.annals.messaging.internal.InboxDelivery;
+import dev.annals.messaging.internal.Retries;
 import io.cloudevents.CloudEvent;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
@@ -60,7 +68,7 @@ public final class NatsConsumer implements AutoCloseable {
     this.filterSubject = b.filterSubject;
     this.batchSize = b.batchSize;
     this.inbox = b.inbox;
-    this.delivery = new InboxDelivery(b.inbox, b.name, b.handler, b.maxAttempts, b.firstBackoff, b.maxBackoff);
+    this.delivery = new InboxDelivery(b.inbox, b.name, b.handler, b.retries);
     this.thread = new Thread(this::run, "nats-consumer-" + b.name);
     thread.setDaemon(true);
   }
@@ -131,9 +139,10 @@ public final class NatsConsumer implements AutoCloseable {
         failures++;
         if (failures == 1 || failures % 10 == 0) {
           InboxDelivery.LOG.log(System.Logger.Level.WARNING, "consumer {0} on {1} stream {2} failed "
-              + "({3} in a row), connecting again: {4}", name, server, stream, failures, e.toString());
+              + "({3} in a row), connecting again: {4}", name, Redaction.redact(server), stream, failures,
+              Redaction.redact(e.toString()));
         }
-        sleep(delivery.backoff(failures));
+        Backoff.sleep(delivery.backoff(failures), () -> !closed);
       }
     }
   }
@@ -171,7 +180,7 @@ public final class NatsConsumer implements AutoCloseable {
 
   private void deadLetter(String id, Map<String, String> headers, byte[] body, Throwable error, int attempts) {
     inbox.deadLetter(name, id, headers, body, InboxDelivery.describe(error), attempts);
-    delivery.deadLettered.incrementAndGet();
+    delivery.countDeadLetter();
     InboxDelivery.LOG.log(System.Logger.Level.WARNING, "consumer {0}: message {1} from stream {2} "
         + "moved to the inbox dead letters after {3} tries: {4}", name, id, stream, attempts,
         InboxDelivery.describe(error));
@@ -188,14 +197,6 @@ public final class NatsConsumer implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(Math.max(1, d.toMillis()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   /** The last failure of the consuming loop (connecting, fetching), if any; for diagnosis. */
@@ -226,16 +227,10 @@ public final class NatsConsumer implements AutoCloseable {
     private final MessageHandler handler;
     private String filterSubject;
     private int batchSize = 100;
-    private int maxAttempts = 5;
-    private Duration firstBackoff = Duration.ofMillis(100);
-    private Duration maxBackoff = Duration.ofSeconds(10);
+    private Retries retries = Retries.of(5, Duration.ofMillis(100), Duration.ofSeconds(10));
 
     private Builder(String url, String stream, String name, Inbox inbox, MessageHandler handler) {
-      Objects.requireNonNull(url, "server url must not be null");
-      if (!url.startsWith("nats://") && !url.startsWith("tls://")) {
-        throw new IllegalArgumentException("server url '" + url + "' must start with nats:// or tls://");
-      }
-      this.server = url;
+      this.server = NatsSink.serverUrl(url);
       this.stream = Objects.requireNonNull(stream, "stream must not be null");
       this.name = Objects.requireNonNull(name, "consumer name must not be null");
       if (!name.matches("[A-Za-z0-9_-]+")) {
@@ -266,15 +261,16 @@ public final class NatsConsumer implements AutoCloseable {
     /**
      * How often a failing message is tried before it goes to the dead letters, and the wait in
      * between: {@code first}, doubled per try up to {@code max}. 5 tries, 100 ms to 10 s by default.
+     *
+     * @throws IllegalArgumentException if {@code maxAttempts} is not 1 to 100, {@code first} is
+     *     not positive or {@code max} is shorter
      */
     public Builder retries(int maxAttempts, Duration first, Duration max) {
-      InboxDelivery.checkRetries(maxAttempts, first, max);
-      this.maxAttempts = maxAttempts;
-      this.firstBackoff = first;
-      this.maxBackoff = max;
+      this.retries = Retries.of(maxAttempts, first, max);
       return this;
     }
 
+    /** The consumer, not yet started. */
     public NatsConsumer build() {
       return new NatsConsumer(this);
     }

@@ -1,5 +1,10 @@
-package dev.annals.messaging;
+package dev.annals.messaging.nats;
 
+import dev.annals.core.Redaction;
+import dev.annals.messaging.MessageSink;
+import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.internal.Checks;
+import dev.annals.messaging.internal.CloudEventCodec;
 import io.cloudevents.core.message.Encoding;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
@@ -66,14 +71,29 @@ public final class NatsSink implements MessageSink {
     this.ackTimeout = b.ackTimeout;
   }
 
+  /**
+   * {@code url}, checked to be a NATS server URL.
+   *
+   * @throws IllegalArgumentException naming it, its password masked, if it is not
+   */
+  static String serverUrl(String url) {
+    Objects.requireNonNull(url, "server url must not be null");
+    if (!url.startsWith("nats://") && !url.startsWith("tls://")) {
+      throw new IllegalArgumentException("server url '" + Redaction.redact(url)
+          + "' must start with nats:// or tls://");
+    }
+    return url;
+  }
+
   /** Starts configuring a sink for the server at {@code url}, such as {@code nats://127.0.0.1:4222}. */
   public static Builder builder(String url) {
     return new Builder(url);
   }
 
+  /** The server, its credentials masked, the subjects and the stream. */
   @Override
   public String describe() {
-    return "NATS JetStream " + server + " subjects '" + subjectPrefix + ".<category>'"
+    return "NATS JetStream " + Redaction.redact(server) + " subjects '" + subjectPrefix + ".<category>'"
         + (stream == null ? "" : " stream " + stream);
   }
 
@@ -174,11 +194,7 @@ public final class NatsSink implements MessageSink {
     private Duration ackTimeout = Duration.ofSeconds(30);
 
     private Builder(String url) {
-      Objects.requireNonNull(url, "server url must not be null");
-      if (!url.startsWith("nats://") && !url.startsWith("tls://")) {
-        throw new IllegalArgumentException("server url '" + url + "' must start with nats:// or tls://");
-      }
-      this.server = url;
+      this.server = serverUrl(url);
     }
 
     /** Subjects are {@code <prefix>.<category>}. Required; dot-separated tokens, no wildcards. */
@@ -208,11 +224,7 @@ public final class NatsSink implements MessageSink {
 
     /** The duplicate window of a stream this sink creates; 2 minutes by default. */
     public Builder duplicateWindow(Duration window) {
-      Objects.requireNonNull(window, "duplicate window must not be null");
-      if (window.isNegative() || window.isZero()) {
-        throw new IllegalArgumentException("duplicate window must be positive, was " + window);
-      }
-      this.duplicateWindow = window;
+      this.duplicateWindow = Checks.positive(window, "duplicate window");
       return this;
     }
 
@@ -224,11 +236,7 @@ public final class NatsSink implements MessageSink {
 
     /** How long to wait for a batch's acks; 30 s by default. */
     public Builder ackTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "ack timeout must not be null");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("ack timeout must be positive, was " + timeout);
-      }
-      this.ackTimeout = timeout;
+      this.ackTimeout = Checks.positive(timeout, "ack timeout");
       return this;
     }
 

@@ -1,10 +1,16 @@
-package dev.annals.messaging;
+package dev.annals.messaging.rabbitmq;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Delivery;
+import dev.annals.messaging.inbox.ConsumerCounts;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
+import dev.annals.messaging.internal.CloudEventCodec;
+import dev.annals.messaging.internal.InboxDelivery;
+import dev.annals.messaging.internal.Retries;
 import io.cloudevents.CloudEvent;
 import java.io.IOException;
 import java.time.Duration;
@@ -54,8 +60,7 @@ public final class RabbitMqConsumer implements AutoCloseable {
     this.name = b.name;
     this.prefetch = b.prefetch;
     this.deadLetterQueue = b.deadLetterQueue != null ? b.deadLetterQueue : b.queue + ".dead";
-    this.delivery = new InboxDelivery(b.inbox, b.name, b.handler, b.maxAttempts,
-        b.firstBackoff, b.maxBackoff);
+    this.delivery = new InboxDelivery(b.inbox, b.name, b.handler, b.retries);
   }
 
   /**
@@ -151,7 +156,7 @@ public final class RabbitMqConsumer implements AutoCloseable {
         "consumer {0}: message {1} from queue {2} moved to {3} after {4} tries: {5}", name,
         message.getProperties().getMessageId(), queue, deadLetterQueue, attempts,
         InboxDelivery.describe(error));
-    delivery.deadLettered.incrementAndGet();
+    delivery.countDeadLetter();
   }
 
   private static Map<String, String> headers(AMQP.BasicProperties props) {
@@ -184,9 +189,7 @@ public final class RabbitMqConsumer implements AutoCloseable {
     private final MessageHandler handler;
     private int prefetch = 100;
     private String deadLetterQueue;
-    private int maxAttempts = 5;
-    private Duration firstBackoff = Duration.ofMillis(100);
-    private Duration maxBackoff = Duration.ofSeconds(10);
+    private Retries retries = Retries.of(5, Duration.ofMillis(100), Duration.ofSeconds(10));
 
     private Builder(ConnectionFactory factory, String queue, String name, Inbox inbox,
         MessageHandler handler) {
@@ -215,15 +218,16 @@ public final class RabbitMqConsumer implements AutoCloseable {
     /**
      * How often a failing message is tried before it goes to the dead letters, and the wait in
      * between: {@code first}, doubled per try up to {@code max}. 5 tries, 100 ms to 10 s by default.
+     *
+     * @throws IllegalArgumentException if {@code maxAttempts} is not 1 to 100, {@code first} is
+     *     not positive or {@code max} is shorter
      */
     public Builder retries(int maxAttempts, Duration first, Duration max) {
-      InboxDelivery.checkRetries(maxAttempts, first, max);
-      this.maxAttempts = maxAttempts;
-      this.firstBackoff = first;
-      this.maxBackoff = max;
+      this.retries = Retries.of(maxAttempts, first, max);
       return this;
     }
 
+    /** The consumer, not yet started. */
     public RabbitMqConsumer build() {
       return new RabbitMqConsumer(this);
     }

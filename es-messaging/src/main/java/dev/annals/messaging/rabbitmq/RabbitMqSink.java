@@ -1,9 +1,14 @@
-package dev.annals.messaging;
+package dev.annals.messaging.rabbitmq;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.annals.core.Redaction;
+import dev.annals.messaging.MessageSink;
+import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.internal.Checks;
+import dev.annals.messaging.internal.CloudEventCodec;
 import io.cloudevents.core.message.Encoding;
 import java.io.IOException;
 import java.time.Duration;
@@ -74,10 +79,11 @@ public final class RabbitMqSink implements MessageSink {
     return new Builder(Objects.requireNonNull(factory, "factory must not be null"));
   }
 
+  /** The broker's address and virtual host, credentials masked, and the exchange. */
   @Override
   public String describe() {
-    return "RabbitMQ amqp://" + factory.getHost() + ":" + factory.getPort() + factory.getVirtualHost()
-        + " exchange '" + exchange + "'";
+    return Redaction.redact("RabbitMQ amqp://" + factory.getHost() + ":" + factory.getPort()
+        + factory.getVirtualHost() + " exchange '" + exchange + "'");
   }
 
   @Override
@@ -176,11 +182,7 @@ public final class RabbitMqSink implements MessageSink {
 
     /** How long to wait for the broker to confirm a batch; 30 s by default. */
     public Builder confirmTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "confirm timeout must not be null");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("confirm timeout must be positive, was " + timeout);
-      }
-      this.confirmTimeout = timeout;
+      this.confirmTimeout = Checks.positive(timeout, "confirm timeout");
       return this;
     }
 

@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.webhooks;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

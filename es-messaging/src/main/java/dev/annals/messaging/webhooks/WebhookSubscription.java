@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.webhooks;
 
 import java.net.URI;
 import java.time.Instant;

@@ -1,5 +1,6 @@
-package dev.annals.messaging;
+package dev.annals.messaging.webhooks;
 
+import dev.annals.core.Redaction;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
@@ -29,19 +30,21 @@ final class WebhookTargets {
   /**
    * @throws IllegalArgumentException naming the URL and why it is refused
    */
-  void check(URI url) {
-    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+  void check(URI target) {
+    // A refused URL may carry user info with a password: messages show it masked.
+    String url = Redaction.redact(target.toString());
+    String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https")) {
       throw new IllegalArgumentException("webhook URL " + url + " must be http or https");
     }
-    if (url.getHost() == null || url.getRawUserInfo() != null) {
+    if (target.getHost() == null || target.getRawUserInfo() != null) {
       throw new IllegalArgumentException("webhook URL " + url + " must name a host and no user info");
     }
     InetAddress[] addresses;
     try {
-      addresses = InetAddress.getAllByName(url.getHost());
+      addresses = InetAddress.getAllByName(target.getHost());
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("webhook URL " + url + ": host " + url.getHost()
+      throw new IllegalArgumentException("webhook URL " + url + ": host " + target.getHost()
           + " does not resolve", e);
     }
     for (InetAddress a : addresses) {

@@ -1,5 +1,12 @@
-package dev.annals.messaging;
+package dev.annals.messaging.webhooks;
 
+import dev.annals.core.Backoff;
+import dev.annals.core.Redaction;
+import dev.annals.messaging.CloudEventMapper;
+import dev.annals.messaging.MessagingSchema;
+import dev.annals.messaging.internal.Checks;
+import dev.annals.messaging.internal.CloudEventCodec;
+import dev.annals.messaging.internal.InboxDelivery;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
@@ -66,8 +73,7 @@ public final class Webhooks implements AutoCloseable {
   private final CloudEventMapper mapper;
   private final WebhookTargets targets;
   private final boolean allowRedirects;
-  private final Duration firstBackoff;
-  private final Duration maxBackoff;
+  private final Backoff backoff;
   private final Duration parkAfter;
   private final Duration requestTimeout;
   private final Duration pollInterval;
@@ -86,8 +92,7 @@ public final class Webhooks implements AutoCloseable {
     this.mapper = b.mapper;
     this.targets = new WebhookTargets(b.allowLoopback, b.allowPrivateNetworks);
     this.allowRedirects = b.allowRedirects;
-    this.firstBackoff = b.firstBackoff;
-    this.maxBackoff = b.maxBackoff;
+    this.backoff = b.backoff;
     this.parkAfter = b.parkAfter;
     this.requestTimeout = b.requestTimeout;
     this.pollInterval = b.pollInterval;
@@ -228,12 +233,8 @@ public final class Webhooks implements AutoCloseable {
         InboxDelivery.LOG.log(System.Logger.Level.WARNING, "webhooks " + name
             + ": a delivery round failed; trying again: " + e, e);
       }
-      if (!busy) {
-        try {
-          Thread.sleep(pollInterval.toMillis());
-        } catch (InterruptedException e) {
-          return;
-        }
+      if (!busy && !Backoff.sleep(pollInterval, () -> !closed)) {
+        return;
       }
     }
   }
@@ -315,22 +316,23 @@ public final class Webhooks implements AutoCloseable {
         if (status >= 300 && status < 400) {
           Optional<String> location = response.headers().firstValue("location");
           if (!allowRedirects || location.isEmpty()) {
-            return Optional.of("HTTP " + status + " redirect to " + location.orElse("(no location)")
+            return Optional.of("HTTP " + status + " redirect to " + Redaction.redact(location.orElse("(no location)"))
                 + " refused: give the subscription its final URL, or allowRedirects(true)");
           }
           target = target.resolve(location.get());
           continue;
         }
-        return Optional.of("HTTP " + status + " from " + target);
+        return Optional.of("HTTP " + status + " from " + Redaction.redact(target.toString()));
       }
-      return Optional.of("more than " + MAX_REDIRECTS + " redirects from " + c.url);
+      return Optional.of("more than " + MAX_REDIRECTS + " redirects from " + Redaction.redact(c.url.toString()));
     } catch (IllegalArgumentException refused) {
       return Optional.of(refused.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Optional.of("interrupted while sending to " + target);
+      return Optional.of("interrupted while sending to " + Redaction.redact(target.toString()));
     } catch (java.io.IOException e) {
-      return Optional.of(e.getClass().getSimpleName() + " sending to " + target + ": " + e.getMessage());
+      return Optional.of(Redaction.redact(e.getClass().getSimpleName() + " sending to " + target + ": "
+          + e.getMessage()));
     }
   }
 
@@ -351,7 +353,7 @@ public final class Webhooks implements AutoCloseable {
    */
   private void failed(Claimed c, String error) {
     c.failures++;
-    Duration wait = backoff(c.failures);
+    Duration wait = backoff.delay(c.failures);
     jdbi.useHandle(h -> h.createUpdate("UPDATE " + schema + ".webhook_subscriptions SET "
             + "failures = failures + 1, failing_since = coalesce(failing_since, now()), "
             + "last_error = :error, last_attempt_at = now(), "
@@ -363,14 +365,6 @@ public final class Webhooks implements AutoCloseable {
         .bind("id", c.id).execute());
     InboxDelivery.LOG.log(System.Logger.Level.WARNING, "webhooks {0}: subscription {1} failed ({2} in a "
         + "row), next try in {3} ms: {4}", name, c.id, c.failures, wait.toMillis(), error);
-  }
-
-  Duration backoff(int failures) {
-    Duration d = firstBackoff;
-    for (int i = 1; i < failures && d.compareTo(maxBackoff) < 0; i++) {
-      d = d.multipliedBy(2);
-    }
-    return d.compareTo(maxBackoff) > 0 ? maxBackoff : d;
   }
 
   /** Stops the dispatcher after the request in flight. */
@@ -432,8 +426,7 @@ public final class Webhooks implements AutoCloseable {
     private boolean allowLoopback;
     private boolean allowPrivateNetworks;
     private boolean allowRedirects;
-    private Duration firstBackoff = Duration.ofSeconds(1);
-    private Duration maxBackoff = Duration.ofMinutes(5);
+    private Backoff backoff = Backoff.of(Duration.ofSeconds(1), Duration.ofMinutes(5));
     private Duration parkAfter = Duration.ofHours(24);
     private Duration requestTimeout = Duration.ofSeconds(10);
     private Duration pollInterval = Duration.ofMillis(250);
@@ -477,37 +470,29 @@ public final class Webhooks implements AutoCloseable {
     /**
      * The wait after a failed request: {@code first}, doubled per failure in a row up to
      * {@code max}; 1 s to 5 min by default.
+     *
+     * @throws IllegalArgumentException if {@code first} is not positive or {@code max} is shorter
      */
     public Builder retries(Duration first, Duration max) {
-      Objects.requireNonNull(first, "first backoff must not be null");
-      Objects.requireNonNull(max, "max backoff must not be null");
-      if (first.isNegative() || first.isZero()) {
-        throw new IllegalArgumentException("first backoff must be positive, was " + first);
-      }
-      if (max.compareTo(first) < 0) {
-        throw new IllegalArgumentException("max backoff must be at least the first backoff ("
-            + first + "), was " + max);
-      }
-      this.firstBackoff = first;
-      this.maxBackoff = max;
+      this.backoff = Backoff.of(first, max);
       return this;
     }
 
     /** How long a subscription may fail without a success before it is parked; 24 h by default. */
     public Builder parkAfter(Duration duration) {
-      this.parkAfter = positive(duration, "parkAfter");
+      this.parkAfter = Checks.positive(duration, "parkAfter");
       return this;
     }
 
     /** Timeout of one request (and of connecting); 10 s by default. */
     public Builder requestTimeout(Duration timeout) {
-      this.requestTimeout = positive(timeout, "request timeout");
+      this.requestTimeout = Checks.positive(timeout, "request timeout");
       return this;
     }
 
     /** How often the dispatcher looks for due subscriptions when idle; 250 ms by default. */
     public Builder pollInterval(Duration interval) {
-      this.pollInterval = positive(interval, "poll interval");
+      this.pollInterval = Checks.positive(interval, "poll interval");
       return this;
     }
 
@@ -531,14 +516,6 @@ public final class Webhooks implements AutoCloseable {
     public Webhooks build() {
       MessagingSchema.install(store.dataSource(), store.schema());
       return new Webhooks(this);
-    }
-
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what + " must not be null");
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive, was " + d);
-      }
-      return d;
     }
   }
 }

@@ -1,16 +1,14 @@
-package dev.annals.messaging;
+package dev.annals.messaging.inbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.annals.core.AggregateRepository;
-import dev.annals.core.AggregateType;
 import dev.annals.core.CommandContext;
-import dev.annals.core.Decider;
 import dev.annals.core.StreamId;
+import dev.annals.messaging.Fixtures;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.testkit.PostgresTestDatabase;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
@@ -27,11 +25,6 @@ class InboxCommandsIT {
 
   @RegisterExtension
   static final PostgresTestDatabase db = PostgresTestDatabase.create();
-
-  /** A wallet that sums deposits; deposits of 13 cents are refused after deciding. */
-  static final AggregateType<Long, Long, Fixtures.Deposited> WALLET = AggregateType.builder("wallet",
-      Fixtures.Deposited.class, Decider.<Long, Long, Fixtures.Deposited>of(() -> 0L,
-          (total, e) -> total + e.cents(), (cents, total) -> List.of(new Fixtures.Deposited(cents)))).build();
 
   PostgresEventStore store;
   Inbox inbox;
@@ -51,7 +44,7 @@ class InboxCommandsIT {
   boolean deliver(String messageId, long cents) throws Exception {
     return inbox.process("wallets", messageId, h -> {
       try (AggregateRepository<Long, Long, Fixtures.Deposited> wallets =
-          AggregateRepository.builder(WALLET, store.joining(h)).cacheSize(0).build()) {
+          AggregateRepository.builder(Fixtures.WALLET, store.joining(h)).cacheSize(0).build()) {
         wallets.handle("w1", cents, CommandContext.of("message-" + messageId));
       }
       if (cents == 13) {

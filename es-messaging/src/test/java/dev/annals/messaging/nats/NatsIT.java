@@ -1,5 +1,12 @@
-package dev.annals.messaging;
+package dev.annals.messaging.nats;
 
+import dev.annals.messaging.BrokerContract;
+import dev.annals.messaging.Fixtures;
+import dev.annals.messaging.MessageSink;
+import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.InboxDeadLetter;
+import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.testkit.PostgresTestDatabase;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
@@ -29,12 +36,12 @@ class NatsIT extends BrokerContract {
   }
 
   @Override
-  PostgresTestDatabase db() {
+  protected PostgresTestDatabase db() {
     return db;
   }
 
   @Override
-  Broker broker() throws Exception {
+  protected Broker broker() throws Exception {
     String id = UUID.randomUUID().toString().substring(0, 8);
     String stream = "ANNALS_IT_" + id;
     String prefix = "annals.it." + id;

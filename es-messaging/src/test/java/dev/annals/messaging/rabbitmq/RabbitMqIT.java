@@ -1,10 +1,16 @@
-package dev.annals.messaging;
+package dev.annals.messaging.rabbitmq;
 
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.annals.messaging.BrokerContract;
+import dev.annals.messaging.Fixtures;
+import dev.annals.messaging.MessageSink;
+import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +33,7 @@ class RabbitMqIT extends BrokerContract {
   }
 
   @Override
-  PostgresTestDatabase db() {
+  protected PostgresTestDatabase db() {
     return db;
   }
 
@@ -42,7 +48,7 @@ class RabbitMqIT extends BrokerContract {
   }
 
   @Override
-  Broker broker() throws Exception {
+  protected Broker broker() throws Exception {
     String base = "annals.it." + UUID.randomUUID().toString().substring(0, 8);
     String exchange = base + ".events";
     String queue = base + ".account";

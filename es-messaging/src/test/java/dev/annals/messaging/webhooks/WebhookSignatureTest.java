@@ -1,4 +1,4 @@
-package dev.annals.messaging;
+package dev.annals.messaging.webhooks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,10 +1,11 @@
-package dev.annals.messaging;
+package dev.annals.messaging.webhooks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.annals.core.StreamId;
+import dev.annals.messaging.Fixtures;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.testkit.PostgresTestDatabase;
