@@ -1,20 +1,15 @@
 package dev.annals.messaging.webhooks;
 
 import dev.annals.core.Backoff;
-import dev.annals.core.Redaction;
 import dev.annals.messaging.CloudEventMapper;
 import dev.annals.messaging.MessagingSchema;
 import dev.annals.messaging.internal.Checks;
-import dev.annals.messaging.internal.CloudEventCodec;
 import dev.annals.messaging.internal.InboxDelivery;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
 import io.cloudevents.jackson.JsonFormat;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.ResultSet;
@@ -23,7 +18,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,7 +25,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -65,22 +58,16 @@ import org.jdbi.v3.core.Jdbi;
 public final class Webhooks implements AutoCloseable {
 
   private static final JsonFormat FORMAT = new JsonFormat();
-  private static final int MAX_REDIRECTS = 5;
 
   private final Jdbi jdbi;
   private final String schema;
   private final String name;
   private final CloudEventMapper mapper;
   private final WebhookTargets targets;
-  private final boolean allowRedirects;
-  private final Backoff backoff;
-  private final Duration parkAfter;
   private final Duration requestTimeout;
   private final Duration pollInterval;
-  private final Duration lease;
   private final String node;
-  private final Clock clock;
-  private final HttpClient http;
+  private final WebhookDispatcher rounds;
   private final String selectSubscriptions;
   private Thread dispatcher;
   private volatile boolean closed;
@@ -91,16 +78,11 @@ public final class Webhooks implements AutoCloseable {
     this.name = b.name;
     this.mapper = b.mapper;
     this.targets = new WebhookTargets(b.allowLoopback, b.allowPrivateNetworks);
-    this.allowRedirects = b.allowRedirects;
-    this.backoff = b.backoff;
-    this.parkAfter = b.parkAfter;
     this.requestTimeout = b.requestTimeout;
     this.pollInterval = b.pollInterval;
-    this.lease = requestTimeout.multipliedBy(MAX_REDIRECTS + 2).plus(Duration.ofSeconds(30));
     this.node = b.nodeId != null ? b.nodeId : "node-" + UUID.randomUUID().toString().substring(0, 8);
-    this.clock = b.clock;
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(requestTimeout).build();
+    this.rounds = new WebhookDispatcher(jdbi, schema, name, node, targets, b.allowRedirects, b.backoff,
+        b.parkAfter, requestTimeout, b.clock, () -> !closed);
     this.selectSubscriptions = "SELECT s.*, (SELECT count(*) FROM " + schema + ".webhook_deliveries d "
         + "WHERE d.subscription_id = s.id) AS pending FROM " + schema + ".webhook_subscriptions s";
   }
@@ -184,9 +166,7 @@ public final class Webhooks implements AutoCloseable {
             + "position, body, created_at FROM " + schema + ".webhook_deliveries "
             + "WHERE subscription_id = :id ORDER BY seq")
         .bind("id", subscription)
-        .map((rs, ctx) -> new WebhookDelivery(rs.getLong("seq"), rs.getObject("subscription_id", UUID.class),
-            rs.getObject("event_id", UUID.class), rs.getString("event_type"), rs.getLong("position"),
-            rs.getString("body"), instant(rs, "created_at")))
+        .map((rs, ctx) -> delivery(rs))
         .list());
   }
 
@@ -228,7 +208,7 @@ public final class Webhooks implements AutoCloseable {
     while (!closed) {
       boolean busy = false;
       try {
-        busy = deliverRound() > 0;
+        busy = rounds.deliverRound() > 0;
       } catch (RuntimeException e) {
         InboxDelivery.LOG.log(System.Logger.Level.WARNING, "webhooks " + name
             + ": a delivery round failed; trying again: " + e, e);
@@ -237,134 +217,6 @@ public final class Webhooks implements AutoCloseable {
         return;
       }
     }
-  }
-
-  /** Delivers to every due subscription once; returns how many events were delivered. */
-  int deliverRound() {
-    List<Claimed> claimed = jdbi.withHandle(h -> h.createQuery("UPDATE " + schema + ".webhook_subscriptions s "
-            + "SET lease_owner = :node, lease_until = clock_timestamp() + make_interval(secs => :lease) "
-            + "WHERE s.id IN (SELECT c.id FROM " + schema + ".webhook_subscriptions c "
-            + "  WHERE c.state = 'ACTIVE' AND c.next_attempt_at <= clock_timestamp() "
-            + "  AND (c.lease_until IS NULL OR c.lease_until < clock_timestamp() OR c.lease_owner = :node) "
-            + "  AND EXISTS (SELECT 1 FROM " + schema + ".webhook_deliveries d WHERE d.subscription_id = c.id) "
-            + "  ORDER BY c.next_attempt_at LIMIT 16 FOR UPDATE SKIP LOCKED) "
-            + "RETURNING s.id, s.url, s.secret, s.failures, s.failing_since")
-        .bind("node", node).bind("lease", (double) lease.toSeconds())
-        .map((rs, ctx) -> new Claimed(rs.getObject("id", UUID.class), URI.create(rs.getString("url")),
-            rs.getString("secret"), rs.getInt("failures")))
-        .list());
-    int delivered = 0;
-    for (Claimed c : claimed) {
-      try {
-        delivered += deliver(c);
-      } finally {
-        jdbi.useHandle(h -> h.createUpdate("UPDATE " + schema + ".webhook_subscriptions SET "
-                + "lease_owner = NULL, lease_until = NULL WHERE id = :id AND lease_owner = :node")
-            .bind("id", c.id).bind("node", node).execute());
-      }
-    }
-    return delivered;
-  }
-
-  private int deliver(Claimed c) {
-    int delivered = 0;
-    while (!closed) {
-      List<WebhookDelivery> next = jdbi.withHandle(h -> h.createQuery("SELECT seq, subscription_id, "
-              + "event_id, event_type, position, body, created_at FROM " + schema + ".webhook_deliveries "
-              + "WHERE subscription_id = :id ORDER BY seq LIMIT 100")
-          .bind("id", c.id)
-          .map((rs, ctx) -> new WebhookDelivery(rs.getLong("seq"), c.id, rs.getObject("event_id", UUID.class),
-              rs.getString("event_type"), rs.getLong("position"), rs.getString("body"), instant(rs, "created_at")))
-          .list());
-      if (next.isEmpty()) {
-        return delivered;
-      }
-      for (WebhookDelivery d : next) {
-        Optional<String> failure = post(c, d);
-        if (failure.isPresent()) {
-          failed(c, failure.get());
-          return delivered;
-        }
-        succeeded(c, d);
-        delivered++;
-      }
-    }
-    return delivered;
-  }
-
-  /** POSTs one event; empty on a 2xx, else what went wrong. */
-  private Optional<String> post(Claimed c, WebhookDelivery d) {
-    byte[] body = d.body().getBytes(StandardCharsets.UTF_8);
-    String id = d.eventId().toString();
-    long timestamp = clock.instant().getEpochSecond();
-    String signature = WebhookSignature.sign(c.secret, id, timestamp, body);
-    URI target = c.url;
-    try {
-      for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-        targets.check(target);
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(requestTimeout)
-            .header("content-type", CloudEventCodec.STRUCTURED_CONTENT_TYPE)
-            .header(WebhookSignature.ID_HEADER, id)
-            .header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp))
-            .header(WebhookSignature.SIGNATURE_HEADER, signature)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-        int status = response.statusCode();
-        if (status >= 200 && status < 300) {
-          return Optional.empty();
-        }
-        if (status >= 300 && status < 400) {
-          Optional<String> location = response.headers().firstValue("location");
-          if (!allowRedirects || location.isEmpty()) {
-            return Optional.of("HTTP " + status + " redirect to " + Redaction.redact(location.orElse("(no location)"))
-                + " refused: give the subscription its final URL, or allowRedirects(true)");
-          }
-          target = target.resolve(location.get());
-          continue;
-        }
-        return Optional.of("HTTP " + status + " from " + Redaction.redact(target.toString()));
-      }
-      return Optional.of("more than " + MAX_REDIRECTS + " redirects from " + Redaction.redact(c.url.toString()));
-    } catch (IllegalArgumentException refused) {
-      return Optional.of(refused.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while sending to " + Redaction.redact(target.toString()));
-    } catch (java.io.IOException e) {
-      return Optional.of(Redaction.redact(e.getClass().getSimpleName() + " sending to " + target + ": "
-          + e.getMessage()));
-    }
-  }
-
-  private void succeeded(Claimed c, WebhookDelivery d) {
-    jdbi.useTransaction(h -> {
-      h.createUpdate("DELETE FROM " + schema + ".webhook_deliveries WHERE seq = :seq").bind("seq", d.seq()).execute();
-      h.createUpdate("UPDATE " + schema + ".webhook_subscriptions SET delivered = delivered + 1, "
-              + "failures = 0, failing_since = NULL, last_attempt_at = now() WHERE id = :id")
-          .bind("id", c.id).execute();
-    });
-    c.failures = 0;
-  }
-
-  /**
-   * Records a failed try and schedules the next after the backoff; parks the subscription when
-   * it has been failing for longer than allowed. One statement, so {@code now()} is one instant:
-   * the recorded wait is exactly the backoff.
-   */
-  private void failed(Claimed c, String error) {
-    c.failures++;
-    Duration wait = backoff.delay(c.failures);
-    jdbi.useHandle(h -> h.createUpdate("UPDATE " + schema + ".webhook_subscriptions SET "
-            + "failures = failures + 1, failing_since = coalesce(failing_since, now()), "
-            + "last_error = :error, last_attempt_at = now(), "
-            + "next_attempt_at = now() + make_interval(secs => :wait), "
-            + "state = CASE WHEN coalesce(failing_since, now()) <= now() - make_interval(secs => :park) "
-            + "  THEN 'PARKED' ELSE state END "
-            + "WHERE id = :id")
-        .bind("error", error).bind("wait", wait.toNanos() / 1e9).bind("park", parkAfter.toNanos() / 1e9)
-        .bind("id", c.id).execute());
-    InboxDelivery.LOG.log(System.Logger.Level.WARNING, "webhooks {0}: subscription {1} failed ({2} in a "
-        + "row), next try in {3} ms: {4}", name, c.id, c.failures, wait.toMillis(), error);
   }
 
   /** Stops the dispatcher after the request in flight. */
@@ -387,20 +239,6 @@ public final class Webhooks implements AutoCloseable {
 
   // ------------------------------------------------------------------ rows
 
-  private static final class Claimed {
-    final UUID id;
-    final URI url;
-    final String secret;
-    int failures;
-
-    Claimed(UUID id, URI url, String secret, int failures) {
-      this.id = id;
-      this.url = url;
-      this.secret = secret;
-      this.failures = failures;
-    }
-  }
-
   private static WebhookSubscription subscription(ResultSet rs) throws SQLException {
     Array types = rs.getArray("event_types");
     Set<String> eventTypes = new LinkedHashSet<>(Arrays.asList((String[]) types.getArray()));
@@ -410,6 +248,13 @@ public final class Webhooks implements AutoCloseable {
         rs.getLong("delivered"), rs.getLong("pending"), rs.getInt("failures"),
         Optional.ofNullable(instant(rs, "failing_since")), Optional.ofNullable(rs.getString("last_error")),
         Optional.ofNullable(instant(rs, "last_attempt_at")), Optional.ofNullable(next));
+  }
+
+  /** A row of {@code webhook_deliveries}. */
+  static WebhookDelivery delivery(ResultSet rs) throws SQLException {
+    return new WebhookDelivery(rs.getLong("seq"), rs.getObject("subscription_id", UUID.class),
+        rs.getObject("event_id", UUID.class), rs.getString("event_type"), rs.getLong("position"),
+        rs.getString("body"), instant(rs, "created_at"));
   }
 
   private static Instant instant(ResultSet rs, String column) throws SQLException {
