@@ -39,6 +39,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+// Over 400 lines: its public Builder and Counts, the dead-letter headers and the consuming loop are one API.
 /**
  * Consumes CloudEvents from Kafka topics into the database through an {@link Inbox}: each
  * message's effect and the record of its id commit in one transaction, so a message redelivered
@@ -129,20 +130,12 @@ public final class KafkaInboxConsumer implements AutoCloseable {
     this.retries = b.retries;
     this.deadLetterTimeout = b.deadLetterTimeout;
 
-    Map<String, Object> c = new HashMap<>();
-    b.properties.forEach((k, v) -> {
-      if (ConsumerConfig.configNames().contains(k)) {
-        c.put(k, v);
-      }
-    });
+    Map<String, Object> c = consumerSettings(b.properties, bootstrapServers);
     c.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     c.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     c.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "annals-inbox-" + group);
     this.consumerConfig = Map.copyOf(c);
     this.maxPollIntervalNanos = TimeUnit.MILLISECONDS.toNanos(
@@ -601,21 +594,25 @@ public final class KafkaInboxConsumer implements AutoCloseable {
         throw new IllegalStateException("dead-letter topic " + deadLetterTopic + " is also one of the consumed "
             + "topics " + topics + "; a poison message would come back forever");
       }
-      new ConsumerConfig(withDeserializers(properties));
+      new ConsumerConfig(consumerSettings(properties, bootstrapServers));
       return new KafkaInboxConsumer(this);
     }
+  }
 
-    private Map<String, Object> withDeserializers(Map<String, Object> props) {
-      Map<String, Object> m = new HashMap<>();
-      props.forEach((k, v) -> {
-        if (ConsumerConfig.configNames().contains(k)) {
-          m.put(k, v);
-        }
-      });
-      m.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      m.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-      m.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      return m;
-    }
+  /**
+   * The consumer settings among {@code properties}, with the servers and the deserializers of
+   * records read as CloudEvents.
+   */
+  private static Map<String, Object> consumerSettings(Map<String, Object> properties, String bootstrapServers) {
+    Map<String, Object> m = new HashMap<>();
+    properties.forEach((k, v) -> {
+      if (ConsumerConfig.configNames().contains(k)) {
+        m.put(k, v);
+      }
+    });
+    m.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    m.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    m.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return m;
   }
 }

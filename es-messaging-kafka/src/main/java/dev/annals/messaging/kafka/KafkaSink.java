@@ -25,6 +25,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+// Over 400 lines: its public Builder, with the producer settings the sink owns and why, is part of its API.
 /**
  * A {@link MessageSink} that writes each event as a CloudEvent to Apache Kafka.
  *
