@@ -62,7 +62,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   <li>It is read as a CloudEvent (binary or structured mode). A record that is not one is sent
  *       to the dead-letter topic at once: trying again will not change it.</li>
  *   <li>The handler runs inside the inbox transaction; a message already recorded is skipped.
- *       A handler that throws is tried again with backoff, up to {@link Builder#maxAttempts};
+ *       A handler that throws is tried again with backoff, up to {@link Builder#retries};
  *       after the last try the record goes to the dead-letter topic with the error in
  *       {@value #ERROR_HEADER}, and the consumer moves on.</li>
  *   <li>Offsets are committed only for records whose transaction committed or whose dead letter
