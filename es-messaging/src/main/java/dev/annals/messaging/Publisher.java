@@ -2,6 +2,7 @@ package dev.annals.messaging;
 
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
+import dev.annals.core.Redaction;
 import dev.annals.projections.FailurePolicy;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
@@ -150,8 +151,9 @@ public final class Publisher {
         Thread.currentThread().interrupt();
         throw new TargetUnavailableException("sending to " + sink.describe() + " was interrupted", e);
       } catch (Exception e) {
-        throw new TargetUnavailableException(sink.describe() + " did not confirm a batch of "
-            + batch.size() + " events (first " + batch.get(0).id() + "): " + e, e);
+        // The broker's own error may quote its URL, and the message ends up in the status.
+        throw new TargetUnavailableException(Redaction.redact(sink.describe() + " did not confirm a batch of "
+            + batch.size() + " events (first " + batch.get(0).id() + "): " + e), e);
       }
     }
   }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
+import dev.annals.messaging.inbox.ConsumerCounts;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
@@ -27,10 +30,10 @@ import org.junit.jupiter.api.Test;
  * consumer, inbox. A binding's test extends this with a {@link Broker} fixture.
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
-abstract class BrokerContract {
+public abstract class BrokerContract {
 
   /** One test's broker resources, with names of their own; {@link #delete()} removes them. */
-  interface Broker {
+  public interface Broker {
     /** The broker's port on 127.0.0.1, for a proxy in front of it. */
     int port();
 
@@ -58,7 +61,7 @@ abstract class BrokerContract {
   }
 
   /** A running consumer. */
-  interface Consumer extends AutoCloseable {
+  public interface Consumer extends AutoCloseable {
     ConsumerCounts counts();
 
     @Override
@@ -80,15 +83,15 @@ abstract class BrokerContract {
     }
   }
 
-  abstract PostgresTestDatabase db();
+  protected abstract PostgresTestDatabase db();
 
-  abstract Broker broker() throws Exception;
+  protected abstract Broker broker() throws Exception;
 
   String schema;
   PostgresEventStore store;
   Inbox inbox;
   Broker broker;
-  final List<AutoCloseable> closeLater = new ArrayList<>();
+  protected final List<AutoCloseable> closeLater = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.annals.core.Metadata;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
+import dev.annals.messaging.internal.CloudEventCodec;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.message.Encoding;
 import java.net.URI;

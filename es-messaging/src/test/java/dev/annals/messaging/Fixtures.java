@@ -1,5 +1,7 @@
 package dev.annals.messaging;
 
+import dev.annals.core.AggregateType;
+import dev.annals.core.Decider;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
@@ -17,35 +19,40 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 
-/** Events, stores, runners and waiting, shared by the tests. */
-final class Fixtures {
+/** Events, stores, runners and waiting, shared by the tests of every transport. */
+public final class Fixtures {
 
   /** Money paid into an account. */
-  record Deposited(long cents) {}
+  public record Deposited(long cents) {}
 
   /** An event the consumers in the tests refuse. */
-  record Frozen(String reason) {}
+  public record Frozen(String reason) {}
+
+  /** A wallet that sums deposits: the command is the amount, the state the total. */
+  public static final AggregateType<Long, Long, Deposited> WALLET = AggregateType.builder("wallet",
+      Deposited.class, Decider.<Long, Long, Deposited>of(() -> 0L,
+          (total, e) -> total + e.cents(), (cents, total) -> List.of(new Deposited(cents)))).build();
 
   private Fixtures() {}
 
-  static EventRegistry registry() {
+  public static EventRegistry registry() {
     return EventRegistry.builder()
         .register(Deposited.class, "Deposited")
         .register(Frozen.class, "Frozen")
         .build();
   }
 
-  static CloudEventMapper mapper() {
+  public static CloudEventMapper mapper() {
     return CloudEventMapper.builder(registry()).source("urn:annals:test:bank").build();
   }
 
-  static PostgresEventStore store(PostgresTestDatabase db, String schema) {
+  public static PostgresEventStore store(PostgresTestDatabase db, String schema) {
     return PostgresEventStore.builder(registry()).jdbcUrl(db.jdbcUrl()).poolSize(6).schema(schema)
         .installSchema(true).connectionTimeout(Duration.ofSeconds(30)).build();
   }
 
   /** A runner with test-friendly timings: short lease, fast polling. */
-  static ProjectionRunner runner(PostgresEventStore store, String node, Projector projector) {
+  public static ProjectionRunner runner(PostgresEventStore store, String node, Projector projector) {
     return ProjectionRunner.builder(store).nodeId(node).installSchema(true)
         .leaseDuration(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(5), Duration.ofMillis(50))
         .projector(projector).build();
@@ -55,7 +62,7 @@ final class Fixtures {
    * Appends {@code total} deposits spread round-robin over {@code streams} accounts, ten events
    * per append; returns the event ids in append order.
    */
-  static List<UUID> appendDeposits(PostgresEventStore store, int streams, int total) {
+  public static List<UUID> appendDeposits(PostgresEventStore store, int streams, int total) {
     List<UUID> ids = new ArrayList<>(total);
     int perStream = total / streams;
     for (int round = 0; round < perStream; round += 10) {
@@ -72,14 +79,14 @@ final class Fixtures {
     return ids;
   }
 
-  static UUID append(PostgresEventStore store, StreamId stream, Object payload) {
+  public static UUID append(PostgresEventStore store, StreamId stream, Object payload) {
     NewEvent e = NewEvent.of(payload);
     store.append(stream, ExpectedVersion.any(), e);
     return e.eventId();
   }
 
   /** Waits for a condition, failing with {@code what} after {@code timeout}. */
-  static void await(String what, Duration timeout, BooleanSupplier condition) {
+  public static void await(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -95,7 +102,7 @@ final class Fixtures {
   }
 
   /** Fails with how to start the service when nothing listens on 127.0.0.1:{@code port}. */
-  static void requireListening(String service, int port, String howToStart) {
+  public static void requireListening(String service, int port, String howToStart) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
     } catch (IOException e) {

@@ -14,7 +14,7 @@ import dev.annals.bank.domain.Money;
 import dev.annals.core.CommandContext;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
-import dev.annals.messaging.RabbitMqSink;
+import dev.annals.messaging.rabbitmq.RabbitMqSink;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.time.Duration;

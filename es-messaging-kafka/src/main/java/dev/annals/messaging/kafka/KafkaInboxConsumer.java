@@ -1,7 +1,9 @@
 package dev.annals.messaging.kafka;
 
-import dev.annals.messaging.Inbox;
-import dev.annals.messaging.MessageHandler;
+import dev.annals.core.Backoff;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
+import dev.annals.messaging.internal.Retries;
 import io.cloudevents.CloudEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,6 +39,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+// Over 400 lines: its public Builder and Counts, the dead-letter headers and the consuming loop are one API.
 /**
  * Consumes CloudEvents from Kafka topics into the database through an {@link Inbox}: each
  * message's effect and the record of its id commit in one transaction, so a message redelivered
@@ -59,7 +62,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   <li>It is read as a CloudEvent (binary or structured mode). A record that is not one is sent
  *       to the dead-letter topic at once: trying again will not change it.</li>
  *   <li>The handler runs inside the inbox transaction; a message already recorded is skipped.
- *       A handler that throws is tried again with backoff, up to {@link Builder#maxAttempts};
+ *       A handler that throws is tried again with backoff, up to {@link Builder#retries};
  *       after the last try the record goes to the dead-letter topic with the error in
  *       {@value #ERROR_HEADER}, and the consumer moves on.</li>
  *   <li>Offsets are committed only for records whose transaction committed or whose dead letter
@@ -99,9 +102,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
   private final Inbox inbox;
   private final MessageHandler handler;
   private final String deadLetterTopic;
-  private final int maxAttempts;
-  private final Duration firstBackoff;
-  private final Duration maxBackoff;
+  private final Retries retries;
   private final Map<String, Object> consumerConfig;
   private final Map<String, Object> producerConfig;
   private final Duration deadLetterTimeout;
@@ -111,6 +112,8 @@ public final class KafkaInboxConsumer implements AutoCloseable {
   private volatile boolean running;
   private Thread thread;
   private volatile KafkaConsumer<String, byte[]> consumer;
+  /** Failures in a row of the database, the broker or the client; the consumer thread's own. */
+  private int failuresInARow;
 
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
@@ -124,25 +127,15 @@ public final class KafkaInboxConsumer implements AutoCloseable {
     this.inbox = b.inbox;
     this.handler = b.handler;
     this.deadLetterTopic = b.deadLetterTopic;
-    this.maxAttempts = b.maxAttempts;
-    this.firstBackoff = b.firstBackoff;
-    this.maxBackoff = b.maxBackoff;
+    this.retries = b.retries;
     this.deadLetterTimeout = b.deadLetterTimeout;
 
-    Map<String, Object> c = new HashMap<>();
-    b.properties.forEach((k, v) -> {
-      if (ConsumerConfig.configNames().contains(k)) {
-        c.put(k, v);
-      }
-    });
+    Map<String, Object> c = consumerSettings(b.properties, bootstrapServers);
     c.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     c.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     c.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "annals-inbox-" + group);
     this.consumerConfig = Map.copyOf(c);
     this.maxPollIntervalNanos = TimeUnit.MILLISECONDS.toNanos(
@@ -178,15 +171,8 @@ public final class KafkaInboxConsumer implements AutoCloseable {
    * @throws IllegalArgumentException if either is blank
    */
   public static Builder builder(String bootstrapServers, String group) {
-    Objects.requireNonNull(bootstrapServers, "bootstrapServers must not be null");
-    Objects.requireNonNull(group, "group must not be null");
-    if (bootstrapServers.isBlank()) {
-      throw new IllegalArgumentException("bootstrapServers must not be blank; use host:port[,host:port...]");
-    }
-    if (group.isBlank()) {
-      throw new IllegalArgumentException("group must not be blank");
-    }
-    return new Builder(bootstrapServers.strip(), group);
+    String servers = KafkaSettings.bootstrapServers(bootstrapServers);
+    return new Builder(servers, KafkaSettings.nonBlank(group, "group"));
   }
 
   /** The consumer group (and inbox consumer name). */
@@ -257,7 +243,6 @@ public final class KafkaInboxConsumer implements AutoCloseable {
   // ------------------------------------------------------------------ the consumer thread
 
   private void run() {
-    Backoff idle = new Backoff(firstBackoff, maxBackoff);
     try (KafkaProducer<String, byte[]> deadLetters = new KafkaProducer<>(producerConfig)) {
       while (running) {
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerConfig)) {
@@ -266,7 +251,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
             break;
           }
           c.subscribe(topics);
-          consume(c, deadLetters, idle);
+          consume(c, deadLetters);
         } catch (WakeupException e) {
           // close() asked us to stop.
         } catch (InterruptException e) {
@@ -276,7 +261,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
           // The client could not go on (for example a fatal error after a long outage): a new
           // one resumes from the committed offsets, and the inbox drops what is seen twice.
           failed("Kafka consumer of group " + group + " failed, starting a new one", e);
-          if (!idle.sleep(() -> running)) {
+          if (!pause()) {
             break;
           }
         } finally {
@@ -291,7 +276,16 @@ public final class KafkaInboxConsumer implements AutoCloseable {
     }
   }
 
-  private void consume(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> deadLetters, Backoff idle) {
+  /**
+   * Waits the backoff for one more failure in a row of the database, the broker or the client.
+   *
+   * @return false if the consumer is stopping
+   */
+  private boolean pause() {
+    return Backoff.sleep(retries.backoff().delay(++failuresInARow), () -> running);
+  }
+
+  private void consume(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> deadLetters) {
     while (running) {
       ConsumerRecords<String, byte[]> records = c.poll(POLL);
       long polledAt = System.nanoTime();
@@ -318,11 +312,11 @@ public final class KafkaInboxConsumer implements AutoCloseable {
         commit(c, done);
       }
       if (unavailable) {
-        if (!idle.sleep(() -> running)) {
+        if (!pause()) {
           return;
         }
       } else {
-        idle.reset();
+        failuresInARow = 0;
       }
     }
   }
@@ -358,7 +352,6 @@ public final class KafkaInboxConsumer implements AutoCloseable {
     } catch (CloudEventRecords.NotACloudEventException e) {
       return deadLetter(deadLetters, r, "not-a-cloudevent", 0, e);
     }
-    Backoff retry = new Backoff(firstBackoff, maxBackoff);
     for (int attempt = 1; ; attempt++) {
       HandlerFailure failure = new HandlerFailure();
       try {
@@ -385,12 +378,12 @@ public final class KafkaInboxConsumer implements AutoCloseable {
           failed("the inbox failed for message " + event.getId() + " from " + origin(r), e);
           return false;
         }
-        if (attempt >= maxAttempts) {
+        if (attempt >= retries.maxAttempts()) {
           return deadLetter(deadLetters, r, "handler-failed", attempt, cause);
         }
         LOG.log(System.Logger.Level.DEBUG, "handler of group " + group + " failed on message " + event.getId()
-            + " (attempt " + attempt + " of " + maxAttempts + ")", cause);
-        if (!retry.sleep(() -> running)) {
+            + " (attempt " + attempt + " of " + retries.maxAttempts() + ")", cause);
+        if (!Backoff.sleep(retries.backoff().delay(attempt), () -> running)) {
           return false;
         }
       }
@@ -478,9 +471,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
     private Inbox inbox;
     private MessageHandler handler;
     private String deadLetterTopic;
-    private int maxAttempts = 3;
-    private Duration firstBackoff = Duration.ofMillis(100);
-    private Duration maxBackoff = Duration.ofSeconds(5);
+    private Retries retries = Retries.of(3, Duration.ofMillis(100), Duration.ofSeconds(5));
     private Duration deadLetterTimeout = Duration.ofSeconds(30);
     private final Map<String, Object> properties = new HashMap<>();
 
@@ -497,10 +488,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
     public Builder topics(String... topics) {
       Objects.requireNonNull(topics, "topics must not be null");
       for (String t : topics) {
-        Objects.requireNonNull(t, "topic must not be null");
-        if (!Topics.isValid(t)) {
-          throw new IllegalArgumentException("topic '" + t + "' is not a valid Kafka topic name: " + Topics.RULE);
-        }
+        Topics.require(t, "topic");
         if (!this.topics.add(t)) {
           throw new IllegalArgumentException("topic '" + t + "' was already given");
         }
@@ -535,12 +523,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
      * @throws IllegalArgumentException if it is not a valid topic name
      */
     public Builder deadLetterTopic(String topic) {
-      Objects.requireNonNull(topic, "dead-letter topic must not be null");
-      if (!Topics.isValid(topic)) {
-        throw new IllegalArgumentException("dead-letter topic '" + topic + "' is not a valid Kafka topic name: "
-            + Topics.RULE);
-      }
-      this.deadLetterTopic = topic;
+      this.deadLetterTopic = Topics.require(topic, "dead-letter topic");
       return this;
     }
 
@@ -550,23 +533,11 @@ public final class KafkaInboxConsumer implements AutoCloseable {
      * doubling to 5 s. The same backoff paces retries while the database or broker is away.
      *
      * @param maxAttempts 1 to 100 (1: no retry)
+     * @throws IllegalArgumentException if {@code maxAttempts} is out of range, {@code first} is
+     *     not positive or {@code max} is shorter
      */
     public Builder retries(int maxAttempts, Duration first, Duration max) {
-      if (maxAttempts < 1 || maxAttempts > 100) {
-        throw new IllegalArgumentException("maxAttempts must be 1 to 100, was " + maxAttempts);
-      }
-      Objects.requireNonNull(first, "first backoff must not be null");
-      Objects.requireNonNull(max, "max backoff must not be null");
-      if (first.isNegative() || first.isZero()) {
-        throw new IllegalArgumentException("first backoff must be positive, was " + first);
-      }
-      if (max.compareTo(first) < 0) {
-        throw new IllegalArgumentException("max backoff must be at least the first backoff (" + first
-            + "), was " + max);
-      }
-      this.maxAttempts = maxAttempts;
-      this.firstBackoff = first;
-      this.maxBackoff = max;
+      this.retries = Retries.of(maxAttempts, first, max);
       return this;
     }
 
@@ -577,11 +548,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
      * @throws IllegalArgumentException if below one second
      */
     public Builder deadLetterTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "deadLetterTimeout must not be null");
-      if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.toMillis() > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("deadLetterTimeout must be at least 1s, was " + timeout);
-      }
-      this.deadLetterTimeout = timeout;
+      this.deadLetterTimeout = KafkaSettings.timeout(timeout, "deadLetterTimeout", "must be at least 1s");
       return this;
     }
 
@@ -594,12 +561,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
      * @throws IllegalArgumentException for settings the consumer decides itself, naming why
      */
     public Builder property(String name, Object value) {
-      Objects.requireNonNull(name, "property name must not be null");
-      Objects.requireNonNull(value, "value of property " + name + " must not be null");
-      String why = OWNED.get(name);
-      if (why != null) {
-        throw new IllegalArgumentException("property " + name + " is set by KafkaInboxConsumer: " + why);
-      }
+      KafkaSettings.refuseOwned(name, value, OWNED, "property", "KafkaInboxConsumer");
       if (!ConsumerConfig.configNames().contains(name) && !ProducerConfig.configNames().contains(name)) {
         throw new IllegalArgumentException("property " + name + " is neither a Kafka consumer nor a producer setting");
       }
@@ -632,21 +594,25 @@ public final class KafkaInboxConsumer implements AutoCloseable {
         throw new IllegalStateException("dead-letter topic " + deadLetterTopic + " is also one of the consumed "
             + "topics " + topics + "; a poison message would come back forever");
       }
-      new ConsumerConfig(withDeserializers(properties));
+      new ConsumerConfig(consumerSettings(properties, bootstrapServers));
       return new KafkaInboxConsumer(this);
     }
+  }
 
-    private Map<String, Object> withDeserializers(Map<String, Object> props) {
-      Map<String, Object> m = new HashMap<>();
-      props.forEach((k, v) -> {
-        if (ConsumerConfig.configNames().contains(k)) {
-          m.put(k, v);
-        }
-      });
-      m.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      m.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-      m.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-      return m;
-    }
+  /**
+   * The consumer settings among {@code properties}, with the servers and the deserializers of
+   * records read as CloudEvents.
+   */
+  private static Map<String, Object> consumerSettings(Map<String, Object> properties, String bootstrapServers) {
+    Map<String, Object> m = new HashMap<>();
+    properties.forEach((k, v) -> {
+      if (ConsumerConfig.configNames().contains(k)) {
+        m.put(k, v);
+      }
+    });
+    m.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    m.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    m.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return m;
   }
 }

@@ -1,5 +1,6 @@
 package dev.annals.messaging.kafka;
 
+import dev.annals.core.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
 import io.cloudevents.core.format.EventFormat;
@@ -24,6 +25,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
+// Over 400 lines: its public Builder, with the producer settings the sink owns and why, is part of its API.
 /**
  * A {@link MessageSink} that writes each event as a CloudEvent to Apache Kafka.
  *
@@ -78,7 +80,8 @@ public final class KafkaSink implements MessageSink {
    */
   private static final int RECORD_OVERHEAD = 128;
 
-  private final String bootstrapServers;
+  /** "kafka" and the servers with any credentials masked, as messages name the broker. */
+  private final String broker;
   private final Function<OutgoingMessage, String> topics;
   private final String topicDescription;
   private final Mode mode;
@@ -95,7 +98,7 @@ public final class KafkaSink implements MessageSink {
   private boolean closed;
 
   private KafkaSink(Builder b) {
-    this.bootstrapServers = b.bootstrapServers;
+    this.broker = "kafka " + Redaction.redact(b.bootstrapServers);
     this.topics = b.topics;
     this.topicDescription = b.topicDescription;
     this.mode = b.mode;
@@ -113,16 +116,13 @@ public final class KafkaSink implements MessageSink {
    * @throws IllegalArgumentException if it is blank
    */
   public static Builder builder(String bootstrapServers) {
-    Objects.requireNonNull(bootstrapServers, "bootstrapServers must not be null");
-    if (bootstrapServers.isBlank()) {
-      throw new IllegalArgumentException("bootstrapServers must not be blank; use host:port[,host:port...]");
-    }
-    return new Builder(bootstrapServers.strip());
+    return new Builder(KafkaSettings.bootstrapServers(bootstrapServers));
   }
 
+  /** The servers with any credentials masked, the topic choice and the mode. */
   @Override
   public String describe() {
-    return "kafka " + bootstrapServers + " " + topicDescription + " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
+    return broker + " " + topicDescription + " (" + mode.name().toLowerCase(java.util.Locale.ROOT) + ")";
   }
 
   /**
@@ -166,7 +166,7 @@ public final class KafkaSink implements MessageSink {
     } catch (KafkaException | IllegalStateException e) {
       // IllegalStateException: another publisher partition's failure closed this producer under us.
       discard(p);
-      throw new KafkaPublishException("kafka " + bootstrapServers + " refused a batch of " + batch.size()
+      throw new KafkaPublishException(broker + " refused a batch of " + batch.size()
           + " message(s) after handing over " + acks.size() + ": " + e, e);
     }
     int failed = 0;
@@ -192,7 +192,7 @@ public final class KafkaSink implements MessageSink {
       // numbers it would otherwise have to repair, and nothing it still has in flight matters
       // once the whole batch is sent again.
       discard(p);
-      throw new KafkaPublishException("kafka " + bootstrapServers + " did not acknowledge " + failed + " of "
+      throw new KafkaPublishException(broker + " did not acknowledge " + failed + " of "
           + batch.size() + " message(s); the first was " + batch.get(firstFailed).id() + " of stream "
           + batch.get(firstFailed).streamId() + " to topic " + records.get(firstFailed).topic()
           + ": " + first, first);
@@ -261,7 +261,7 @@ public final class KafkaSink implements MessageSink {
       } catch (KafkaException | IllegalStateException e) {
         abortQuietly(p);
         discard(p);
-        throw new KafkaPublishException("kafka " + bootstrapServers + " did not commit the transaction of a "
+        throw new KafkaPublishException(broker + " did not commit the transaction of a "
             + "batch of " + batch.size() + " message(s) (first " + batch.get(0).id() + "); none of them is "
             + "visible to read_committed consumers: " + e, e);
       }
@@ -274,14 +274,14 @@ public final class KafkaSink implements MessageSink {
     } catch (RuntimeException e) {
       // Fenced or broken: the next producer's initTransactions fences this one and ends its
       // transaction on the broker.
-      LOG.log(System.Logger.Level.DEBUG, "aborting a failed transaction on " + bootstrapServers, e);
+      LOG.log(System.Logger.Level.DEBUG, "aborting a failed transaction on " + broker, e);
     }
   }
 
   private Producer<String, byte[]> producer() {
     synchronized (lock) {
       if (closed) {
-        throw new IllegalStateException("KafkaSink for " + bootstrapServers + " is closed");
+        throw new IllegalStateException("KafkaSink for " + broker + " is closed");
       }
       if (producer == null) {
         Producer<String, byte[]> created = new KafkaProducer<>(producerConfig);
@@ -291,7 +291,7 @@ public final class KafkaSink implements MessageSink {
             created.initTransactions();
           } catch (KafkaException e) {
             created.close(Duration.ZERO);
-            throw new KafkaPublishException("kafka " + bootstrapServers + " did not start transactions for "
+            throw new KafkaPublishException(broker + " did not start transactions for "
                 + "transactional id '" + transactionalId + "': " + e, e);
           }
         }
@@ -310,7 +310,7 @@ public final class KafkaSink implements MessageSink {
     try {
       failed.close(Duration.ZERO);
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.DEBUG, "closing a failed producer for " + bootstrapServers, e);
+      LOG.log(System.Logger.Level.DEBUG, "closing a failed producer for " + broker, e);
     }
   }
 
@@ -387,10 +387,7 @@ public final class KafkaSink implements MessageSink {
      * @throws IllegalStateException if a topic choice was already made
      */
     public Builder topic(String topic) {
-      Objects.requireNonNull(topic, "topic must not be null");
-      if (!Topics.isValid(topic)) {
-        throw new IllegalArgumentException("topic '" + topic + "' is not a valid Kafka topic name: " + Topics.RULE);
-      }
+      Topics.require(topic, "topic");
       return topics(m -> topic, "topic " + topic);
     }
 
@@ -446,21 +443,14 @@ public final class KafkaSink implements MessageSink {
      * @throws IllegalArgumentException if below one second
      */
     public Builder deliveryTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "deliveryTimeout must not be null");
-      if (timeout.compareTo(Duration.ofSeconds(1)) < 0 || timeout.toMillis() > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("deliveryTimeout must be at least 1s (and fit in an int of ms), was " + timeout);
-      }
-      this.deliveryTimeout = timeout;
+      this.deliveryTimeout = KafkaSettings.timeout(timeout, "deliveryTimeout",
+          "must be at least 1s (and fit in an int of ms)");
       return this;
     }
 
     /** The producer's {@code client.id}, as brokers log and meter it; Kafka picks one by default. */
     public Builder clientId(String clientId) {
-      Objects.requireNonNull(clientId, "clientId must not be null");
-      if (clientId.isBlank()) {
-        throw new IllegalArgumentException("clientId must not be blank");
-      }
-      this.clientId = clientId;
+      this.clientId = KafkaSettings.nonBlank(clientId, "clientId");
       return this;
     }
 
@@ -475,11 +465,7 @@ public final class KafkaSink implements MessageSink {
      * transaction.state.log.replication.factor=1}, {@code transaction.state.log.min.isr=1}).
      */
     public Builder transactional(String transactionalId) {
-      Objects.requireNonNull(transactionalId, "transactionalId must not be null");
-      if (transactionalId.isBlank()) {
-        throw new IllegalArgumentException("transactionalId must not be blank");
-      }
-      this.transactionalId = transactionalId;
+      this.transactionalId = KafkaSettings.nonBlank(transactionalId, "transactionalId");
       return this;
     }
 
@@ -491,12 +477,7 @@ public final class KafkaSink implements MessageSink {
      *     {@code enable.idempotence}, the timeouts, ...), naming why
      */
     public Builder property(String name, Object value) {
-      Objects.requireNonNull(name, "property name must not be null");
-      Objects.requireNonNull(value, "value of property " + name + " must not be null");
-      String why = OWNED.get(name);
-      if (why != null) {
-        throw new IllegalArgumentException("producer property " + name + " is set by KafkaSink: " + why);
-      }
+      KafkaSettings.refuseOwned(name, value, OWNED, "producer property", "KafkaSink");
       if (name.equals(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG)
           || name.equals(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG)) {
         throw new IllegalArgumentException("producer property " + name

@@ -5,7 +5,7 @@ import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
 import dev.annals.core.StreamId;
 import dev.annals.messaging.CloudEventMapper;
-import dev.annals.messaging.MessageHandler;
+import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.testkit.PostgresTestDatabase;

@@ -1,5 +1,6 @@
 package dev.annals.messaging.kafka;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
@@ -27,6 +28,13 @@ class KafkaBuildersTest {
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'no spaces'");
       assertThatThrownBy(() -> KafkaSink.builder("localhost:9092").topicPerCategory("a/b"))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'a/b'");
+    }
+
+    @Test
+    void describes_its_servers_without_their_password() {
+      try (KafkaSink sink = KafkaSink.builder("SASL_SSL://alice:s3cret-pw@kafka-1:9092").topic("t").build()) {
+        assertThat(sink.describe()).doesNotContain("s3cret-pw").contains("alice:***@kafka-1:9092", "topic t");
+      }
     }
 
     @Test

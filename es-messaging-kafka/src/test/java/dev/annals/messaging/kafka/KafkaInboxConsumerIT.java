@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.annals.core.StreamId;
-import dev.annals.messaging.Inbox;
-import dev.annals.messaging.MessageHandler;
 import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.testkit.PostgresTestDatabase;
 import io.cloudevents.CloudEvent;
 import java.nio.charset.StandardCharsets;

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>Start and stop are synchronized; {@link #bootstrapServers()} may be called from any thread.
  */
-final class KafkaTestBroker implements BeforeAllCallback, AfterAllCallback {
+public final class KafkaTestBroker implements BeforeAllCallback, AfterAllCallback {
 
   private static final int NODE_ID = 1;
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -60,7 +60,8 @@ final class KafkaTestBroker implements BeforeAllCallback, AfterAllCallback {
 
   private KafkaTestBroker() {}
 
-  static KafkaTestBroker create() {
+  /** A broker that starts before the tests of the class registering it. */
+  public static KafkaTestBroker create() {
     return new KafkaTestBroker();
   }
 

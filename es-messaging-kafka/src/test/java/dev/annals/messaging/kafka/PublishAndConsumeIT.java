@@ -2,11 +2,11 @@ package dev.annals.messaging.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.annals.messaging.Inbox;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
 import dev.annals.messaging.Publisher;
 import dev.annals.messaging.PublisherStatus;
+import dev.annals.messaging.inbox.Inbox;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;

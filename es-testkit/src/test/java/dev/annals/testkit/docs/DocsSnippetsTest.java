@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import dev.annals.testkit.internal.Snippets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,17 +21,28 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Keeps the Java in README.md and docs/*.md true: each {@code <!-- snippet: NAME -->} block must
- * equal the region tagged NAME in a compiling test of this package.
+ * equal the region tagged NAME in a compiling test of this package. A guide whose examples are
+ * tests of another module is checked by that module instead ({@link #CHECKED_ELSEWHERE}).
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class DocsSnippetsTest {
 
+  /** Where the examples of this package are, relative to the project root. */
+  static final String SOURCES = "es-testkit/src/test/java/dev/annals/testkit/docs";
+
+  /** Guides whose examples are tests of another module, with the test that checks them. */
+  static final Map<String, String> CHECKED_ELSEWHERE =
+      Map.of("docs/messaging.md", "es-messaging's MessagingGuideTest");
+
   @TestFactory
   Stream<DynamicTest> every_snippet_in_the_docs_equals_its_tagged_region() {
-    Map<String, Snippets.Region> regions = Snippets.regions();
+    Map<String, Snippets.Region> regions = Snippets.regions(SOURCES);
     List<Snippets.Block> blocks = new ArrayList<>();
     for (Path doc : Snippets.documents()) {
-      blocks.addAll(Snippets.blocks(doc, "snippet"));
+      String name = Snippets.root().relativize(doc).toString().replace('\\', '/');
+      if (!CHECKED_ELSEWHERE.containsKey(name)) {
+        blocks.addAll(Snippets.blocks(doc, "snippet"));
+      }
     }
     return blocks.stream().map(block -> dynamicTest(block.doc() + " " + block.name(),
         () -> Snippets.mismatch(block, regions).ifPresent(problem -> fail(problem))));

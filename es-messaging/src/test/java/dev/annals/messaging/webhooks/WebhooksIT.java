@@ -1,0 +1,226 @@
+package dev.annals.messaging.webhooks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.annals.core.StreamId;
+import dev.annals.messaging.Fixtures;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionRunner;
+import dev.annals.testkit.PostgresTestDatabase;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.jackson.JsonFormat;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayNameGeneration;
+import org.junit.jupiter.api.DisplayNameGenerator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Webhooks against a real HTTP server on the loopback interface. */
+@DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
+class WebhooksIT {
+
+  @RegisterExtension
+  static final PostgresTestDatabase db = PostgresTestDatabase.create();
+
+  static final StreamId ACCOUNT = StreamId.of("account", "w1");
+
+  /** One request as the subscriber's server received it. */
+  record Received(String path, Map<String, String> headers, byte[] body) {
+    String header(String name) {
+      return headers.get(name.toLowerCase());
+    }
+  }
+
+  PostgresEventStore store;
+  HttpServer server;
+  final List<Received> requests = new CopyOnWriteArrayList<>();
+  /** The status the server answers with for the next request; 200 unless a test says otherwise. */
+  volatile int status = 200;
+  final AtomicInteger failuresLeft = new AtomicInteger();
+  final String secret = WebhookSignature.newSecret();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    store = Fixtures.store(db, db.newSchema());
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/", exchange -> {
+      Map<String, String> headers = new TreeMap<>();
+      exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
+      requests.add(new Received(exchange.getRequestURI().getPath(), headers,
+          exchange.getRequestBody().readAllBytes()));
+      int answer = failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 500 : status;
+      if (answer == 302) {
+        exchange.getResponseHeaders().add("Location", "/elsewhere");
+      }
+      exchange.sendResponseHeaders(answer, -1);
+      exchange.close();
+    });
+    server.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    server.stop(0);
+    store.close();
+  }
+
+  URI url(String path) {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+  }
+
+  Webhooks.Builder webhooks() {
+    return Webhooks.builder(store, Fixtures.mapper()).allowLoopback(true)
+        .pollInterval(Duration.ofMillis(10)).requestTimeout(Duration.ofSeconds(5));
+  }
+
+  List<String> deliveredIds() {
+    return requests.stream().map(r -> r.header(WebhookSignature.ID_HEADER)).toList();
+  }
+
+  @Test
+  void a_subscriber_gets_the_events_it_asked_for_in_order_signed_with_its_secret() throws Exception {
+    try (Webhooks webhooks = webhooks().build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      webhooks.subscribe(url("/hooks"), Set.of("Deposited"), secret);
+      UUID one = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      Fixtures.append(store, ACCOUNT, new Fixtures.Frozen("not subscribed"));
+      UUID two = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(2));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("two deliveries", Duration.ofSeconds(30), () -> requests.size() >= 2);
+
+      assertThat(deliveredIds()).containsExactly(one.toString(), two.toString());
+      for (Received r : requests) {
+        String id = r.header(WebhookSignature.ID_HEADER);
+        String timestamp = r.header(WebhookSignature.TIMESTAMP_HEADER);
+        String signature = r.header(WebhookSignature.SIGNATURE_HEADER);
+        assertThat(r.header("content-type")).isEqualTo("application/cloudevents+json");
+        assertThat(WebhookSignature.verify(secret, id, timestamp, signature, r.body(), Duration.ofMinutes(5),
+            Instant.now())).as("verifies with the shared secret").isTrue();
+        assertThat(WebhookSignature.verify(WebhookSignature.newSecret(), id, timestamp, signature, r.body(),
+            Duration.ofMinutes(5), Instant.now())).as("verifies with another secret").isFalse();
+        CloudEvent event = new JsonFormat().deserialize(r.body());
+        assertThat(event.getId()).isEqualTo(id);
+        assertThat(event.getSubject()).isEqualTo("account-w1");
+        assertThat(event.getType()).isEqualTo("Deposited");
+      }
+      WebhookSubscription s = webhooks.subscriptions().get(0);
+      assertThat(s.delivered()).isEqualTo(2);
+      assertThat(s.pending()).isZero();
+    }
+  }
+
+  @Test
+  void a_failing_subscriber_is_retried_with_doubling_backoff_and_then_gets_everything_in_order() throws Exception {
+    failuresLeft.set(3);
+    try (Webhooks webhooks = webhooks().retries(Duration.ofMillis(300), Duration.ofSeconds(5)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(url("/hooks"), Set.of(), secret);
+      UUID one = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      UUID two = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(2));
+      runner.start();
+      webhooks.start();
+      Map<Integer, Duration> waits = new TreeMap<>();
+      Fixtures.await("both events delivered", Duration.ofSeconds(30), () -> {
+        WebhookSubscription now = webhooks.find(s.id()).orElseThrow();
+        if (now.failures() > 0 && now.nextAttemptAt().isPresent() && now.lastAttemptAt().isPresent()) {
+          waits.putIfAbsent(now.failures(), Duration.between(now.lastAttemptAt().get(), now.nextAttemptAt().get()));
+        }
+        return now.delivered() == 2;
+      });
+
+      assertThat(waits).as("wait after each failure in a row").containsExactly(
+          Map.entry(1, Duration.ofMillis(300)), Map.entry(2, Duration.ofMillis(600)),
+          Map.entry(3, Duration.ofMillis(1200)));
+      assertThat(deliveredIds()).as("the first event tried until it went through, then the second")
+          .containsExactly(one.toString(), one.toString(), one.toString(), one.toString(), two.toString());
+      WebhookSubscription after = webhooks.find(s.id()).orElseThrow();
+      assertThat(after.failures()).isZero();
+      assertThat(after.failingSince()).isEmpty();
+      assertThat(after.lastError()).get().asString().contains("HTTP 500");
+    }
+  }
+
+  @Test
+  void a_subscriber_failing_for_too_long_is_parked_and_replayed_later() throws Exception {
+    status = 503;
+    try (Webhooks webhooks = webhooks().retries(Duration.ofMillis(20), Duration.ofMillis(50))
+            .parkAfter(Duration.ofMillis(300)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(url("/hooks"), Set.of(), secret);
+      UUID one = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      UUID two = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(2));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("the subscription to be parked", Duration.ofSeconds(30),
+          () -> webhooks.find(s.id()).orElseThrow().state() == WebhookSubscription.State.PARKED);
+
+      assertThat(webhooks.pending(s.id())).extracting(WebhookDelivery::eventId).containsExactly(one, two);
+      assertThat(webhooks.find(s.id()).orElseThrow().lastError()).get().asString().contains("HTTP 503");
+      int triesWhileFailing = requests.size();
+      UUID three = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(3));
+      Fixtures.await("the new event queued for the parked subscription", Duration.ofSeconds(30),
+          () -> webhooks.pending(s.id()).size() == 3);
+      assertThat(requests).as("requests to a parked subscription").hasSize(triesWhileFailing);
+
+      status = 200;
+      webhooks.replay(s.id());
+      Fixtures.await("the waiting events delivered", Duration.ofSeconds(30),
+          () -> webhooks.pending(s.id()).isEmpty());
+      assertThat(deliveredIds().subList(triesWhileFailing, requests.size()))
+          .containsExactly(one.toString(), two.toString(), three.toString());
+      assertThat(webhooks.find(s.id()).orElseThrow().state()).isEqualTo(WebhookSubscription.State.ACTIVE);
+    }
+  }
+
+  @Test
+  void a_redirect_is_refused_unless_allowed() throws Exception {
+    status = 302;
+    try (Webhooks webhooks = webhooks().retries(Duration.ofMillis(20), Duration.ofMillis(50)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(url("/moved"), Set.of(), secret);
+      Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("a failed try", Duration.ofSeconds(30),
+          () -> webhooks.find(s.id()).orElseThrow().failures() >= 2);
+      assertThat(webhooks.find(s.id()).orElseThrow().lastError()).get().asString()
+          .contains("HTTP 302 redirect to /elsewhere refused");
+      assertThat(requests).extracting(Received::path).containsOnly("/moved");
+    }
+  }
+
+  @Test
+  void loopback_and_private_network_targets_are_refused_unless_allowed() {
+    try (Webhooks strict = Webhooks.builder(store, Fixtures.mapper()).build()) {
+      assertThatThrownBy(() -> strict.subscribe(url("/hooks"), Set.of(), secret))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("resolves to the loopback address 127.0.0.1")
+          .hasMessageContaining("allowLoopback(true)");
+      assertThatThrownBy(() -> strict.subscribe(URI.create("http://10.1.2.3/hooks"), Set.of(), secret))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("private-network address 10.1.2.3");
+      assertThatThrownBy(() -> strict.subscribe(URI.create("http://169.254.169.254/latest"), Set.of(), secret))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("private-network address 169.254.169.254");
+      assertThatThrownBy(() -> strict.subscribe(URI.create("ftp://example.com/x"), Set.of(), secret))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be http or https");
+      assertThat(strict.subscriptions()).isEmpty();
+    }
+  }
+}
