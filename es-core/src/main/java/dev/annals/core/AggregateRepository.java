@@ -89,7 +89,8 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   /**
    * The current state of aggregate {@code id}: the initial state at version 0 if it has no events.
    *
-   * @throws UnknownEventTypeException, EventDecodingException if a stored event cannot be read
+   * @throws UnknownEventTypeException if a stored event's type is not registered
+   * @throws EventDecodingException if a stored event cannot be read
    */
   public AggregateState<S> load(String id) {
     StreamId streamId = type.streamId(id);
