@@ -263,7 +263,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
    *     declares no snapshot state
    */
   public long snapshot(String id) {
-    if (snapshots == null || type.stateType() == null) {
+    if (snapshots == null || type.stateType().isEmpty()) {
       throw new IllegalStateException("repository of '" + type.category() + "' cannot take snapshots: "
           + (snapshots == null ? "no snapshot store was given to its builder" : "its aggregate type declares "
               + "no snapshot state (AggregateType.Builder.snapshots)"));
@@ -318,7 +318,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   /** The newest usable snapshot at or before {@code maxVersion}, else the initial state. */
   private AggregateState<S> startingPoint(StreamId streamId, long maxVersion) {
     AggregateState<S> initial = new AggregateState<>(streamId, type.decider().initialState(), 0);
-    if (snapshots == null || type.stateType() == null || maxVersion == 0) {
+    if (snapshots == null || type.stateType().isEmpty() || maxVersion == 0) {
       return initial;
     }
     Optional<Snapshot> found;
@@ -341,7 +341,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
       return initial;
     }
     try {
-      S state = store.registry().fromJson(snapshot.state(), type.stateType());
+      S state = store.registry().fromJson(snapshot.state(), type.stateType().orElseThrow());
       return new AggregateState<>(streamId, state, snapshot.version());
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "snapshot of " + streamId + " at version "
@@ -523,7 +523,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
      *     snapshot state class
      */
     public AggregateRepository<C, S, E> build() {
-      if (snapshots != null && type.stateType() == null) {
+      if (snapshots != null && type.stateType().isEmpty()) {
         throw new IllegalStateException("a snapshot store was given but " + type
             + " has no snapshot state class; add .snapshots(State.class, 1) to its AggregateType");
       }
