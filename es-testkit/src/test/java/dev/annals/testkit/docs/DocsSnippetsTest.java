@@ -40,7 +40,8 @@ class DocsSnippetsTest {
    * Documents whose every Java block must be a snippet. Other docs may still show Java that no
    * test compiles; their marked blocks are checked all the same.
    */
-  static final List<String> CHECKED_THROUGHOUT = List.of("README.md", "docs/concepts.md", "docs/testing.md");
+  static final List<String> CHECKED_THROUGHOUT = List.of("README.md", "docs/concepts.md", "docs/testing.md",
+      "docs/postgres.md");
 
   @Test
   void the_readme_and_the_concepts_and_testing_guides_have_snippets() {

@@ -28,7 +28,13 @@ final class Snippets {
   private static final Pattern MARKER = Pattern.compile("^\\s*<!--\\s*(snippet|output):\\s*([\\w.-]+)\\s*-->\\s*$");
   private static final Pattern FENCE_OPEN = Pattern.compile("^\\s*(`{3,})\\s*([\\w+-]*)\\s*$");
   private static final Pattern TAG = Pattern.compile("^\\s*//\\s*(tag|end)::([\\w.-]+)\\[\\]\\s*$");
-  private static final String SOURCES = "es-testkit/src/test/java/dev/annals/testkit/docs";
+  /**
+   * Where the example sources are: this package, and the {@code docs} test package of a module
+   * whose examples need that module (which this one cannot depend on).
+   */
+  private static final List<String> SOURCES = List.of(
+      "es-testkit/src/test/java/dev/annals/testkit/docs",
+      "es-postgres/src/test/java/dev/annals/postgres/docs");
 
   private Snippets() {}
 
@@ -94,13 +100,15 @@ final class Snippets {
   /** Every tagged region of the example sources, by name. */
   static Map<String, Region> regions() {
     Map<String, Region> regions = new LinkedHashMap<>();
-    Path dir = root().resolve(SOURCES);
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.filter(p -> p.toString().endsWith(".java")).sorted().collect(Collectors.toList())) {
-        parseRegions(file.getFileName().toString(), read(file), regions);
+    for (String sources : SOURCES) {
+      Path dir = root().resolve(sources);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path file : files.filter(p -> p.toString().endsWith(".java")).sorted().collect(Collectors.toList())) {
+          parseRegions(file.getFileName().toString(), read(file), regions);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + dir, e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
     }
     return regions;
   }
@@ -243,7 +251,7 @@ final class Snippets {
     Region region = regions.get(block.name());
     if (region == null) {
       return Optional.of(block.doc() + ":" + block.line() + ": snippet '" + block.name()
-          + "' has no tagged region; put the example in a test under " + SOURCES + " between // tag::"
+          + "' has no tagged region; put the example in a test under one of " + SOURCES + " between // tag::"
           + block.name() + "[] and // end::" + block.name() + "[]");
     }
     if (region.code().equals(block.code())) {
