@@ -38,7 +38,7 @@ final class AggregateLoader<S, E> {
 
   /** Whether snapshots can be read and written: a store was given and the type has a state class. */
   boolean snapshots() {
-    return snapshots.isPresent() && type.stateType() != null;
+    return snapshots.isPresent() && type.stateType().isPresent();
   }
 
   /** The current state of {@code streamId}, read from the store (never from a cache). */
@@ -123,7 +123,7 @@ final class AggregateLoader<S, E> {
       return initial(streamId);
     }
     try {
-      S state = store.registry().fromJson(snapshot.state(), type.stateType());
+      S state = store.registry().fromJson(snapshot.state(), type.stateType().orElseThrow());
       return new AggregateState<>(streamId, state, snapshot.version());
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "snapshot of " + streamId + " at version "

@@ -363,7 +363,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
      *     snapshot state class
      */
     public AggregateRepository<C, S, E> build() {
-      if (snapshots != null && type.stateType() == null) {
+      if (snapshots != null && type.stateType().isEmpty()) {
         throw new IllegalStateException("a snapshot store was given but " + type
             + " has no snapshot state class; add .snapshots(State.class, 1) to its AggregateType");
       }

@@ -1,6 +1,7 @@
 package dev.annals.core;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything the framework needs to know about one kind of aggregate: its stream category, its
@@ -62,9 +63,9 @@ public final class AggregateType<C, S, E> {
     return decider;
   }
 
-  /** The state class snapshots are written as, or null when snapshots are off. */
-  public Class<S> stateType() {
-    return stateType;
+  /** The state class snapshots are written as; empty when snapshots are off. */
+  public Optional<Class<S>> stateType() {
+    return Optional.ofNullable(stateType);
   }
 
   public int stateSchemaVersion() {

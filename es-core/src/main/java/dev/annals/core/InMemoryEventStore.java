@@ -1,7 +1,7 @@
 package dev.annals.core;
 
-import dev.annals.core.spi.EventEncoding;
-import dev.annals.core.spi.EventEncoding.EncodedEvent;
+import dev.annals.core.internal.EventEncoding;
+import dev.annals.core.internal.EventEncoding.EncodedEvent;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;

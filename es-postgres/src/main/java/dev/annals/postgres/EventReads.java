@@ -4,7 +4,7 @@ import dev.annals.core.EventRegistry;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
-import dev.annals.core.spi.EventEncoding;
+import dev.annals.core.internal.EventEncoding;
 import dev.annals.postgres.internal.SqlErrors;
 import java.util.ArrayList;
 import java.util.List;

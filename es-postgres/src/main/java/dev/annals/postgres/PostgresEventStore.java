@@ -13,7 +13,7 @@ import dev.annals.core.Redaction;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
-import dev.annals.core.spi.EventEncoding;
+import dev.annals.core.internal.EventEncoding;
 import dev.annals.postgres.internal.SqlErrors;
 import java.time.Duration;
 import java.util.List;

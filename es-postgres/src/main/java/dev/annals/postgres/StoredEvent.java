@@ -3,7 +3,7 @@ package dev.annals.postgres;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
-import dev.annals.core.spi.EventEncoding;
+import dev.annals.core.internal.EventEncoding;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;

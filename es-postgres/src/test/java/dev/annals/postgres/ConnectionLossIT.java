@@ -72,7 +72,7 @@ class ConnectionLossIT {
   }
 
   private static int waitForBlockedBackend(String app) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     try (Connection c = db.connect();
         PreparedStatement ps = c.prepareStatement("SELECT pid FROM pg_stat_activity WHERE application_name = ? "
             + "AND wait_event_type = 'Lock' AND query LIKE '%append_events%'")) {

@@ -8,6 +8,7 @@ import dev.annals.core.StreamId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.opentest4j.AssertionFailedError;
 
 /**
@@ -39,9 +40,10 @@ public final class AggregateFixture<C, S, E> {
 
   private final Decider<C, S, E> decider;
   private final EventRegistry registry;
-  private final Class<S> stateType;
+  private final Optional<Class<S>> stateType;
 
-  private AggregateFixture(Decider<C, S, E> decider, EventRegistry registry, Class<S> stateType) {
+  private AggregateFixture(Decider<C, S, E> decider, EventRegistry registry,
+      Optional<Class<S>> stateType) {
     this.decider = Objects.requireNonNull(decider, "decider must not be null");
     this.registry = Objects.requireNonNull(registry, "registry must not be null");
     this.stateType = stateType;
@@ -59,7 +61,7 @@ public final class AggregateFixture<C, S, E> {
   /** A fixture for a bare decider; the state is not round-tripped. */
   public static <C, S, E> AggregateFixture<C, S, E> of(Decider<C, S, E> decider,
       EventRegistry registry) {
-    return new AggregateFixture<>(decider, registry, null);
+    return new AggregateFixture<>(decider, registry, Optional.empty());
   }
 
   /** The events that happened before the command. */
@@ -231,14 +233,14 @@ public final class AggregateFixture<C, S, E> {
   }
 
   private void roundTripState(S state) {
-    if (stateType == null) {
+    if (stateType.isEmpty()) {
       return;
     }
     Object back;
     String json;
     try {
       json = registry.toJson(state);
-      back = registry.fromJson(json, stateType);
+      back = registry.fromJson(json, stateType.get());
     } catch (RuntimeException e) {
       AssertionFailedError failure = new AssertionFailedError("state " + state
           + " cannot be snapshotted and read back: " + e.getMessage());

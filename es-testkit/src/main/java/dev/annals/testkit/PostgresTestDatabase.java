@@ -25,7 +25,10 @@ import org.postgresql.ds.PGSimpleDataSource;
  * @RegisterExtension
  * static final PostgresTestDatabase db = PostgresTestDatabase.create();
  *
- * @Test void works() { var store = PostgresEventStore.create(db.dataSource(), db.schema()); ... }
+ * @Test void works() {
+ *   try (var store = PostgresEventStore.builder(registry)
+ *       .dataSource(db.dataSource()).schema(db.schema()).installSchema(true).build()) { ... }
+ * }
  * }</pre>
  *
  * <p>It finds a server in this order and remembers the choice for the whole JVM:

@@ -131,9 +131,14 @@ class KafkaSinkIT {
         new org.apache.kafka.common.serialization.StringDeserializer(),
         new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
       c.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      // Keep polling a little past the count, so that a second copy would show too.
-      while (System.nanoTime() < deadline && (out.size() < count || System.nanoTime() < deadline - 8_000_000_000L)) {
+      // Joining the group and the first fetch can take long on a loaded machine: wait for the count
+      // with a generous bound, then keep polling a little past it, so that a second copy would show.
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (out.size() < count && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      long past = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      while (System.nanoTime() < past) {
         c.poll(Duration.ofMillis(200)).forEach(out::add);
       }
     }

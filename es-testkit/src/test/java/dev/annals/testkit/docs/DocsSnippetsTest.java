@@ -27,8 +27,12 @@ import org.junit.jupiter.api.TestFactory;
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class DocsSnippetsTest {
 
-  /** Where the examples of this package are, relative to the project root. */
-  static final String SOURCES = "es-testkit/src/test/java/dev/annals/testkit/docs";
+  /**
+   * Where the examples are, relative to the project root: this package, and the {@code docs}
+   * test package of a module whose examples need that module (which this one cannot depend on).
+   */
+  static final String[] SOURCES = {"es-testkit/src/test/java/dev/annals/testkit/docs",
+      "es-postgres/src/test/java/dev/annals/postgres/docs"};
 
   /** Guides whose examples are tests of another module, with the test that checks them. */
   static final Map<String, String> CHECKED_ELSEWHERE =
@@ -53,7 +57,8 @@ class DocsSnippetsTest {
    * Documents whose every Java block must be a snippet. Other docs may still show Java that no
    * test compiles; their marked blocks are checked all the same.
    */
-  static final List<String> CHECKED_THROUGHOUT = List.of("README.md", "docs/concepts.md", "docs/testing.md");
+  static final List<String> CHECKED_THROUGHOUT = List.of("README.md", "docs/concepts.md", "docs/testing.md",
+      "docs/postgres.md");
 
   @Test
   void the_readme_and_the_concepts_and_testing_guides_have_snippets() {

@@ -1,4 +1,4 @@
-package dev.annals.core.spi;
+package dev.annals.core.internal;
 
 import dev.annals.core.EventRegistry;
 import dev.annals.core.EventTooLargeException;
@@ -16,8 +16,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * For store implementations: the checks and encoding every store applies identically, so that
- * all stores accept and reject the same input with the same errors.
+ * For the framework's own stores (in-memory and PostgreSQL): the checks and encoding every store
+ * applies identically, so that all stores accept and reject the same input with the same errors.
+ * Not part of the public API: it may change in any release.
  */
 public final class EventEncoding {
 
