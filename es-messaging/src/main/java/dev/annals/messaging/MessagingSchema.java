@@ -21,7 +21,7 @@ public final class MessagingSchema {
   public static final String SCRIPT_DIRECTORY = "dev/annals/messaging/schema/";
 
   private static final SchemaScripts SCRIPTS = SchemaScripts.of("messaging tables",
-      MessagingSchema.class, SCRIPT_DIRECTORY, "messaging_schema_version",
+      MessagingSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "messaging_schema_version",
       List.of("V1__messaging.sql"));
 
   private MessagingSchema() {}

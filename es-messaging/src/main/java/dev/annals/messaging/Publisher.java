@@ -2,7 +2,7 @@ package dev.annals.messaging;
 
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import dev.annals.projections.FailurePolicy;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;

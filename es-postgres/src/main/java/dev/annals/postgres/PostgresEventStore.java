@@ -9,7 +9,7 @@ import dev.annals.core.ExpectedVersion;
 import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;

@@ -29,10 +29,10 @@ public final class PostgresSchema {
 
   // Before SCRIPTS: building the script set validates names with it.
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-  private static final SchemaScripts SCRIPTS = SchemaScripts.of("event store", PostgresSchema.class,
-      SCRIPT_DIRECTORY, "schema_version", List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql",
-          "V3__drop_category_index.sql", "V4__append_event.sql",
-          "V5__single_event_statement.sql"));
+  private static final SchemaScripts SCRIPTS = SchemaScripts.of("event store",
+      PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "schema_version",
+      List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql", "V3__drop_category_index.sql",
+          "V4__append_event.sql", "V5__single_event_statement.sql"));
 
   private PostgresSchema() {}
 

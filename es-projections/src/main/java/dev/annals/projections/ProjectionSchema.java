@@ -26,7 +26,7 @@ public final class ProjectionSchema {
   public static final String SCRIPT_DIRECTORY = "dev/annals/projections/schema/";
 
   private static final SchemaScripts SCRIPTS = SchemaScripts.of("projection tables",
-      ProjectionSchema.class, SCRIPT_DIRECTORY, "projection_schema_version",
+      ProjectionSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "projection_schema_version",
       List.of("V1__projections.sql"));
 
   private ProjectionSchema() {}

@@ -1,6 +1,6 @@
 package dev.annals.testkit;
 
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import java.io.File;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,7 +1,7 @@
 package dev.annals.bank;
 
 import dev.annals.bank.domain.BankEvents;
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;

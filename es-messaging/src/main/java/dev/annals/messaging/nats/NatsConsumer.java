@@ -1,7 +1,7 @@
 package dev.annals.messaging.nats;
 
 import dev.annals.core.Backoff;
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.inbox.ConsumerCounts;
 import dev.annals.messaging.inbox.Inbox;
 import dev.annals.messaging.inbox.MessageHandler;

@@ -1,6 +1,6 @@
 package dev.annals.messaging.nats;
 
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
 import dev.annals.messaging.internal.Checks;

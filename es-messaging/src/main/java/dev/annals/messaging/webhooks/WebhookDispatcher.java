@@ -1,7 +1,7 @@
 package dev.annals.messaging.webhooks;
 
 import dev.annals.core.Backoff;
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.internal.CloudEventCodec;
 import dev.annals.messaging.internal.InboxDelivery;
 import java.net.URI;

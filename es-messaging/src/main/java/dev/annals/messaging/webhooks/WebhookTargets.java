@@ -1,6 +1,6 @@
 package dev.annals.messaging.webhooks;
 
-import dev.annals.core.Redaction;
+import dev.annals.core.internal.Redaction;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;

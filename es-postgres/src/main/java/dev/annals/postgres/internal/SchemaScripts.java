@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
@@ -28,15 +29,15 @@ import javax.sql.DataSource;
 public final class SchemaScripts {
 
   private final String component;
-  private final ClassLoader loader;
+  private final Function<String, InputStream> opener;
   private final String directory;
   private final String versionTable;
   private final List<String> scripts;
 
-  private SchemaScripts(String component, ClassLoader loader, String directory, String versionTable,
-      List<String> scripts) {
+  private SchemaScripts(String component, Function<String, InputStream> opener, String directory,
+      String versionTable, List<String> scripts) {
     this.component = component;
-    this.loader = loader;
+    this.opener = opener;
     this.directory = directory;
     this.versionTable = versionTable;
     this.scripts = scripts;
@@ -46,22 +47,24 @@ public final class SchemaScripts {
    * A script set.
    *
    * @param component what the scripts install, for messages ({@code "event store"})
-   * @param anchor a class whose class loader finds the scripts
+   * @param opener opens a resource by absolute name; pass the owning module's
+   *     {@code SomeClass.class::getResourceAsStream}, so that the scripts are found inside that
+   *     module on the module path too (a module's resources are not visible to other modules)
    * @param directory classpath directory of the scripts, ending with {@code /}
    * @param versionTable table (in the target schema) that records the scripts that ran
    * @param scripts file names, oldest first; script n brings the component to version n
    * @throws IllegalArgumentException if a name is not a valid SQL identifier or the list is empty
    */
-  public static SchemaScripts of(String component, Class<?> anchor, String directory,
+  public static SchemaScripts of(String component, Function<String, InputStream> opener, String directory,
       String versionTable, List<String> scripts) {
     Objects.requireNonNull(component, "component must not be null");
-    Objects.requireNonNull(anchor, "anchor must not be null");
+    Objects.requireNonNull(opener, "opener must not be null");
     Objects.requireNonNull(directory, "directory must not be null");
     PostgresSchema.checkName(versionTable);
     if (scripts.isEmpty()) {
       throw new IllegalArgumentException("a script set for " + component + " needs at least one script");
     }
-    return new SchemaScripts(component, anchor.getClassLoader(),
+    return new SchemaScripts(component, opener,
         directory.endsWith("/") ? directory : directory + "/", versionTable, List.copyOf(scripts));
   }
 
@@ -87,7 +90,7 @@ public final class SchemaScripts {
    */
   public String script(String name, String schema) {
     PostgresSchema.checkName(schema);
-    try (InputStream in = loader.getResourceAsStream(directory + name)) {
+    try (InputStream in = opener.apply("/" + directory + name)) {
       if (in == null) {
         throw new IllegalArgumentException("no " + component + " script " + name + " under " + directory);
       }

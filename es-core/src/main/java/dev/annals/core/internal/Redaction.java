@@ -1,4 +1,4 @@
-package dev.annals.core;
+package dev.annals.core.internal;
 
 import java.util.regex.Pattern;
 
