@@ -29,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+// Over 400 lines: the append and load workloads side by side, each beside its plain JDBC baseline.
 /** The workloads that measure the event store itself, each beside its plain JDBC baseline. */
 final class Workloads {
 

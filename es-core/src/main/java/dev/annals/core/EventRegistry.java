@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 
+// Over 400 lines: registration, upcasting and (de)serialization are one contract with one checked builder.
 /**
  * Maps event classes to stable type names and schema versions, and turns events into JSON and
  * back through Jackson, upcasting old shapes on the way in. Stored data never contains a Java

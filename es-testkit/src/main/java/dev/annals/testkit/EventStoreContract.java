@@ -41,6 +41,7 @@ import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+// Over 400 lines: the whole contract every store must pass, in one suite a store runs with one subclass.
 /**
  * The behaviour every {@link EventStore} must have. A store proves it with a subclass of a few
  * lines:
