@@ -1,5 +1,6 @@
 package dev.annals.messaging;
 
+import dev.annals.testkit.Await;
 import dev.annals.core.AggregateType;
 import dev.annals.core.Decider;
 import dev.annals.core.EventRegistry;
@@ -87,18 +88,7 @@ public final class Fixtures {
 
   /** Waits for a condition, failing with {@code what} after {@code timeout}. */
   public static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for: " + what, e);
-      }
-    }
+    Await.until(what, timeout, condition);
   }
 
   /** Fails with how to start the service when nothing listens on 127.0.0.1:{@code port}. */

@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.testkit.Await;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
@@ -71,18 +72,7 @@ final class Bank {
 
   /** Waits for a condition, failing with {@code what} after {@code timeout}. */
   static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for: " + what, e);
-      }
-    }
+    Await.until(what, timeout, condition);
   }
 
   static StreamId account(int n) {

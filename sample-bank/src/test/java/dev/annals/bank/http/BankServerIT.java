@@ -21,6 +21,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import dev.annals.testkit.Await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -481,15 +482,10 @@ class BankServerIT {
    * Waits until every event appended so far is below the readers' horizon: a transaction open
    * elsewhere on the cluster (a projector's batch, another test) may hold it back for a while.
    */
-  private static void awaitVisibleToReaders() throws InterruptedException {
+  private static void awaitVisibleToReaders() {
     long head = bank.store().headPosition();
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (bank.store().logReader().head().safeHeadPosition() < head) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("events up to position " + head + " not visible to readers after 60 s");
-      }
-      Thread.sleep(20);
-    }
+    Await.until("events up to position " + head + " visible to readers", Duration.ofSeconds(60),
+        () -> bank.store().logReader().head().safeHeadPosition() >= head);
   }
 
   private static void open(String id, String owner, String currency) {
