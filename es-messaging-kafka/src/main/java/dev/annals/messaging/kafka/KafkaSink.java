@@ -229,11 +229,11 @@ public final class KafkaSink implements MessageSink {
       // numbers it would otherwise have to repair, and nothing it still has in flight matters
       // once the whole batch is sent again.
       discard(p);
+      int unsent = batch.size() - acknowledged - round.size();
       throw new KafkaPublishException(broker + " did not acknowledge " + failed + " of "
-          + batch.size() + " message(s), and did not send the " + (batch.size() - acknowledged - round.size())
-          + " after them; the first was " + batch.get(firstFailed).id()
-          + " of stream " + batch.get(firstFailed).streamId() + " to topic "
-          + records.get(firstFailed).topic() + ": " + first, first);
+          + batch.size() + " message(s), and did not send the " + unsent + " after them; the first"
+          + " was " + batch.get(firstFailed).id() + " of stream " + batch.get(firstFailed).streamId()
+          + " to topic " + records.get(firstFailed).topic() + ": " + first, first);
     }
   }
 
