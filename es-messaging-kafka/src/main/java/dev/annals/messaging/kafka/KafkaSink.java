@@ -44,12 +44,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       publisher's checkpoint only moves past events the broker has written to all in-sync
  *       replicas.</li>
  *   <li><b>Per-stream order.</b> The record key is the stream id, so all events of a stream go
- *       to one partition; the idempotent producer's sequence numbers keep them in order there
- *       across its own retries. After a failed batch the producer is replaced and the whole batch
- *       is sent again, so the partition may hold an event twice; the first copy of each event
- *       is in stream order, which is what a deduplicating consumer sees, except in one narrow
- *       window (a broker returning between two records' deadlines) that
- *       {@linkplain Builder#transactional transactions} close.</li>
+ *       to one partition. A batch goes out in rounds holding at most one event per stream, each
+ *       round only after the broker acknowledged the previous one, so no event is written while
+ *       an earlier event of its stream may still fail (Kafka can fail a record that timed out and
+ *       still write a later one of the same partition). After a failed batch the producer is
+ *       replaced and the whole batch is sent again, so the partition may hold an event twice;
+ *       the first copy of each event is in stream order, which is what a deduplicating consumer
+ *       sees. A batch with many events of one stream costs one round trip per event;
+ *       {@linkplain Builder#transactional transactions} send it in one.</li>
  *   <li><b>Duplicates are possible</b> (a retried batch, a publisher that died before its
  *       checkpoint): consumers drop them by CloudEvent id, as the inbox does.</li>
  * </ul>
@@ -154,10 +156,45 @@ public final class KafkaSink implements MessageSink {
       return;
     }
     Producer<String, byte[]> p = producer();
-    List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
+    int acknowledged = 0;
+    for (List<Integer> round : rounds(batch)) {
+      sendRound(p, batch, records, round, acknowledged);
+      acknowledged += round.size();
+    }
+  }
+
+  /**
+   * Splits the batch into rounds that each hold at most one message per stream, in batch order:
+   * a stream's n-th message of the batch is in round n. A round is handed to the producer only
+   * once every record of the previous round was acknowledged, so a record is never written while
+   * an earlier record of its stream may still fail. Within one round Kafka may write some records
+   * and fail others (a record that expired waiting for the broker, the next one of the partition
+   * written when it came back), but those are of different streams.
+   */
+  static List<List<Integer>> rounds(List<OutgoingMessage> batch) {
+    List<List<Integer>> rounds = new ArrayList<>();
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      int round = seen.merge(batch.get(i).streamId(), 1, Integer::sum) - 1;
+      if (round == rounds.size()) {
+        rounds.add(new ArrayList<>());
+      }
+      rounds.get(round).add(i);
+    }
+    return rounds;
+  }
+
+  /**
+   * Sends the round's records, flushes and waits for every acknowledgement.
+   *
+   * @param acknowledged how many messages of the batch earlier rounds wrote, for the message
+   */
+  private void sendRound(Producer<String, byte[]> p, List<OutgoingMessage> batch,
+      List<ProducerRecord<String, byte[]>> records, List<Integer> round, int acknowledged) {
+    List<Future<RecordMetadata>> acks = new ArrayList<>(round.size());
     try {
-      for (ProducerRecord<String, byte[]> r : records) {
-        acks.add(p.send(r));
+      for (int i : round) {
+        acks.add(p.send(records.get(i)));
       }
       p.flush();
     } catch (org.apache.kafka.common.errors.InterruptException e) {
@@ -167,19 +204,19 @@ public final class KafkaSink implements MessageSink {
       // IllegalStateException: another publisher partition's failure closed this producer under us.
       discard(p);
       throw new KafkaPublishException(broker + " refused a batch of " + batch.size()
-          + " message(s) after handing over " + acks.size() + ": " + e, e);
+          + " message(s) after handing over " + (acknowledged + acks.size()) + ": " + e, e);
     }
     int failed = 0;
     int firstFailed = -1;
     Throwable first = null;
-    for (int i = 0; i < acks.size(); i++) {
+    for (int a = 0; a < acks.size(); a++) {
       try {
-        acks.get(i).get();
+        acks.get(a).get();
       } catch (ExecutionException e) {
         failed++;
         if (first == null) {
           first = e.getCause();
-          firstFailed = i;
+          firstFailed = round.get(a);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -192,10 +229,11 @@ public final class KafkaSink implements MessageSink {
       // numbers it would otherwise have to repair, and nothing it still has in flight matters
       // once the whole batch is sent again.
       discard(p);
+      int unsent = batch.size() - acknowledged - round.size();
       throw new KafkaPublishException(broker + " did not acknowledge " + failed + " of "
-          + batch.size() + " message(s); the first was " + batch.get(firstFailed).id() + " of stream "
-          + batch.get(firstFailed).streamId() + " to topic " + records.get(firstFailed).topic()
-          + ": " + first, first);
+          + batch.size() + " message(s), and did not send the " + unsent + " after them; the first"
+          + " was " + batch.get(firstFailed).id() + " of stream " + batch.get(firstFailed).streamId()
+          + " to topic " + records.get(firstFailed).topic() + ": " + first, first);
     }
   }
 
@@ -243,7 +281,7 @@ public final class KafkaSink implements MessageSink {
   /**
    * Sends the batch as one Kafka transaction: a reader at {@code read_committed} sees all of it
    * or none of it, so a record that failed can never leave a later record of its stream visible
-   * before it (the window the idempotent producer alone leaves open).
+   * before it, and the batch needs no rounds.
    */
   private void sendInTransaction(List<OutgoingMessage> batch, List<ProducerRecord<String, byte[]>> records) {
     synchronized (transactionLock) {
@@ -457,8 +495,8 @@ public final class KafkaSink implements MessageSink {
     /**
      * Sends each batch as one Kafka transaction with this {@code transactional.id}, so that
      * consumers reading at {@code read_committed} (as {@link KafkaInboxConsumer} does) see a batch
-     * whole or not at all. This closes the one window in which the idempotent producer alone can
-     * let a later event of a stream become visible before an earlier one that failed (see
+     * whole or not at all, and so send a batch in one round trip however many events of one
+     * stream it holds (without transactions each stream's events go one round at a time, see
      * docs/messaging.md). The id must be unique among the producers running at once, and stable
      * across restarts of the same publisher: a new producer with the id fences the old one. The
      * brokers need the transaction log (on a single broker: {@code

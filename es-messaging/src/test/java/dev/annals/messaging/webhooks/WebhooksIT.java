@@ -119,6 +119,12 @@ class WebhooksIT {
         assertThat(event.getSubject()).isEqualTo("account-w1");
         assertThat(event.getType()).isEqualTo("Deposited");
       }
+      // The dispatcher records a delivery only after the subscriber's response, which can come
+      // well after the server saw the request.
+      Fixtures.await("both deliveries recorded", Duration.ofSeconds(30), () -> {
+        WebhookSubscription now = webhooks.subscriptions().get(0);
+        return now.delivered() == 2 && now.pending() == 0;
+      });
       WebhookSubscription s = webhooks.subscriptions().get(0);
       assertThat(s.delivered()).isEqualTo(2);
       assertThat(s.pending()).isZero();
