@@ -1,6 +1,5 @@
 package dev.annals.messaging;
 
-import dev.annals.testkit.Await;
 import dev.annals.core.AggregateType;
 import dev.annals.core.Decider;
 import dev.annals.core.EventRegistry;
@@ -10,6 +9,7 @@ import dev.annals.core.StreamId;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
+import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,12 +1,12 @@
 package dev.annals.projections;
 
-import dev.annals.testkit.Await;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
 import dev.annals.postgres.PostgresEventStore;
+import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.time.Duration;
 import java.util.HashMap;

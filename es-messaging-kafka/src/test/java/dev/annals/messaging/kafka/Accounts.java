@@ -8,6 +8,7 @@ import dev.annals.messaging.CloudEventMapper;
 import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
+import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
@@ -156,17 +157,6 @@ final class Accounts {
 
   /** Waits for a condition, failing with {@code what} after {@code timeout}. */
   static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for: " + what, e);
-      }
-    }
+    Await.until(what, timeout, condition);
   }
 }
