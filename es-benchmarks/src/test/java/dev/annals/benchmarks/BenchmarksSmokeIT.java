@@ -38,7 +38,8 @@ class BenchmarksSmokeIT {
     assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING) && m.metric().equals("events/s"))
         .extracting(Measurement::workload)
         .containsExactlyInAnyOrder("1 single-event appends, 8 writers", "2 batch appends (100/tx), 4 writers");
-    assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING))
+    // CPU per event is read in clock ticks, so at this tiny size it may round to zero and have no ratio.
+    assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING) && m.metric().equals("events/s"))
         .allSatisfy(m -> assertThat(Report.ratio(m, results)).as(m.workload()).isNotNull());
     assertThat(log).isNotEmpty();
     // Server CPU is read from /proc, so only when PostgreSQL runs on this host; it then comes for both appends.
