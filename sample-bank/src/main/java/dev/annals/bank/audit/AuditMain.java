@@ -191,9 +191,14 @@ public final class AuditMain {
     } catch (SchemaException e) {
       if (command.name.equals("verify")) {
         // A store that refuses to open may still hold a log: verify what can be verified.
-        Optional<Integer> status = verifyUnopened(url, command, anchor, e, out, err);
-        if (status.isPresent()) {
-          return status.get();
+        try {
+          Optional<Integer> status = verifyUnopened(url, command, anchor, e, out, err);
+          if (status.isPresent()) {
+            return status.get();
+          }
+        } catch (StoreUnavailableException lost) {
+          err.println(PREFIX + "lost the database at " + BankStorage.redact(url) + ": " + firstLine(lost.getMessage()));
+          return UNAVAILABLE;
         }
       }
       err.println(PREFIX + "no event store in schema " + command.schema + " at " + BankStorage.redact(url)
@@ -220,7 +225,7 @@ public final class AuditMain {
       }
       return auditor.verify();
     } catch (UsageException | AnchorException e) {
-      err.println(PREFIX + e.getMessage());
+      err.println(PREFIX + firstLine(e.getMessage()));
       return USAGE;
     } catch (StoreUnavailableException e) {
       err.println(PREFIX + "lost the database at " + BankStorage.redact(url) + ": " + firstLine(e.getMessage()));
@@ -241,7 +246,7 @@ public final class AuditMain {
     dataSource.setConnectTimeout(3);
     try {
       PostgresSchema.check(dataSource, command.schema);
-    } catch (SchemaException noStore) {
+    } catch (SchemaException | StoreUnavailableException noStore) {
       return Optional.empty();
     }
     IntegrityVerifier verifier = IntegrityVerifier.of(dataSource, command.schema);

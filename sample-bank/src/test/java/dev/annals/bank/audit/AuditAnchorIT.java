@@ -131,6 +131,7 @@ class AuditAnchorIT {
   @Order(2)
   void bad_anchor_files_keys_and_options_exit_with_2_and_one_line() throws Exception {
     assertUsage(audit("anchor"), "needs the file");
+    assertUsage(audit("anchor", dir.resolve("no-such-dir").resolve("a.jsonl").toString()), "cannot write the anchor file");
     assertUsage(audit("verify", "--anchor", dir.resolve("nowhere.jsonl").toString()), "cannot read the anchor file");
     assertUsage(audit("verify", "--public-key", publicKey.toString()), "give --anchor FILE too");
     assertUsage(audit("verify", "--private-key", privateKey.toString()), "--private-key applies to anchor only");
