@@ -164,8 +164,10 @@ public final class IntegrityVerifier {
   }
 
   /**
-   * Verifies the hash chains in {@code scope}, calling {@code progress} every few thousand events
-   * and at the end.
+   * Verifies the hash chains in {@code scope}, and the columns outside them, calling {@code
+   * progress} every few thousand events and at the end. A category scope selects streams by
+   * their stream id, so rows whose category column was changed are still verified (and
+   * reported) in their own category.
    *
    * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
    */
