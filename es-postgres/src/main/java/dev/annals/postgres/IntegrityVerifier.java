@@ -7,8 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,7 +18,10 @@ import javax.sql.DataSource;
  * verifier recomputes each chain in Java from the stored content, independently of the database
  * function that wrote it, and reports, per stream, the first event whose hash does not match (its
  * content or its link was changed), a gap in versions, or a stream row that disagrees with its
- * last event (an event removed from the end).
+ * last event (an event removed from the end). The columns outside the chain are checked against
+ * what they derive from: each category against the stream id, each event's position and
+ * transaction id against its stream's version order and the cluster's transaction counter, the
+ * stream row's last writer and state against its events. Every finding names stream and version.
  *
  * <p>An event's hash is SHA-256 of the previous hash (32 zero bytes for version 1), the digest of
  * its content, its version and its recorded-at time (see {@code chain_hash} in the schema). The
@@ -28,12 +29,15 @@ import javax.sql.DataSource;
  * payload LF metadata}, with payload and metadata in a canonical JSON form (sorted keys, no
  * spaces, exact numbers) that this verifier rebuilds from the stored {@code jsonb}.
  *
+ * <p>Whoever can write the tables can rewrite a stream's tail and its stream row together, which
+ * the chains cannot tell from the truth; an {@link Anchor} kept elsewhere can ({@link #anchor()},
+ * {@link #compare}).
+ *
  * <p>Reads in one repeatable-read transaction with server-side cursors, so memory stays flat on
  * large logs and the result describes one consistent moment. Thread-safe.
  */
 public final class IntegrityVerifier {
 
-  private static final byte[] ZERO_HASH = new byte[32];
   private static final int FETCH = 2000;
 
   private final DataSource dataSource;
@@ -42,6 +46,18 @@ public final class IntegrityVerifier {
   IntegrityVerifier(DataSource dataSource, String schema) {
     this.dataSource = dataSource;
     this.schema = schema;
+  }
+
+  /**
+   * A verifier of the event store in {@code schema}, reading through {@code dataSource}. Unlike
+   * {@link PostgresEventStore#integrityVerifier()} it needs no store that opens: it also verifies
+   * a store that refuses to start (because of transaction ids ahead of the cluster, for example).
+   *
+   * @throws IllegalArgumentException if {@code schema} is not a valid schema name
+   */
+  public static IntegrityVerifier of(DataSource dataSource, String schema) {
+    Objects.requireNonNull(dataSource, "dataSource must not be null");
+    return new IntegrityVerifier(dataSource, PostgresSchema.checkName(schema));
   }
 
   /** Which streams to verify. */
@@ -92,7 +108,20 @@ public final class IntegrityVerifier {
     /** The stream row's version or head hash disagrees with its last event. */
     STREAM_HEAD_MISMATCH,
     /** Events exist for a stream that has no stream row. */
-    MISSING_STREAM_ROW
+    MISSING_STREAM_ROW,
+    /** An event's or the stream row's category is not the one its stream id gives. */
+    CATEGORY_MISMATCH,
+    /**
+     * An event's place in the log was altered: its position or transaction id does not follow its
+     * stream's version order, or its transaction id is ahead of the cluster's.
+     */
+    LOG_ORDER_MISMATCH,
+    /** The stream row's last writer's transaction id or its state disagrees with its events. */
+    STREAM_ROW_MISMATCH,
+    /** An anchored head (stream and version) has no event any more: events were removed. */
+    ANCHORED_HEAD_MISSING,
+    /** The event at an anchored head has another hash than the anchor recorded: history was rewritten. */
+    ANCHORED_HEAD_MISMATCH
   }
 
   /**
@@ -135,8 +164,10 @@ public final class IntegrityVerifier {
   }
 
   /**
-   * Verifies the hash chains in {@code scope}, calling {@code progress} every few thousand events
-   * and at the end.
+   * Verifies the hash chains in {@code scope}, and the columns outside them, calling {@code
+   * progress} every few thousand events and at the end. A category scope selects streams by
+   * their stream id, so rows whose category column was changed are still verified (and
+   * reported) in their own category.
    *
    * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
    */
@@ -146,8 +177,10 @@ public final class IntegrityVerifier {
     String where;
     String param;
     if (scope instanceof Scope.Category c) {
-      where = " WHERE category = ?";
-      param = c.category();
+      // By the stream id rather than the category column, so that a row moved to another
+      // category is still found (and reported) in its own.
+      where = " WHERE starts_with(stream_id, ?)";
+      param = c.category() + "-";
     } else if (scope instanceof Scope.Stream s) {
       where = " WHERE stream_id = ?";
       param = s.streamId().toString();
@@ -155,13 +188,51 @@ public final class IntegrityVerifier {
       where = "";
       param = null;
     }
+    return inSnapshot("verify the hash chains", c -> run(c, where, param, progress));
+  }
+
+  /**
+   * Takes an anchor: the log position and every stream's head, at one consistent moment. Keep it
+   * outside the database (and sign it) so that a later {@link #compare} can tell whether events
+   * that existed then were removed or rewritten since, which the hash chains alone cannot tell
+   * when a whole tail and the stream row were rewritten together.
+   *
+   * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
+   */
+  public Anchor anchor() {
+    return inSnapshot("take an anchor", c -> AnchorReads.take(c, schema));
+  }
+
+  /**
+   * Compares {@code anchor} with the store: reports each anchored stream whose event at the
+   * anchored version is missing ({@link Kind#ANCHORED_HEAD_MISSING}) or has another hash ({@link
+   * Kind#ANCHORED_HEAD_MISMATCH}). A stream that grew since is fine as long as its event at the
+   * anchored version still has the anchored hash; run {@link #verify} as well, which proves the
+   * chain from there to the stream's current head. Streams created after the anchor are not
+   * looked at. In the report, {@code streamsChecked} counts the anchored streams and {@code
+   * eventsChecked} the anchored events found.
+   *
+   * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
+   */
+  public Report compare(Anchor anchor) {
+    Objects.requireNonNull(anchor, "anchor must not be null");
+    return inSnapshot("compare with an anchor", c -> AnchorReads.compare(c, schema, anchor));
+  }
+
+  @FunctionalInterface
+  private interface InSnapshot<R> {
+    R run(Connection c) throws SQLException;
+  }
+
+  /** Runs {@code work} in one read-only repeatable-read transaction: one consistent moment. */
+  private <R> R inSnapshot(String operation, InSnapshot<R> work) {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       c.setReadOnly(true);
       try {
-        return run(c, where, param, progress);
+        return work.run(c);
       } finally {
         c.rollback();
         c.setReadOnly(false);
@@ -169,27 +240,40 @@ public final class IntegrityVerifier {
         c.setAutoCommit(autoCommit);
       }
     } catch (SQLException | RuntimeException e) {
-      throw SqlErrors.translate("verify the hash chains", schema, e);
+      throw SqlErrors.translate(operation, schema, e);
     }
   }
 
   private Report run(Connection c, String where, String param, Progress progress) throws SQLException {
     long total;
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + schema + ".streams" + where)) {
+    long nextXid;
+    long lastIssued;
+    // The first statement takes the snapshot: every committed event's transaction id is below
+    // its xmax, so an id at or above it was written into the row, not by a transaction. Likewise
+    // no position beyond the identity sequence's last value was ever handed out (read only where
+    // the sequence may be read; never used, or not readable: not checked).
+    try (PreparedStatement ps = c.prepareStatement("SELECT (SELECT count(*) FROM " + schema + ".streams" + where
+        + "), pg_snapshot_xmax(pg_current_snapshot())::text, CASE WHEN has_sequence_privilege(q.seq, 'SELECT') "
+        + "OR has_sequence_privilege(q.seq, 'USAGE') THEN pg_sequence_last_value(q.seq) END "
+        + "FROM (SELECT pg_get_serial_sequence(?, 'position')::regclass AS seq) q")) {
       bind(ps, param);
+      ps.setString(param == null ? 1 : 2, schema + ".events");
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         total = rs.getLong(1);
+        nextXid = Long.parseUnsignedLong(rs.getString(2));
+        long issued = rs.getLong(3);
+        lastIssued = rs.wasNull() ? Long.MAX_VALUE : issued;
       }
     }
     List<Violation> violations = new ArrayList<>();
     long streamsDone = 0;
     long eventsDone = 0;
-    try (PreparedStatement streams = c.prepareStatement("SELECT stream_id, version, head_hash FROM "
-            + schema + ".streams" + where + " ORDER BY stream_id COLLATE \"C\"");
+    try (PreparedStatement streams = c.prepareStatement("SELECT stream_id, version, head_hash, category, "
+            + "last_xid::text, state FROM " + schema + ".streams" + where + " ORDER BY stream_id COLLATE \"C\"");
         PreparedStatement events = c.prepareStatement("SELECT stream_id, version, position, "
             + "event_id::text, type, schema_version, payload::text, metadata::text, "
-            + "recorded_at, hash FROM " + schema + ".events"
+            + "recorded_at, hash, category, transaction_id::text FROM " + schema + ".events"
             + where + " ORDER BY stream_id COLLATE \"C\", version")) {
       streams.setFetchSize(FETCH);
       events.setFetchSize(FETCH);
@@ -199,8 +283,6 @@ public final class IntegrityVerifier {
         boolean hasEvent = e.next();
         while (s.next()) {
           String streamId = s.getString(1);
-          long streamVersion = s.getLong(2);
-          byte[] headHash = s.getBytes(3);
           // Events of streams without a row sort before this one.
           while (hasEvent && e.getString(1).compareTo(streamId) < 0) {
             String orphan = e.getString(1);
@@ -211,47 +293,18 @@ public final class IntegrityVerifier {
               eventsDone++;
             }
           }
-          byte[] prev = ZERO_HASH;
-          long expectedVersion = 1;
-          long lastPosition = 0;
-          Violation found = null;
+          StreamCheck check = new StreamCheck(StreamId.parse(streamId), nextXid, lastIssued);
           while (hasEvent && e.getString(1).equals(streamId)) {
-            if (found == null) {
-              long version = e.getLong(2);
-              long position = e.getLong(3);
-              byte[] stored = e.getBytes(10);
-              if (version != expectedVersion) {
-                found = new Violation(StreamId.parse(streamId), version, position, Kind.VERSION_GAP,
-                    "expected version " + expectedVersion + " but found " + version + " (an event is missing)");
-              } else {
-                byte[] digest = ContentDigest.of(streamId, e.getString(4), e.getString(5),
-                    e.getInt(6), e.getString(7), e.getString(8));
-                byte[] computed = ContentDigest.link(prev, digest, version,
-                    pgMicros(e.getObject(9, java.time.OffsetDateTime.class)));
-                if (!Arrays.equals(computed, stored)) {
-                  found = new Violation(StreamId.parse(streamId), version, position, Kind.HASH_MISMATCH,
-                      "stored hash " + hex(stored) + " but the content and previous hash give "
-                          + hex(computed) + ": this event or its link to the previous one was altered");
-                }
-              }
-              prev = stored;
-              expectedVersion = version + 1;
-              lastPosition = position;
-            }
+            check.event(e);
             eventsDone++;
             if (eventsDone % FETCH == 0) {
               progress.update(streamsDone, total, eventsDone);
             }
             hasEvent = e.next();
           }
-          if (found == null && (expectedVersion - 1 != streamVersion || !Arrays.equals(prev, headHash))) {
-            found = new Violation(StreamId.parse(streamId), streamVersion, lastPosition,
-                Kind.STREAM_HEAD_MISMATCH, "stream row says version " + streamVersion + " with head "
-                    + hex(headHash) + " but its events end at version " + (expectedVersion - 1)
-                    + " with hash " + hex(prev) + " (events removed or stream row altered)");
-          }
-          if (found != null) {
-            violations.add(found);
+          check.streamRow(s.getLong(2), s.getBytes(3), s.getString(4), s.getString(5), s.getString(6));
+          if (check.found() != null) {
+            violations.add(check.found());
           }
           streamsDone++;
         }
@@ -274,15 +327,5 @@ public final class IntegrityVerifier {
     if (param != null) {
       ps.setString(1, param);
     }
-  }
-
-  /** Microseconds since 2000-01-01 UTC: PostgreSQL's own representation of a timestamptz. */
-  private static long pgMicros(java.time.OffsetDateTime t) {
-    java.time.Instant i = t.toInstant();
-    return (i.getEpochSecond() - 946_684_800L) * 1_000_000L + i.getNano() / 1000;
-  }
-
-  private static String hex(byte[] bytes) {
-    return bytes == null ? "null" : HexFormat.of().formatHex(bytes);
   }
 }

@@ -3,18 +3,28 @@ package dev.annals.postgres.docs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.annals.core.EventRegistry;
+import dev.annals.core.ExpectedVersion;
+import dev.annals.core.NewEvent;
 import dev.annals.core.SnapshotStore;
 import dev.annals.core.StreamId;
+import dev.annals.postgres.Anchor;
 import dev.annals.postgres.IntegrityVerifier;
+import dev.annals.postgres.IntegrityVerifier.Scope;
 import dev.annals.postgres.LogReader;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.testkit.ContractEvents;
 import dev.annals.testkit.PostgresTestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The examples of docs/postgres.md (DocsSnippetsTest in es-testkit compares them with the
@@ -53,6 +63,38 @@ class PostgresExamplesIT {
       assertThat(snapshots.latest(StreamId.of("order", "o-1"))).isEmpty();
       assertThat(reader).isNotNull();
       assertThat(verifier).isNotNull();
+    }
+  }
+
+  @Test
+  void the_anchor_example_takes_signs_keeps_and_compares_an_anchor(@TempDir Path dir) throws Exception {
+    KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path privateKeyFile = Files.write(dir.resolve("anchor-key.der"), keys.getPrivate().getEncoded());
+    Path publicKeyFile = Files.write(dir.resolve("anchor-key.pub.der"), keys.getPublic().getEncoded());
+    Path anchorFile = dir.resolve("anchor.jsonl");
+    String schema = db.newSchema();
+    try (PostgresEventStore store = PostgresEventStore.builder(ContractEvents.registry()).jdbcUrl(db.jdbcUrl())
+        .schema(schema).installSchema(true).build()) {
+      store.append(StreamId.of("order", "o-1"), ExpectedVersion.noStream(),
+          NewEvent.of(new ContractEvents.ItemAdded("tea", 2)));
+      DataSource dataSource = store.dataSource();
+
+      // tag::postgres-anchor[]
+      IntegrityVerifier verifier = IntegrityVerifier.of(dataSource, schema); // or store.integrityVerifier()
+      Anchor anchor = verifier.anchor().signedWith(Anchor.readPrivateKey(privateKeyFile));
+      anchor.write(anchorFile);                        // then keep it somewhere else
+
+      // Later, anywhere:
+      Anchor kept = Anchor.read(anchorFile);           // refuses a file whose digest does not match
+      kept.verifySignature(Anchor.readPublicKey(publicKeyFile));
+      IntegrityVerifier.Report chains = verifier.verify(Scope.all());
+      IntegrityVerifier.Report heads = verifier.compare(kept);
+      // end::postgres-anchor[]
+
+      assertThat(chains.intact()).isTrue();
+      assertThat(heads.intact()).isTrue();
+      assertThat(kept.heads()).hasSize(1);
+      assertThat(kept.signed()).isTrue();
     }
   }
 }

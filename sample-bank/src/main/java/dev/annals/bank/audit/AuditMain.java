@@ -1,4 +1,4 @@
-// Over 400 lines: the auditor's four commands with their parsing and output, until it moves onto picocli.
+// Over 400 lines: the auditor's five commands with their parsing and output, until it moves onto picocli.
 package dev.annals.bank.audit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -14,6 +14,7 @@ import dev.annals.bank.domain.AccountEvent;
 import dev.annals.bank.domain.AccountState;
 import dev.annals.bank.domain.BankEvents;
 import dev.annals.bank.domain.Money;
+import dev.annals.bank.domain.TransferState;
 import dev.annals.bank.views.BalancesProjection;
 import dev.annals.core.AggregateHistory;
 import dev.annals.core.AggregateRepository;
@@ -23,6 +24,8 @@ import dev.annals.core.AsOf;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
+import dev.annals.postgres.Anchor;
+import dev.annals.postgres.AnchorException;
 import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.postgres.IntegrityVerifier.Report;
 import dev.annals.postgres.IntegrityVerifier.Scope;
@@ -35,6 +38,8 @@ import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.ProjectionStatus;
 import dev.annals.projections.Projector;
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -48,16 +53,18 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The auditor's command line for the sample bank's PostgreSQL store: shows an account's events,
- * replays an account as of an earlier point, and verifies the whole log.
+ * replays an account as of an earlier point, verifies the whole log, and anchors it.
  *
  * <pre>
  * AuditMain [--schema NAME] [--json] history ACCOUNT
  * AuditMain [--schema NAME] [--json] as-of ACCOUNT (--version V | --position P | --time ISO-8601)
  * AuditMain [--schema NAME] [--json] rebuild VIEW [--from-position P]
- * AuditMain [--schema NAME] [--json] verify
+ * AuditMain [--schema NAME] [--json] verify [--anchor FILE [--public-key KEY]]
+ * AuditMain [--schema NAME] [--json] anchor FILE [--private-key KEY]
  * </pre>
  *
  * <ul>
@@ -76,7 +83,16 @@ import java.util.logging.Logger;
  *       every account from its events alone (no snapshots), checks that money is conserved
  *       ({@link MoneyAudit}) and that the {@code balances} read model agrees with the replay
  *       ({@link MoneyAudit#balancesAgree}). A schema without that read model is reported, not
- *       counted as a problem.</li>
+ *       counted as a problem. Money may sit in transit only in transfers whose process is under
+ *       way ({@link MoneyAudit.Stranded}). With {@code --anchor FILE} it also compares the store
+ *       with that anchor and reports every anchored stream whose head is missing or differs;
+ *       {@code --public-key KEY} (Ed25519, X.509 PEM or DER) checks the anchor's signature first.
+ *       When the store refuses to open because of its transaction ids, the hash chains (and the
+ *       anchor) are still verified and the refusal is reported as a problem.</li>
+ *   <li>{@code anchor FILE}: writes an anchor of the log to {@code FILE}: the log position and
+ *       every stream's head with a digest over them (see {@link Anchor}), signed when {@code
+ *       --private-key KEY} (Ed25519, PKCS#8 PEM or DER) is given. Keep it away from the
+ *       database.</li>
  *   <li>{@code --json}: one JSON document on stdout instead of text.</li>
  * </ul>
  *
@@ -88,10 +104,13 @@ import java.util.logging.Logger;
  * <p>Exit status, for scripts:
  * <ul>
  *   <li>0: the command succeeded; for {@code verify}, nothing was found;</li>
- *   <li>1: {@code verify} found problems (a broken hash chain, money not conserved, a read model
- *       that disagrees with the log, or an account whose events cannot be replayed);</li>
+ *   <li>1: {@code verify} found problems (a broken hash chain or an event out of its place, an
+ *       anchored head missing or different, money not conserved or stranded in a finished
+ *       transfer, a read model that disagrees with the log, an account whose events cannot be
+ *       replayed, or a store that refuses to open over its transaction ids);</li>
  *   <li>2: usage error or bad input (unknown command or option, missing account, bad version or
- *       time, account not found), with a one-line message on stderr naming the bad value;</li>
+ *       time, account not found, an anchor or key file that cannot be read or does not verify),
+ *       with a one-line message on stderr naming the bad value;</li>
  *   <li>3: the database cannot be reached, or the schema does not hold an event store.</li>
  * </ul>
  */
@@ -104,7 +123,8 @@ public final class AuditMain {
 
   static final String USAGE_LINE = "usage: AuditMain [--schema NAME] [--json] "
       + "(history ACCOUNT | as-of ACCOUNT (--version V | --position P | --time ISO-8601) "
-      + "| rebuild VIEW [--from-position P] | verify)";
+      + "| rebuild VIEW [--from-position P] | verify [--anchor FILE [--public-key KEY]] "
+      + "| anchor FILE [--private-key KEY])";
 
   /** How long {@code rebuild} waits for a running bank that owns the projector to catch up. */
   private static final Duration REBUILD_WAIT = Duration.ofMinutes(30);
@@ -141,6 +161,15 @@ public final class AuditMain {
       err.println(PREFIX + e.getMessage());
       return USAGE;
     }
+    Optional<AuditAnchor> anchor;
+    Optional<PrivateKey> signingKey;
+    try {
+      anchor = command.anchorFile.map(file -> AuditAnchor.load(file, command.publicKey));
+      signingKey = command.privateKey.map(Anchor::readPrivateKey);
+    } catch (AnchorException e) {
+      err.println(PREFIX + firstLine(e.getMessage()));
+      return USAGE;
+    }
     String configured = environment.get(BankStorage.URL_VARIABLE);
     String url = configured != null && !configured.isBlank() ? configured.trim() : BankStorage.LOCAL_URL;
     Optional<String> problem = BankStorage.probe(url);
@@ -159,6 +188,18 @@ public final class AuditMain {
           .installSchema(false)
           .build();
     } catch (SchemaException e) {
+      if (command.name.equals("verify")) {
+        // A store that refuses to open may still hold a log: verify what can be verified.
+        try {
+          Optional<Integer> status = verifyUnopened(url, command, anchor, e, out, err);
+          if (status.isPresent()) {
+            return status.get();
+          }
+        } catch (StoreUnavailableException lost) {
+          err.println(PREFIX + "lost the database at " + BankStorage.redact(url) + ": " + firstLine(lost.getMessage()));
+          return UNAVAILABLE;
+        }
+      }
       err.println(PREFIX + "no event store in schema " + command.schema + " at " + BankStorage.redact(url)
           + ": " + firstLine(e.getMessage()));
       return UNAVAILABLE;
@@ -168,7 +209,7 @@ public final class AuditMain {
       return UNAVAILABLE;
     }
     try (store) {
-      Auditor auditor = new Auditor(store, command, out, err);
+      Auditor auditor = new Auditor(store, command, anchor, out, err);
       if (command.name.equals("history")) {
         return auditor.history();
       }
@@ -178,13 +219,95 @@ public final class AuditMain {
       if (command.name.equals("rebuild")) {
         return auditor.rebuild();
       }
+      if (command.name.equals("anchor")) {
+        return auditor.anchor(signingKey);
+      }
       return auditor.verify();
-    } catch (UsageException e) {
-      err.println(PREFIX + e.getMessage());
+    } catch (UsageException | AnchorException e) {
+      err.println(PREFIX + firstLine(e.getMessage()));
       return USAGE;
     } catch (StoreUnavailableException e) {
       err.println(PREFIX + "lost the database at " + BankStorage.redact(url) + ": " + firstLine(e.getMessage()));
       return UNAVAILABLE;
+    }
+  }
+
+  /**
+   * {@code verify} of a schema whose store refused to open: when the schema holds the event store
+   * at the expected version (so the refusal is about its contents, such as transaction ids ahead
+   * of the cluster), verifies the hash chains and the anchor on a plain connection and reports
+   * the refusal as a problem. Empty when there is no such event store: the caller says so.
+   */
+  private static Optional<Integer> verifyUnopened(String url, Command command, Optional<AuditAnchor> anchor,
+      SchemaException refusal, PrintStream out, PrintStream err) {
+    PGSimpleDataSource dataSource = new PGSimpleDataSource();
+    dataSource.setURL(url);
+    dataSource.setConnectTimeout(3);
+    try {
+      PostgresSchema.check(dataSource, command.schema);
+    } catch (SchemaException | StoreUnavailableException noStore) {
+      return Optional.empty();
+    }
+    IntegrityVerifier verifier = IntegrityVerifier.of(dataSource, command.schema);
+    Report chains = verifyChains(verifier, err);
+    Optional<Report> anchored = anchor.map(a -> a.compare(verifier));
+    String reason = firstLine(refusal.getMessage());
+    ObjectMapper mapper = new ObjectMapper();
+    if (command.json) {
+      ObjectNode doc = mapper.createObjectNode();
+      doc.put("schema", command.schema);
+      doc.put("ok", false);
+      chainsJson(chains, doc);
+      anchor.ifPresent(a -> a.json(anchored.get(), doc));
+      doc.put("storeRefused", reason);
+      try {
+        out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("cannot write the JSON report: " + e.getMessage(), e);
+      }
+    } else {
+      printChains(command.schema, chains, out);
+      anchor.ifPresent(a -> a.print(anchored.get(), out));
+      out.println("Replay, money and read model: not checked, the store refuses to open: " + reason);
+      out.println("Verdict: PROBLEMS FOUND");
+    }
+    return Optional.of(PROBLEMS);
+  }
+
+  /** Verifies every hash chain, with progress on {@code err}. */
+  private static Report verifyChains(IntegrityVerifier verifier, PrintStream err) {
+    Report chains = verifier.verify(Scope.all(), (done, total, events) -> {
+      err.printf(Locale.ROOT, "\rVerifying hash chains: %,d of %,d streams, %,d events", done, total, events);
+      err.flush();
+    });
+    err.println();
+    return chains;
+  }
+
+  private static void chainsJson(Report chains, ObjectNode doc) {
+    ObjectNode hash = doc.putObject("hashChains");
+    hash.put("intact", chains.intact());
+    hash.put("streamsChecked", chains.streamsChecked());
+    hash.put("eventsChecked", chains.eventsChecked());
+    ArrayNode violations = hash.putArray("violations");
+    for (Violation v : chains.violations()) {
+      violations.addObject().put("stream", v.streamId().toString()).put("version", v.version())
+          .put("position", v.position()).put("kind", v.kind().name()).put("detail", v.detail());
+    }
+  }
+
+  private static void printChains(String schema, Report chains, PrintStream out) {
+    out.printf(Locale.ROOT, "Schema %s: %,d streams, %,d events%n", schema, chains.streamsChecked(),
+        chains.eventsChecked());
+    if (chains.intact()) {
+      out.println("Hash chains: intact");
+    } else {
+      out.printf(Locale.ROOT, "Hash chains: BROKEN in %d stream%s%n", chains.violations().size(),
+          chains.violations().size() == 1 ? "" : "s");
+      for (Violation v : chains.violations()) {
+        out.printf(Locale.ROOT, "  stream %s, version %d, position %d: %s (%s)%n", v.streamId(), v.version(),
+            v.position(), v.kind(), v.detail());
+      }
     }
   }
 
@@ -211,6 +334,10 @@ public final class AuditMain {
     String asOfText;
     String view;
     long fromPosition;
+    Optional<Path> anchorFile = Optional.empty();
+    Optional<Path> publicKey = Optional.empty();
+    Optional<Path> privateKey = Optional.empty();
+    Path anchorOut;
 
     static Command parse(String[] args) {
       Command c = new Command();
@@ -224,7 +351,8 @@ public final class AuditMain {
         if (arg.equals("--json")) {
           c.json = true;
         } else if (arg.equals("--schema") || arg.equals("--version") || arg.equals("--time")
-            || arg.equals("--position") || arg.equals("--from-position")) {
+            || arg.equals("--position") || arg.equals("--from-position") || arg.equals("--anchor")
+            || arg.equals("--public-key") || arg.equals("--private-key")) {
           if (i + 1 >= args.length) {
             throw new UsageException("option " + arg + " needs a value; " + USAGE_LINE);
           }
@@ -237,6 +365,12 @@ public final class AuditMain {
             position = value;
           } else if (arg.equals("--from-position")) {
             fromPosition = value;
+          } else if (arg.equals("--anchor")) {
+            c.anchorFile = Optional.of(path(value, arg));
+          } else if (arg.equals("--public-key")) {
+            c.publicKey = Optional.of(path(value, arg));
+          } else if (arg.equals("--private-key")) {
+            c.privateKey = Optional.of(path(value, arg));
           } else {
             time = value;
           }
@@ -273,8 +407,14 @@ public final class AuditMain {
         if (!Bank.READ_MODELS.containsKey(c.view)) {
           throw new UsageException("unknown view '" + c.view + "'; expected one of " + views());
         }
+      } else if (c.name.equals("anchor")) {
+        expected = 2;
+        if (positional.size() < 2) {
+          throw new UsageException("command anchor needs the file to write the anchor to; " + USAGE_LINE);
+        }
+        c.anchorOut = path(positional.get(1), "anchor");
       } else {
-        throw new UsageException("unknown command '" + c.name + "'; expected history, as-of, rebuild or verify");
+        throw new UsageException("unknown command '" + c.name + "'; expected history, as-of, rebuild, verify or anchor");
       }
       if (positional.size() > expected) {
         throw new UsageException("unexpected argument '" + positional.get(expected) + "' after "
@@ -285,6 +425,15 @@ public final class AuditMain {
       }
       if (!c.name.equals("rebuild") && fromPosition != null) {
         throw new UsageException("--from-position applies to rebuild only, not to " + c.name);
+      }
+      if (!c.name.equals("verify") && (c.anchorFile.isPresent() || c.publicKey.isPresent())) {
+        throw new UsageException("--anchor and --public-key apply to verify only, not to " + c.name);
+      }
+      if (c.publicKey.isPresent() && c.anchorFile.isEmpty()) {
+        throw new UsageException("--public-key checks the signature of an anchor: give --anchor FILE too");
+      }
+      if (!c.name.equals("anchor") && c.privateKey.isPresent()) {
+        throw new UsageException("--private-key applies to anchor only, not to " + c.name);
       }
       if (c.name.equals("as-of")) {
         int given = (version == null ? 0 : 1) + (time == null ? 0 : 1) + (position == null ? 0 : 1);
@@ -306,6 +455,14 @@ public final class AuditMain {
         c.fromPosition = parseCount(fromPosition, "position");
       }
       return c;
+    }
+
+    private static Path path(String text, String what) {
+      try {
+        return Path.of(text);
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new UsageException("bad file name for " + what + " '" + text + "': " + e.getReason());
+      }
     }
 
     private static String views() {
@@ -342,13 +499,16 @@ public final class AuditMain {
   private static final class Auditor {
     private final PostgresEventStore store;
     private final Command command;
+    private final Optional<AuditAnchor> anchor;
     private final PrintStream out;
     private final PrintStream err;
     private final ObjectMapper mapper;
 
-    Auditor(PostgresEventStore store, Command command, PrintStream out, PrintStream err) {
+    Auditor(PostgresEventStore store, Command command, Optional<AuditAnchor> anchor, PrintStream out,
+        PrintStream err) {
       this.store = store;
       this.command = command;
+      this.anchor = anchor;
       this.out = out;
       this.err = err;
       this.mapper = Account.REGISTRY.objectMapper().copy()
@@ -506,13 +666,19 @@ public final class AuditMain {
       }
     }
 
+    int anchor(Optional<PrivateKey> key) {
+      ObjectNode doc = command.json ? mapper.createObjectNode() : null;
+      AuditAnchor.export(store.integrityVerifier(), command.anchorOut, key, doc, out);
+      if (doc != null) {
+        printJson(doc);
+      }
+      return OK;
+    }
+
     int verify() {
       IntegrityVerifier verifier = store.integrityVerifier();
-      Report chains = verifier.verify(Scope.all(), (done, total, events) -> {
-        err.printf(Locale.ROOT, "\rVerifying hash chains: %,d of %,d streams, %,d events", done, total, events);
-        err.flush();
-      });
-      err.println();
+      Report chains = verifyChains(verifier, err);
+      Optional<Report> anchored = anchor.map(a -> a.compare(verifier));
 
       Map<String, AccountState> replayed = new TreeMap<>();
       Map<String, String> unreadable = new TreeMap<>();
@@ -534,21 +700,15 @@ public final class AuditMain {
       long behind = projected.isPresent() ? readModelLag() : 0;
       Optional<Boolean> readModelAgrees = behind > 0 ? Optional.empty()
           : projected.map(p -> MoneyAudit.balancesAgree(p, replayed, money));
-      boolean ok = chains.intact() && unreadable.isEmpty() && money.conserved() && readModelAgrees.orElse(true);
+      boolean ok = chains.intact() && anchored.map(Report::intact).orElse(true) && unreadable.isEmpty()
+          && money.conserved() && money.stranded().isEmpty() && readModelAgrees.orElse(true);
 
       if (command.json) {
         ObjectNode doc = mapper.createObjectNode();
         doc.put("schema", store.schema());
         doc.put("ok", ok);
-        ObjectNode hash = doc.putObject("hashChains");
-        hash.put("intact", chains.intact());
-        hash.put("streamsChecked", chains.streamsChecked());
-        hash.put("eventsChecked", chains.eventsChecked());
-        ArrayNode violations = hash.putArray("violations");
-        for (Violation v : chains.violations()) {
-          violations.addObject().put("stream", v.streamId().toString()).put("version", v.version())
-              .put("position", v.position()).put("kind", v.kind().name()).put("detail", v.detail());
-        }
+        chainsJson(chains, doc);
+        anchor.ifPresent(a -> a.json(anchored.get(), doc));
         ObjectNode replay = doc.putObject("replay");
         replay.put("accounts", replayed.size() + unreadable.size());
         ArrayNode failures = replay.putArray("unreadable");
@@ -560,6 +720,11 @@ public final class AuditMain {
           currencies.addObject().put("currency", line.currency().getCurrencyCode())
               .put("balances", line.balances()).put("deposited", line.deposited())
               .put("withdrawn", line.withdrawn()).put("inTransit", line.inTransit()).put("holds", line.holds());
+        }
+        ArrayNode stranded = conserved.putArray("strandedTransfers");
+        for (MoneyAudit.Stranded t : money.stranded()) {
+          stranded.addObject().put("transfer", t.transferId()).put("status", t.status().name())
+              .put("amount", t.outstanding().amount()).put("currency", t.outstanding().currency().getCurrencyCode());
         }
         ObjectNode readModel = doc.putObject("readModel");
         readModel.put("present", projected.isPresent());
@@ -574,34 +739,33 @@ public final class AuditMain {
         }));
         printJson(doc);
       } else {
-        printVerify(chains, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
+        printVerify(chains, anchored, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
       }
       return ok ? OK : PROBLEMS;
     }
 
-    private void printVerify(Report chains, Map<String, AccountState> replayed, Map<String, String> unreadable,
-        MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
+    private void printVerify(Report chains, Optional<Report> anchored, Map<String, AccountState> replayed,
+        Map<String, String> unreadable, MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
         Optional<Boolean> readModelAgrees, boolean ok) {
-      out.printf(Locale.ROOT, "Schema %s: %,d streams, %,d events%n", store.schema(), chains.streamsChecked(),
-          chains.eventsChecked());
-      if (chains.intact()) {
-        out.println("Hash chains: intact");
-      } else {
-        out.printf(Locale.ROOT, "Hash chains: BROKEN in %d stream%s%n", chains.violations().size(),
-            chains.violations().size() == 1 ? "" : "s");
-        for (Violation v : chains.violations()) {
-          out.printf(Locale.ROOT, "  stream %s, version %d, position %d: %s (%s)%n", v.streamId(), v.version(),
-              v.position(), v.kind(), v.detail());
-        }
-      }
+      printChains(store.schema(), chains, out);
+      anchor.ifPresent(a -> a.print(anchored.get(), out));
       unreadable.forEach((id, why) -> out.println("Account " + id + " cannot be replayed: " + why));
       for (MoneyAudit.Line line : money.lines()) {
         out.printf(Locale.ROOT, "  %s: replayed balances %s %s deposits %s - withdrawals %s%s%n",
             line.currency().getCurrencyCode(), line.balances().toPlainString(), line.holds() ? "=" : "!=",
             line.deposited().toPlainString(), line.withdrawn().toPlainString(), line.inTransit().signum() == 0 ? ""
-                : " - in transfers under way " + line.inTransit().toPlainString());
+                : " - in transit " + line.inTransit().toPlainString());
       }
       out.println("Money conserved: " + (money.conserved() ? "yes" : "NO"));
+      for (MoneyAudit.Stranded t : money.stranded()) {
+        boolean debited = t.outstanding().amount().signum() > 0;
+        out.printf(Locale.ROOT, "  transfer %s (%s): %s %s%n", t.transferId(),
+            t.status() == TransferState.Status.NONE ? "never requested" : t.status().name().toLowerCase(Locale.ROOT),
+            debited ? t.outstanding() : t.outstanding().negate(),
+            debited ? "debited but neither credited nor refunded" : "more credited or refunded than debited");
+      }
+      out.println("Money in finished transfers: " + (money.stranded().isEmpty() ? "none"
+          : "IN " + money.stranded().size() + " TRANSFER" + (money.stranded().size() == 1 ? "" : "S")));
       if (projected.isEmpty()) {
         out.println("Balances read model: not present in schema " + store.schema() + ", not checked");
       } else if (behind > 0) {

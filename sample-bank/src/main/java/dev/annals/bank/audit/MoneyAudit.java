@@ -8,7 +8,10 @@ import dev.annals.bank.domain.AccountEvent.Withdrawn;
 import dev.annals.bank.domain.AccountState;
 import dev.annals.bank.domain.AccountState.Status;
 import dev.annals.bank.domain.Money;
+import dev.annals.bank.domain.Transfer;
+import dev.annals.bank.domain.TransferEvent;
 import dev.annals.bank.domain.TransferProcess;
+import dev.annals.bank.domain.TransferState;
 import dev.annals.core.EventStore;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
@@ -28,6 +31,11 @@ import java.util.TreeMap;
  * target nor refunded yet; at rest, after {@link TransferProcess} has caught up, that is zero).
  * The two sides come from different places on purpose: balances from loaded aggregates
  * (snapshots plus tails), flows from reading the whole log with {@link EventStore#readAll}.
+ *
+ * <p>Money may be in transit only in a transfer whose process is still under way: a transfer
+ * whose own stream says it finished (completed, failed or compensated), or that has no stream,
+ * must have as much credited or refunded as was debited. One that has not is {@link Stranded}:
+ * its accounts' events and its own disagree, as when a credit was cut from an account's stream.
  */
 public final class MoneyAudit {
 
@@ -63,15 +71,33 @@ public final class MoneyAudit {
   }
 
   /**
+   * Money that sits in a transfer whose process has finished (or that was never requested).
+   *
+   * @param transferId the transfer's id (its stream is {@code transfer-<id>})
+   * @param status the transfer's status by its own events; {@link TransferState.Status#NONE} if it has none
+   * @param outstanding debited minus credited minus refunded, by the accounts' events; negative
+   *     when more arrived than left
+   */
+  public record Stranded(String transferId, TransferState.Status status, Money outstanding) {}
+
+  /**
    * The figures of every currency that occurs in the log or in the balances.
    *
    * @param eventsRead how many account events were read from the log
+   * @param stranded the transfers whose money is in transit although their process has finished,
+   *     by transfer id
    */
-  public record Report(List<Line> lines, long eventsRead) {
+  public record Report(List<Line> lines, long eventsRead, List<Stranded> stranded) {
 
-    /** Copies {@code lines}. */
+    /** Copies {@code lines} and {@code stranded}. */
     public Report {
       lines = List.copyOf(lines);
+      stranded = List.copyOf(stranded);
+    }
+
+    /** A report without stranded transfers. */
+    public Report(List<Line> lines, long eventsRead) {
+      this(lines, eventsRead, List.of());
     }
 
     /** Whether money is conserved in every currency. */
@@ -85,15 +111,28 @@ public final class MoneyAudit {
     }
   }
 
-  /** Compares {@code accounts}, the states of all accounts, with the flows in {@code store}'s log. */
+  /**
+   * Compares {@code accounts}, the states of all accounts, with the flows in {@code store}'s log,
+   * and each transfer's money with its own events.
+   */
   public static Report check(EventStore store, Collection<AccountState> accounts) {
     Map<Currency, Sums> sums = new TreeMap<>(Comparator.comparing(Currency::getCurrencyCode));
+    // By transfer id, then currency: a transfer moves one currency, but a forged event may not.
+    Map<String, Map<Currency, BigDecimal>> outstanding = new TreeMap<>();
+    Map<String, TransferState.Status> transfers = new TreeMap<>();
     long read = 0;
     long after = 0;
     while (true) {
-      List<RecordedEvent> page = store.readAll(after, PAGE, LogFilter.categories(Account.TYPE.category()));
+      List<RecordedEvent> page = store.readAll(after, PAGE,
+          LogFilter.categories(Account.TYPE.category(), Transfer.TYPE.category()));
       for (RecordedEvent recorded : page) {
+        after = recorded.position();
         Object event = recorded.payload();
+        if (event instanceof TransferEvent transferEvent) {
+          transfers.put(recorded.streamId().id(), status(transferEvent));
+          continue;
+        }
+        read++;
         if (event instanceof Opened opened) {
           sums.computeIfAbsent(opened.currency(), c -> new Sums());
         } else if (event instanceof Deposited deposited) {
@@ -108,18 +147,19 @@ public final class MoneyAudit {
           Money amount = debited.amount();
           Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
           s.inTransit = s.inTransit.add(amount.amount());
+          owe(outstanding, debited.transferId(), amount.amount(), amount.currency());
         } else if (event instanceof AccountEvent.TransferCredited credited) {
           Money amount = credited.amount();
           Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
           s.inTransit = s.inTransit.subtract(amount.amount());
+          owe(outstanding, credited.transferId(), amount.amount().negate(), amount.currency());
         } else if (event instanceof AccountEvent.TransferRefunded refunded) {
           Money amount = refunded.amount();
           Sums s = sums.computeIfAbsent(amount.currency(), c -> new Sums());
           s.inTransit = s.inTransit.subtract(amount.amount());
+          owe(outstanding, refunded.transferId(), amount.amount().negate(), amount.currency());
         }
-        after = recorded.position();
       }
-      read += page.size();
       if (page.size() < PAGE) {
         break;
       }
@@ -132,7 +172,40 @@ public final class MoneyAudit {
     }
     List<Line> lines = new ArrayList<>();
     sums.forEach((currency, s) -> lines.add(new Line(currency, s.balances, s.deposited, s.withdrawn, s.inTransit)));
-    return new Report(lines, read);
+    List<Stranded> stranded = new ArrayList<>();
+    outstanding.forEach((transferId, byCurrency) -> {
+      TransferState.Status status = transfers.getOrDefault(transferId, TransferState.Status.NONE);
+      boolean underWay = status == TransferState.Status.REQUESTED || status == TransferState.Status.DEBITED
+          || status == TransferState.Status.REFUNDING;
+      byCurrency.forEach((currency, amount) -> {
+        if (amount.signum() != 0 && !underWay) {
+          stranded.add(new Stranded(transferId, status, new Money(amount, currency)));
+        }
+      });
+    });
+    return new Report(lines, read, stranded);
+  }
+
+  private static void owe(Map<String, Map<Currency, BigDecimal>> outstanding, String transferId, BigDecimal amount,
+      Currency currency) {
+    outstanding.computeIfAbsent(transferId, t -> new TreeMap<>(Comparator.comparing(Currency::getCurrencyCode)))
+        .merge(currency, amount, BigDecimal::add);
+  }
+
+  /** The status a transfer's event leaves it in (its events come in this order, one per step). */
+  private static TransferState.Status status(TransferEvent event) {
+    if (event instanceof TransferEvent.Requested) {
+      return TransferState.Status.REQUESTED;
+    } else if (event instanceof TransferEvent.SourceDebited) {
+      return TransferState.Status.DEBITED;
+    } else if (event instanceof TransferEvent.DebitRefused) {
+      return TransferState.Status.FAILED;
+    } else if (event instanceof TransferEvent.TargetCredited) {
+      return TransferState.Status.COMPLETED;
+    } else if (event instanceof TransferEvent.CreditRefused) {
+      return TransferState.Status.REFUNDING;
+    }
+    return TransferState.Status.COMPENSATED;
   }
 
   /**

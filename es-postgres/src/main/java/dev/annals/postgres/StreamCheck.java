@@ -1,0 +1,125 @@
+package dev.annals.postgres;
+
+import dev.annals.core.StreamId;
+import dev.annals.postgres.IntegrityVerifier.Kind;
+import dev.annals.postgres.IntegrityVerifier.Violation;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * The checks of one stream, fed its events in version order and then its row; keeps the first
+ * problem. Each column of both tables is either inside the hash chain or checked here against
+ * what it is derived from: the category against the stream id, the position and transaction id
+ * against the version order and the cluster, the stream row against the last event.
+ */
+final class StreamCheck {
+
+  private static final byte[] ZERO_HASH = new byte[32];
+  /** The one value of {@code streams.state} the store writes (its column default). */
+  private static final String ACTIVE = "active";
+
+  private final StreamId streamId;
+  private final long nextXid;
+  private final long lastIssued;
+  private byte[] prev = ZERO_HASH;
+  private long expectedVersion = 1;
+  private long lastPosition;
+  private long lastXid;
+  private boolean any;
+  private Violation found;
+
+  StreamCheck(StreamId streamId, long nextXid, long lastIssued) {
+    this.streamId = streamId;
+    this.nextXid = nextXid;
+    this.lastIssued = lastIssued;
+  }
+
+  void event(ResultSet e) throws SQLException {
+    if (found != null) {
+      return;
+    }
+    long version = e.getLong(2);
+    long position = e.getLong(3);
+    byte[] stored = e.getBytes(10);
+    String category = e.getString(11);
+    long xid = Long.parseUnsignedLong(e.getString(12));
+    if (version != expectedVersion) {
+      found = new Violation(streamId, version, position, Kind.VERSION_GAP,
+          "expected version " + expectedVersion + " but found " + version + " (an event is missing)");
+    } else if (!category.equals(streamId.category())) {
+      found = new Violation(streamId, version, position, Kind.CATEGORY_MISMATCH, "stored category '"
+          + category + "' but the stream id gives '" + streamId.category() + "': the event was moved out of "
+          + "its category, so readers of a category would miss it");
+    } else if (Long.compareUnsigned(xid, nextXid) >= 0) {
+      found = new Violation(streamId, version, position, Kind.LOG_ORDER_MISMATCH, "transaction id " + xid
+          + " is ahead of this cluster's next transaction id " + nextXid + ": the event's place in the "
+          + "log was altered (or the database was restored from another cluster; see docs/postgres.md)");
+    } else if (position > lastIssued) {
+      found = new Violation(streamId, version, position, Kind.LOG_ORDER_MISMATCH, "position " + position
+          + " is beyond the last position the log handed out (" + lastIssued + "): the event's place in the "
+          + "log was altered");
+    } else if (any && (position <= lastPosition || Long.compareUnsigned(xid, lastXid) < 0)) {
+      found = new Violation(streamId, version, position, Kind.LOG_ORDER_MISMATCH, "version " + version
+          + " is at position " + position + " with transaction id " + xid + " but version " + (version - 1)
+          + " is at position " + lastPosition + " with transaction id " + lastXid
+          + ": the log order no longer follows the stream's versions, a position or transaction id was altered");
+    } else {
+      byte[] digest = ContentDigest.of(streamId.toString(), e.getString(4), e.getString(5),
+          e.getInt(6), e.getString(7), e.getString(8));
+      byte[] computed = ContentDigest.link(prev, digest, version,
+          pgMicros(e.getObject(9, OffsetDateTime.class)));
+      if (!Arrays.equals(computed, stored)) {
+        found = new Violation(streamId, version, position, Kind.HASH_MISMATCH,
+            "stored hash " + hex(stored) + " but the content and previous hash give "
+                + hex(computed) + ": this event or its link to the previous one was altered");
+      }
+    }
+    prev = stored;
+    expectedVersion = version + 1;
+    lastPosition = position;
+    lastXid = xid;
+    any = true;
+  }
+
+  /** The first problem, or null. */
+  Violation found() {
+    return found;
+  }
+
+  void streamRow(long version, byte[] headHash, String category, String lastXidText, String state) {
+    if (found != null) {
+      return;
+    }
+    long eventsEnd = expectedVersion - 1;
+    if (!category.equals(streamId.category())) {
+      found = new Violation(streamId, version, lastPosition, Kind.CATEGORY_MISMATCH, "stream row has category '"
+          + category + "' but the stream id gives '" + streamId.category() + "'");
+    } else if (eventsEnd != version || !Arrays.equals(prev, headHash)) {
+      found = new Violation(streamId, version, lastPosition,
+          Kind.STREAM_HEAD_MISMATCH, "stream row says version " + version + " with head "
+              + hex(headHash) + " but its events end at version " + eventsEnd
+              + " with hash " + hex(prev) + " (events removed or stream row altered)");
+    } else if (Long.parseUnsignedLong(lastXidText) != lastXid) {
+      found = new Violation(streamId, version, lastPosition, Kind.STREAM_ROW_MISMATCH, "stream row says "
+          + "its last writer was transaction " + lastXidText + " but its last event was written by transaction "
+          + Long.toUnsignedString(lastXid) + ": the stream row was altered");
+    } else if (!ACTIVE.equals(state)) {
+      found = new Violation(streamId, version, lastPosition, Kind.STREAM_ROW_MISMATCH, "stream row has state '"
+          + state + "' but the store only ever writes '" + ACTIVE + "': the stream row was altered");
+    }
+  }
+
+  /** Microseconds since 2000-01-01 UTC: PostgreSQL's own representation of a timestamptz. */
+  private static long pgMicros(OffsetDateTime t) {
+    Instant i = t.toInstant();
+    return (i.getEpochSecond() - 946_684_800L) * 1_000_000L + i.getNano() / 1000;
+  }
+
+  private static String hex(byte[] bytes) {
+    return bytes == null ? "null" : HexFormat.of().formatHex(bytes);
+  }
+}
