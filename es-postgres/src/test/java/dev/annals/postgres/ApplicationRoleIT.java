@@ -15,6 +15,9 @@ import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
 import dev.annals.core.StreamId;
 import dev.annals.testkit.PostgresTestDatabase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -22,6 +25,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -180,6 +184,21 @@ class ApplicationRoleIT {
     assertThatThrownBy(() -> PostgresSchema.applicationRoleScript(schema, "App; DROP TABLE x"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("invalid role name");
+  }
+
+  @Test
+  void docs_postgres_md_shows_the_shipped_script() throws IOException {
+    Path doc = Path.of("").toAbsolutePath();
+    while (!Files.exists(doc.resolve("docs/postgres.md"))) {
+      doc = Objects.requireNonNull(doc.getParent(), "no docs/postgres.md above the working directory");
+    }
+    List<String> lines = Files.readAllLines(doc.resolve("docs/postgres.md"));
+    int start = lines.indexOf("<!-- output: application-role-sql -->") + 2;
+    assertThat(start).as("the marked block in docs/postgres.md").isGreaterThan(1);
+    String shown = String.join("\n", lines.subList(start, lines.subList(start, lines.size()).indexOf("```") + start));
+    String script = PostgresSchema.applicationRoleScript("bank", "bank_app");
+    // The document leaves out the script's opening comment, up to the first blank line.
+    assertThat(shown).isEqualTo(script.substring(script.indexOf("\n\n") + 2).strip());
   }
 
   private static NewEvent event(int n) {
