@@ -181,6 +181,9 @@ class ApplicationRoleIT {
     assertThatThrownBy(() -> PostgresSchema.grantApplicationRole(ownerPool, schema, "public"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'public'");
+    assertThatThrownBy(() -> PostgresSchema.grantApplicationRole(ownerPool, schema, "current_user"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'current_user'");
     assertThatThrownBy(() -> PostgresSchema.applicationRoleScript(schema, "App; DROP TABLE x"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("invalid role name");

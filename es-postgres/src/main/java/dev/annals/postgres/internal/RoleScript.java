@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -19,6 +20,9 @@ import javax.sql.DataSource;
  * Immutable and thread-safe; for the framework's own modules.
  */
 public final class RoleScript {
+
+  private static final List<String> RESERVED = List.of("public", "none", "current_user", "current_role",
+      "session_user", "user");
 
   private final String component;
   private final Function<String, InputStream> opener;
@@ -45,7 +49,8 @@ public final class RoleScript {
 
   /**
    * Checks that {@code role} is a role name this library accepts: the rule of
-   * {@link PostgresSchema#checkName}, and not {@code public}, which would grant to everyone.
+   * {@link PostgresSchema#checkName}, and not a reserved name such as {@code public}, which
+   * would grant to everyone.
    *
    * @throws IllegalArgumentException naming the bad value
    */
@@ -57,9 +62,10 @@ public final class RoleScript {
       throw new IllegalArgumentException("invalid role name '" + role + "': use 1 to 63 "
           + "lower-case letters, digits or underscores, starting with a letter or underscore");
     }
-    if (role.equals("public") || role.equals("none") || role.startsWith("pg_")) {
-      throw new IllegalArgumentException("invalid role name '" + role + "': 'public', 'none' and "
-          + "names starting with pg_ are reserved");
+    // Each of these means another role than one named so (public: everyone).
+    if (RESERVED.contains(role) || role.startsWith("pg_")) {
+      throw new IllegalArgumentException("invalid role name '" + role + "': " + String.join(", ", RESERVED)
+          + " and names starting with pg_ are reserved");
     }
     return role;
   }
