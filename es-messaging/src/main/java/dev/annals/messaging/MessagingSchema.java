@@ -1,5 +1,6 @@
 package dev.annals.messaging;
 
+import dev.annals.postgres.internal.RoleScript;
 import dev.annals.postgres.internal.SchemaScripts;
 import java.util.List;
 import javax.sql.DataSource;
@@ -24,7 +25,34 @@ public final class MessagingSchema {
       MessagingSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "messaging_schema_version",
       List.of("V1__messaging.sql"));
 
+  private static final RoleScript APPLICATION_ROLE = RoleScript.of("messaging tables",
+      MessagingSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");
+
   private MessagingSchema() {}
+
+  /**
+   * Grants the application role {@code role} what the inbox and webhooks need on the messaging
+   * tables, and nothing on the others. Run it as the owner of the messaging tables, after
+   * {@link #install} and together with the event store's and projections'
+   * {@code grantApplicationRole}; running it twice changes nothing. The script is
+   * {@code application_role.sql} under {@value #SCRIPT_DIRECTORY}.
+   *
+   * @throws IllegalArgumentException if a name is invalid
+   * @throws dev.annals.postgres.SchemaException if the role does not exist, the messaging tables
+   *     are not installed, or the connection's role does not own them
+   */
+  public static void grantApplicationRole(DataSource dataSource, String schema, String role) {
+    APPLICATION_ROLE.grant(dataSource, schema, role);
+  }
+
+  /**
+   * The text of the grants {@link #grantApplicationRole} runs, for tools that apply SQL themselves.
+   *
+   * @throws IllegalArgumentException if a name is invalid
+   */
+  public static String applicationRoleScript(String schema, String role) {
+    return APPLICATION_ROLE.script(schema, role);
+  }
 
   /**
    * Creates the schema if needed and applies every messaging script it has not had yet.

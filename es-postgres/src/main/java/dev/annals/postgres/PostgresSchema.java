@@ -1,5 +1,6 @@
 package dev.annals.postgres;
 
+import dev.annals.postgres.internal.RoleScript;
 import dev.annals.postgres.internal.SchemaScripts;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -18,6 +19,10 @@ import javax.sql.DataSource;
  * so Flyway or Liquibase users can run them from their own migrations instead. {@link #install}
  * applies the missing ones in order, each once, in one transaction under an advisory lock, so
  * several nodes starting together do not race. A table {@code schema_version} records what ran.
+ *
+ * <p>Least privilege: an owner role installs and migrates, and {@link #grantApplicationRole}
+ * then lets the application's role append and read, but not change, delete or truncate events,
+ * nor disable the log's triggers or drop it (see docs/postgres.md).
  */
 public final class PostgresSchema {
 
@@ -33,6 +38,9 @@ public final class PostgresSchema {
       PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "schema_version",
       List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql", "V3__drop_category_index.sql",
           "V4__append_event.sql", "V5__single_event_statement.sql"));
+
+  private static final RoleScript APPLICATION_ROLE = RoleScript.of("event store",
+      PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");
 
   private PostgresSchema() {}
 
@@ -69,6 +77,33 @@ public final class PostgresSchema {
   public static void check(DataSource dataSource, String schema) {
     SCRIPTS.check(dataSource, schema, "PostgresEventStore.builder(...).installSchema(true) or "
         + "PostgresSchema.install(dataSource, \"" + schema + "\")");
+  }
+
+  /**
+   * Grants the application role {@code role} what the event and snapshot stores need (read,
+   * append, write snapshots) and nothing more, and takes execute rights on the schema's functions
+   * from everyone else. Run it as the owner of the installed tables, after {@link #install}, and
+   * again after each upgrade; running it twice changes nothing. The script is
+   * {@code application_role.sql} under {@value #SCRIPT_DIRECTORY} (see {@link #applicationRoleScript}).
+   *
+   * @param role an existing role, such as {@code bank_app}; its name is checked like a schema name
+   *     and must not be {@code public}
+   * @throws IllegalArgumentException if a name is invalid
+   * @throws SchemaException if the role does not exist, the event store is not installed, or the
+   *     connection's role does not own it
+   */
+  public static void grantApplicationRole(DataSource dataSource, String schema, String role) {
+    APPLICATION_ROLE.grant(dataSource, schema, role);
+  }
+
+  /**
+   * The text of the grants {@link #grantApplicationRole} runs, for tools that apply SQL
+   * themselves.
+   *
+   * @throws IllegalArgumentException if a name is invalid
+   */
+  public static String applicationRoleScript(String schema, String role) {
+    return APPLICATION_ROLE.script(schema, role);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.annals.projections;
 
 import dev.annals.postgres.SchemaException;
+import dev.annals.postgres.internal.RoleScript;
 import dev.annals.postgres.internal.SchemaScripts;
 import java.util.List;
 import javax.sql.DataSource;
@@ -29,7 +30,35 @@ public final class ProjectionSchema {
       ProjectionSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "projection_schema_version",
       List.of("V1__projections.sql"));
 
+  private static final RoleScript APPLICATION_ROLE = RoleScript.of("projection tables",
+      ProjectionSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");
+
   private ProjectionSchema() {}
+
+  /**
+   * Grants the application role {@code role} what projectors need: to read and write the
+   * checkpoint, dead-letter and version tables, and to create read-model tables and views in
+   * {@code schema}. Run it as the owner of the projection tables, after {@link #install} and
+   * together with {@link dev.annals.postgres.PostgresSchema#grantApplicationRole}; running it
+   * twice changes nothing. The script is {@code application_role.sql} under
+   * {@value #SCRIPT_DIRECTORY}.
+   *
+   * @throws IllegalArgumentException if a name is invalid
+   * @throws SchemaException if the role does not exist, the projection tables are not installed,
+   *     or the connection's role does not own them
+   */
+  public static void grantApplicationRole(DataSource dataSource, String schema, String role) {
+    APPLICATION_ROLE.grant(dataSource, schema, role);
+  }
+
+  /**
+   * The text of the grants {@link #grantApplicationRole} runs, for tools that apply SQL themselves.
+   *
+   * @throws IllegalArgumentException if a name is invalid
+   */
+  public static String applicationRoleScript(String schema, String role) {
+    return APPLICATION_ROLE.script(schema, role);
+  }
 
   /**
    * Applies every projection script {@code schema} has not had yet. The event store must be

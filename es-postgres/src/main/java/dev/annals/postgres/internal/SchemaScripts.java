@@ -111,6 +111,12 @@ public final class SchemaScripts {
     PostgresSchema.checkName(schema);
     Objects.requireNonNull(dataSource, "dataSource must not be null");
     try (Connection c = dataSource.getConnection()) {
+      // Up to date already: no lock, no DDL. An application role that may not create anything
+      // (the owner installed) can then start with installing switched on.
+      int found = readVersion(c, schema);
+      if (found == currentVersion()) {
+        return found;
+      }
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
@@ -119,7 +125,11 @@ public final class SchemaScripts {
           lock.execute();
         }
         try (Statement st = c.createStatement()) {
-          st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+          // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the privilege to create schemas
+          // in the database even when the schema exists, which an owner given a schema lacks.
+          if (!schemaExists(c, schema)) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+          }
           st.execute("CREATE TABLE IF NOT EXISTS " + schema + "." + versionTable + " ("
               + "version integer PRIMARY KEY, script text NOT NULL, "
               + "installed_at timestamptz NOT NULL DEFAULT now())");
@@ -190,6 +200,16 @@ public final class SchemaScripts {
     }
     if (found > currentVersion()) {
       throw newerThanLibrary(schema, found);
+    }
+  }
+
+  private static boolean schemaExists(Connection c, String schema) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)")) {
+      ps.setString(1, schema);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
     }
   }
 

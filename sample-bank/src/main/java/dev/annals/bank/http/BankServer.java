@@ -35,7 +35,8 @@ import java.util.logging.Logger;
  * <p>{@link #main} serves the bank in {@code --schema} (default {@value #DEFAULT_SCHEMA}, created
  * if missing, never dropped) of the database at the JDBC URL in {@code BANK_DB_URL}, else
  * {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}, on {@code 127.0.0.1:8080} unless
- * told otherwise, and prints its URL. It runs until the process is stopped. With
+ * told otherwise, and prints its URL. On the local database it runs as the demo's application
+ * role, on one in {@code BANK_DB_URL} as the URL's login (see {@link BankStorage.Access}). It runs until the process is stopped. With
  * {@code BANK_PUBLISH} set, it also publishes the account events (see {@link BankPublishing}).
  * Exit status 2 for a bad command line (or {@code BANK_PUBLISH}), 3 when the database cannot be
  * used.
@@ -153,7 +154,8 @@ public final class BankServer implements AutoCloseable {
     }
     BankStorage storage;
     try {
-      storage = BankStorage.postgres(url, options.schema, false);
+      storage = BankStorage.postgres(url, options.schema, false, configured != null && !configured.isBlank()
+          ? BankStorage.Access.AS_GIVEN : BankStorage.Access.SEPARATE_ROLES);
     } catch (RuntimeException e) {
       // Unreachable, or the schema holds something that is not an event store.
       unavailable(url, String.valueOf(e.getMessage()));
