@@ -71,7 +71,7 @@ final class AnchorReads {
             rs.next();
             byte[] hash = rs.getBytes(2);
             if (hash == null) {
-              violations.add(new Violation(head.streamId(), head.version(), 0, Kind.ANCHORED_HEAD_MISSING,
+              violations.add(new Violation(head.streamId().toString(), head.version(), 0, Kind.ANCHORED_HEAD_MISSING,
                   "the anchor of " + anchor.takenAt() + " (log position " + anchor.logPosition() + ") has version "
                       + head.version() + " with hash " + head.hash() + ", but the store has no event at that "
                       + "version: events were removed"));
@@ -79,7 +79,7 @@ final class AnchorReads {
               found++;
               String stored = HexFormat.of().formatHex(hash);
               if (!stored.equals(head.hash())) {
-                violations.add(new Violation(head.streamId(), head.version(), rs.getLong(1),
+                violations.add(new Violation(head.streamId().toString(), head.version(), rs.getLong(1),
                     Kind.ANCHORED_HEAD_MISMATCH, "the anchor of " + anchor.takenAt() + " (log position "
                         + anchor.logPosition() + ") has hash " + head.hash() + " at this version, the store has "
                         + stored + ": the stream's history up to here was rewritten"));

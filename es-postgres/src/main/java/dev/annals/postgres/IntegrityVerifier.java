@@ -118,6 +118,8 @@ public final class IntegrityVerifier {
     LOG_ORDER_MISMATCH,
     /** The stream row's last writer's transaction id or its state disagrees with its events. */
     STREAM_ROW_MISMATCH,
+    /** A stored stream id is not one the store could have written: it was altered. */
+    INVALID_STREAM_ID,
     /** An anchored head (stream and version) has no event any more: events were removed. */
     ANCHORED_HEAD_MISSING,
     /** The event at an anchored head has another hash than the anchor recorded: history was rewritten. */
@@ -127,13 +129,13 @@ public final class IntegrityVerifier {
   /**
    * The first problem found in one stream.
    *
-   * @param streamId the stream
+   * @param stream the stream id as stored (cut short and escaped if it is not a valid stream id)
    * @param version the version of the first bad event (the stream's version for head problems)
    * @param position its global position (0 when there is no event to point at)
    * @param kind what is wrong
    * @param detail a sentence for humans
    */
-  public record Violation(StreamId streamId, long version, long position, Kind kind, String detail) {}
+  public record Violation(String stream, long version, long position, Kind kind, String detail) {}
 
   /**
    * The outcome.
@@ -286,14 +288,14 @@ public final class IntegrityVerifier {
           // Events of streams without a row sort before this one.
           while (hasEvent && e.getString(1).compareTo(streamId) < 0) {
             String orphan = e.getString(1);
-            violations.add(new Violation(StreamId.parse(orphan), e.getLong(2), e.getLong(3),
-                Kind.MISSING_STREAM_ROW, "events of stream " + orphan + " exist but its stream row does not"));
+            violations.add(new Violation(StreamCheck.shown(orphan), e.getLong(2), e.getLong(3),
+                Kind.MISSING_STREAM_ROW, "events of this stream exist but its stream row does not"));
             while (hasEvent && e.getString(1).equals(orphan)) {
               hasEvent = e.next();
               eventsDone++;
             }
           }
-          StreamCheck check = new StreamCheck(StreamId.parse(streamId), nextXid, lastIssued);
+          StreamCheck check = new StreamCheck(streamId, nextXid, lastIssued);
           while (hasEvent && e.getString(1).equals(streamId)) {
             check.event(e);
             eventsDone++;
@@ -310,8 +312,8 @@ public final class IntegrityVerifier {
         }
         while (hasEvent) {
           String orphan = e.getString(1);
-          violations.add(new Violation(StreamId.parse(orphan), e.getLong(2), e.getLong(3),
-              Kind.MISSING_STREAM_ROW, "events of stream " + orphan + " exist but its stream row does not"));
+          violations.add(new Violation(StreamCheck.shown(orphan), e.getLong(2), e.getLong(3),
+              Kind.MISSING_STREAM_ROW, "events of this stream exist but its stream row does not"));
           while (hasEvent && e.getString(1).equals(orphan)) {
             hasEvent = e.next();
             eventsDone++;

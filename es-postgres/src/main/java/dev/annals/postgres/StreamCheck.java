@@ -22,7 +22,9 @@ final class StreamCheck {
   /** The one value of {@code streams.state} the store writes (its column default). */
   private static final String ACTIVE = "active";
 
-  private final StreamId streamId;
+  private final String streamId;
+  /** The category the stream id gives; null when the stored id is not a valid stream id. */
+  private final String category;
   private final long nextXid;
   private final long lastIssued;
   private byte[] prev = ZERO_HASH;
@@ -32,8 +34,9 @@ final class StreamCheck {
   private boolean any;
   private Violation found;
 
-  StreamCheck(StreamId streamId, long nextXid, long lastIssued) {
-    this.streamId = streamId;
+  StreamCheck(String storedId, long nextXid, long lastIssued) {
+    this.streamId = shown(storedId);
+    this.category = categoryOf(storedId);
     this.nextXid = nextXid;
     this.lastIssued = lastIssued;
   }
@@ -45,14 +48,17 @@ final class StreamCheck {
     long version = e.getLong(2);
     long position = e.getLong(3);
     byte[] stored = e.getBytes(10);
-    String category = e.getString(11);
+    String storedCategory = e.getString(11);
     long xid = Long.parseUnsignedLong(e.getString(12));
-    if (version != expectedVersion) {
+    if (category == null) {
+      found = new Violation(streamId, version, position, Kind.INVALID_STREAM_ID, "the stored stream id is not "
+          + "a valid stream id (the store never writes one): the event's stream id was altered");
+    } else if (version != expectedVersion) {
       found = new Violation(streamId, version, position, Kind.VERSION_GAP,
           "expected version " + expectedVersion + " but found " + version + " (an event is missing)");
-    } else if (!category.equals(streamId.category())) {
+    } else if (!this.category.equals(storedCategory)) {
       found = new Violation(streamId, version, position, Kind.CATEGORY_MISMATCH, "stored category '"
-          + category + "' but the stream id gives '" + streamId.category() + "': the event was moved out of "
+          + shown(storedCategory) + "' but the stream id gives '" + this.category + "': the event was moved out of "
           + "its category, so readers of a category would miss it");
     } else if (Long.compareUnsigned(xid, nextXid) >= 0) {
       found = new Violation(streamId, version, position, Kind.LOG_ORDER_MISMATCH, "transaction id " + xid
@@ -68,7 +74,7 @@ final class StreamCheck {
           + " is at position " + lastPosition + " with transaction id " + lastXid
           + ": the log order no longer follows the stream's versions, a position or transaction id was altered");
     } else {
-      byte[] digest = ContentDigest.of(streamId.toString(), e.getString(4), e.getString(5),
+      byte[] digest = ContentDigest.of(e.getString(1), e.getString(4), e.getString(5),
           e.getInt(6), e.getString(7), e.getString(8));
       byte[] computed = ContentDigest.link(prev, digest, version,
           pgMicros(e.getObject(9, OffsetDateTime.class)));
@@ -90,14 +96,17 @@ final class StreamCheck {
     return found;
   }
 
-  void streamRow(long version, byte[] headHash, String category, String lastXidText, String state) {
+  void streamRow(long version, byte[] headHash, String rowCategory, String lastXidText, String state) {
     if (found != null) {
       return;
     }
     long eventsEnd = expectedVersion - 1;
-    if (!category.equals(streamId.category())) {
+    if (category == null) {
+      found = new Violation(streamId, version, lastPosition, Kind.INVALID_STREAM_ID, "the stream row's id is "
+          + "not a valid stream id (the store never writes one): the stream row was altered");
+    } else if (!category.equals(rowCategory)) {
       found = new Violation(streamId, version, lastPosition, Kind.CATEGORY_MISMATCH, "stream row has category '"
-          + category + "' but the stream id gives '" + streamId.category() + "'");
+          + shown(rowCategory) + "' but the stream id gives '" + category + "'");
     } else if (eventsEnd != version || !Arrays.equals(prev, headHash)) {
       found = new Violation(streamId, version, lastPosition,
           Kind.STREAM_HEAD_MISMATCH, "stream row says version " + version + " with head "
@@ -111,6 +120,37 @@ final class StreamCheck {
       found = new Violation(streamId, version, lastPosition, Kind.STREAM_ROW_MISMATCH, "stream row has state '"
           + state + "' but the store only ever writes '" + ACTIVE + "': the stream row was altered");
     }
+  }
+
+  private static String categoryOf(String storedId) {
+    try {
+      return StreamId.parse(storedId).category();
+    } catch (IllegalArgumentException notAStreamId) {
+      return null;
+    }
+  }
+
+  /**
+   * A stored text as it may be shown: unchanged when the store could have written it, else cut
+   * short with control characters escaped, since a crafted value must not reach a terminal whole.
+   */
+  static String shown(String stored) {
+    if (stored == null) {
+      return "null";
+    }
+    if (categoryOf(stored) != null || stored.matches("[A-Za-z][A-Za-z0-9_]{0,49}")) {
+      return stored;
+    }
+    String cut = stored.length() > 60 ? stored.substring(0, 60) + "...(" + stored.length() + " chars)" : stored;
+    StringBuilder out = new StringBuilder(cut.length());
+    cut.codePoints().forEach(cp -> {
+      if (Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT) {
+        out.append(String.format("\\u%04x", cp));
+      } else {
+        out.appendCodePoint(cp);
+      }
+    });
+    return out.toString();
   }
 
   /** Microseconds since 2000-01-01 UTC: PostgreSQL's own representation of a timestamptz. */

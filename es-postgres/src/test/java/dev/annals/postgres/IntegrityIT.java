@@ -100,7 +100,7 @@ class IntegrityIT {
     assertThat(report.intact()).isFalse();
     assertThat(report.violations()).hasSize(1);
     Violation v = report.first().orElseThrow();
-    assertThat(v.streamId()).isEqualTo(StreamId.of("cart", "b"));
+    assertThat(v.stream()).isEqualTo("cart-b");
     assertThat(v.version()).isEqualTo(3);
     assertThat(v.position()).isEqualTo(position);
     assertThat(v.kind()).isEqualTo(Kind.HASH_MISMATCH);
@@ -126,9 +126,9 @@ class IntegrityIT {
         + "'\\x" + java.util.HexFormat.of().formatHex(digest) + "'::bytea, e.version, e.recorded_at) "
         + "WHERE position = " + p2);
     Report report = store.integrityVerifier().verify(Scope.all());
-    assertThat(report.violations()).extracting(Violation::streamId, Violation::version)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(StreamId.of("cart", "a"), 1L),
-            org.assertj.core.groups.Tuple.tuple(StreamId.of("cart", "c"), 3L));
+    assertThat(report.violations()).extracting(Violation::stream, Violation::version)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("cart-a", 1L),
+            org.assertj.core.groups.Tuple.tuple("cart-c", 3L));
   }
 
   @Test
@@ -147,13 +147,30 @@ class IntegrityIT {
     tamper("UPDATE " + schema + ".events SET category = 'order' WHERE position = " + position);
     tamper("UPDATE " + schema + ".streams SET category = 'order' WHERE stream_id = 'cart-c'");
     Report report = store.integrityVerifier().verify(Scope.all());
-    assertThat(report.violations()).extracting(Violation::streamId, Violation::version, Violation::kind)
-        .containsExactly(tuple(StreamId.of("cart", "b"), 2L, Kind.CATEGORY_MISMATCH),
-            tuple(StreamId.of("cart", "c"), 4L, Kind.CATEGORY_MISMATCH));
+    assertThat(report.violations()).extracting(Violation::stream, Violation::version, Violation::kind)
+        .containsExactly(tuple("cart-b", 2L, Kind.CATEGORY_MISMATCH),
+            tuple("cart-c", 4L, Kind.CATEGORY_MISMATCH));
     assertThat(report.first().orElseThrow().position()).isEqualTo(position);
     // A category scope goes by the stream id, so the moved rows are still found in their own.
     assertThat(store.integrityVerifier().verify(Scope.category("cart")).violations()).hasSize(2);
     assertThat(store.integrityVerifier().verify(Scope.category("order")).intact()).isTrue();
+  }
+
+  @Test
+  void a_stream_id_rewritten_into_no_valid_stream_id_is_named_escaped_and_cut_short() throws Exception {
+    String crafted = "cart b\u0007" + "x".repeat(300);
+    tamper("UPDATE " + schema + ".events SET stream_id = '" + crafted + "' WHERE stream_id = 'cart-b'");
+    tamper("UPDATE " + schema + ".streams SET stream_id = '" + crafted + "' WHERE stream_id = 'cart-b'");
+    Report report = store.integrityVerifier().verify(Scope.all());
+    assertThat(report.violations()).extracting(Violation::kind).containsExactly(Kind.INVALID_STREAM_ID);
+    Violation v = report.violations().get(0);
+    assertThat(v.version()).isEqualTo(1);
+    assertThat(v.stream()).startsWith("cart b\\u0007x").contains("(307 chars)").hasSizeLessThan(90);
+    // Events left without their row under a crafted id are named the same way.
+    tamper("DELETE FROM " + schema + ".streams WHERE stream_id = '" + crafted + "'");
+    assertThat(store.integrityVerifier().verify(Scope.all()).violations())
+        .extracting(Violation::kind, x -> x.stream().length() < 90)
+        .containsExactly(tuple(Kind.MISSING_STREAM_ROW, true));
   }
 
   @Test
@@ -165,8 +182,8 @@ class IntegrityIT {
         .build()).isInstanceOf(SchemaException.class).hasMessageContaining("transaction id");
 
     Report report = IntegrityVerifier.of(pool, schema).verify(Scope.all());
-    assertThat(report.violations()).extracting(Violation::streamId, Violation::version, Violation::position,
-        Violation::kind).containsExactly(tuple(StreamId.of("cart", "b"), 2L, position, Kind.LOG_ORDER_MISMATCH));
+    assertThat(report.violations()).extracting(Violation::stream, Violation::version, Violation::position,
+        Violation::kind).containsExactly(tuple("cart-b", 2L, position, Kind.LOG_ORDER_MISMATCH));
     assertThat(report.first().orElseThrow().detail()).contains("ahead of this cluster");
   }
 
@@ -184,10 +201,10 @@ class IntegrityIT {
     tamper("UPDATE " + schema + ".events SET position = 1000000 WHERE position = " + c.get(3));
     tamper("ALTER TABLE " + schema + ".events ALTER COLUMN position SET GENERATED ALWAYS");
     Report report = store.integrityVerifier().verify(Scope.all());
-    assertThat(report.violations()).extracting(Violation::streamId, Violation::version, Violation::kind)
-        .containsExactly(tuple(StreamId.of("cart", "a"), 3L, Kind.LOG_ORDER_MISMATCH),
-            tuple(StreamId.of("cart", "b"), 3L, Kind.LOG_ORDER_MISMATCH),
-            tuple(StreamId.of("cart", "c"), 4L, Kind.LOG_ORDER_MISMATCH));
+    assertThat(report.violations()).extracting(Violation::stream, Violation::version, Violation::kind)
+        .containsExactly(tuple("cart-a", 3L, Kind.LOG_ORDER_MISMATCH),
+            tuple("cart-b", 3L, Kind.LOG_ORDER_MISMATCH),
+            tuple("cart-c", 4L, Kind.LOG_ORDER_MISMATCH));
     assertThat(report.violations().get(0).detail()).contains("version 2 is at position");
     assertThat(report.violations().get(2).detail()).contains("beyond the last position");
   }
@@ -197,9 +214,9 @@ class IntegrityIT {
     tamper("UPDATE " + schema + ".streams SET last_xid = '3' WHERE stream_id = 'cart-a'");
     tamper("UPDATE " + schema + ".streams SET state = 'closed' WHERE stream_id = 'order-z'");
     Report report = store.integrityVerifier().verify(Scope.all());
-    assertThat(report.violations()).extracting(Violation::streamId, Violation::version, Violation::kind)
-        .containsExactly(tuple(StreamId.of("cart", "a"), 4L, Kind.STREAM_ROW_MISMATCH),
-            tuple(StreamId.of("order", "z"), 1L, Kind.STREAM_ROW_MISMATCH));
+    assertThat(report.violations()).extracting(Violation::stream, Violation::version, Violation::kind)
+        .containsExactly(tuple("cart-a", 4L, Kind.STREAM_ROW_MISMATCH),
+            tuple("order-z", 1L, Kind.STREAM_ROW_MISMATCH));
   }
 
   @Test

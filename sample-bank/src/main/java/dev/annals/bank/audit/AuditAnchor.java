@@ -79,7 +79,7 @@ record AuditAnchor(Path file, Anchor anchor, boolean signatureVerified) {
     out.printf(Locale.ROOT, "%s: %d anchored stream%s missing or different%n", about, report.violations().size(),
         report.violations().size() == 1 ? "" : "s");
     for (Violation v : report.violations()) {
-      out.printf(Locale.ROOT, "  stream %s, version %d: %s (%s)%n", v.streamId(), v.version(), v.kind(), v.detail());
+      out.printf(Locale.ROOT, "  stream %s, version %d: %s (%s)%n", v.stream(), v.version(), v.kind(), v.detail());
     }
   }
 
@@ -95,7 +95,7 @@ record AuditAnchor(Path file, Anchor anchor, boolean signatureVerified) {
     node.put("intact", report.intact());
     ArrayNode violations = node.putArray("violations");
     for (Violation v : report.violations()) {
-      violations.addObject().put("stream", v.streamId().toString()).put("version", v.version())
+      violations.addObject().put("stream", v.stream()).put("version", v.version())
           .put("position", v.position()).put("kind", v.kind().name()).put("detail", v.detail());
     }
   }

@@ -291,7 +291,7 @@ public final class AuditMain {
     hash.put("eventsChecked", chains.eventsChecked());
     ArrayNode violations = hash.putArray("violations");
     for (Violation v : chains.violations()) {
-      violations.addObject().put("stream", v.streamId().toString()).put("version", v.version())
+      violations.addObject().put("stream", v.stream()).put("version", v.version())
           .put("position", v.position()).put("kind", v.kind().name()).put("detail", v.detail());
     }
   }
@@ -305,7 +305,7 @@ public final class AuditMain {
       out.printf(Locale.ROOT, "Hash chains: BROKEN in %d stream%s%n", chains.violations().size(),
           chains.violations().size() == 1 ? "" : "s");
       for (Violation v : chains.violations()) {
-        out.printf(Locale.ROOT, "  stream %s, version %d, position %d: %s (%s)%n", v.streamId(), v.version(),
+        out.printf(Locale.ROOT, "  stream %s, version %d, position %d: %s (%s)%n", v.stream(), v.version(),
             v.position(), v.kind(), v.detail());
       }
     }
