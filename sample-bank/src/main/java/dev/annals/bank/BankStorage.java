@@ -4,11 +4,14 @@ import dev.annals.bank.domain.BankEvents;
 import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
+import dev.annals.postgres.SnapshotSigning;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.security.SecureRandom;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,6 +32,16 @@ public final class BankStorage implements AutoCloseable {
 
   /** The schema {@link BankMain} uses, dropped and created again on every run. */
   public static final String DEMO_SCHEMA = "bank_demo";
+
+  /**
+   * Environment variable holding the key that signs the bank's snapshots, as 64 or more hex
+   * digits (32 bytes or more). Without it each process signs with a random key of its own, so a
+   * snapshot written by another process or an earlier run is refused and its events replayed.
+   */
+  public static final String SNAPSHOT_KEY_VARIABLE = "BANK_SNAPSHOT_KEY";
+
+  /** The signing key of this process when {@link #SNAPSHOT_KEY_VARIABLE} is not set. */
+  private static final SnapshotSigning PROCESS_KEY = randomKey();
 
   /** How long the connection attempt that picks the database may take, in seconds. */
   private static final int PROBE_SECONDS = 3;
@@ -81,15 +94,19 @@ public final class BankStorage implements AutoCloseable {
    * installing the tables they need. With {@code dropFirst}, the schema and everything in it is
    * dropped before, so the run starts from an empty log.
    *
+   * <p>Snapshots are signed with the key in {@link #SNAPSHOT_KEY_VARIABLE}, else with one made
+   * for this process.
+   *
    * @param note a line the demo prints after the one naming the stores, or null
-   * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL or the schema name
-   *     is not valid
+   * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL, the schema name
+   *     is not valid, or the snapshot key is malformed
    * @throws RuntimeException (such as {@link dev.annals.core.StoreUnavailableException}) if the
    *     database cannot be reached or the schema cannot be installed
    */
   static BankStorage postgres(String jdbcUrl, String schema, boolean dropFirst, String note) {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl must not be null");
     String checkedSchema = PostgresSchema.checkName(schema);
+    SnapshotSigning signing = snapshotSigning(System.getenv());
     if (dropFirst) {
       dropSchema(jdbcUrl, checkedSchema);
     }
@@ -97,6 +114,7 @@ public final class BankStorage implements AutoCloseable {
         .jdbcUrl(jdbcUrl)
         .schema(checkedSchema)
         .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
+        .snapshotSigning(signing)
         .installSchema(true)
         .build();
     return new BankStorage(store,
@@ -197,6 +215,39 @@ public final class BankStorage implements AutoCloseable {
     } catch (SQLException e) {
       return Optional.of(String.valueOf(e.getMessage()).lines().findFirst().orElse("connection failed"));
     }
+  }
+
+  /**
+   * The snapshot signing key in {@link #SNAPSHOT_KEY_VARIABLE} of {@code environment}, else this
+   * process's random one.
+   *
+   * @throws IllegalArgumentException if the variable is not 64 or more hex digits; the message
+   *     never shows its value
+   */
+  static SnapshotSigning snapshotSigning(Map<String, String> environment) {
+    String hex = environment.get(SNAPSHOT_KEY_VARIABLE);
+    if (hex == null || hex.isBlank()) {
+      return PROCESS_KEY;
+    }
+    byte[] key;
+    try {
+      key = HexFormat.of().parseHex(hex.trim());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(SNAPSHOT_KEY_VARIABLE + " must be an even number of hex digits, "
+          + "64 or more; it is not (its value is not shown)");
+    }
+    try {
+      return SnapshotSigning.hmacSha256(key);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(SNAPSHOT_KEY_VARIABLE + ": " + e.getMessage()
+          + "; give 64 or more hex digits");
+    }
+  }
+
+  private static SnapshotSigning randomKey() {
+    byte[] key = new byte[SnapshotSigning.MIN_KEY_BYTES];
+    new SecureRandom().nextBytes(key);
+    return SnapshotSigning.hmacSha256(key);
   }
 
   /** {@code jdbcUrl} with any password replaced by {@code ***}, for messages. */

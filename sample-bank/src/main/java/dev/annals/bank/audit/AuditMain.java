@@ -31,6 +31,7 @@ import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
 import dev.annals.postgres.SchemaException;
+import dev.annals.postgres.SnapshotVerifier;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.ProjectionStatus;
 import dev.annals.projections.Projector;
@@ -76,7 +77,9 @@ import java.util.logging.Logger;
  *       every account from its events alone (no snapshots), checks that money is conserved
  *       ({@link MoneyAudit}) and that the {@code balances} read model agrees with the replay
  *       ({@link MoneyAudit#balancesAgree}). A schema without that read model is reported, not
- *       counted as a problem.</li>
+ *       counted as a problem. Every stored account snapshot is compared with a replay of its
+ *       stream up to the snapshot's version ({@link SnapshotVerifier}); each one that differs, or
+ *       is not bound to its stream's hash chain, is named with its stream and version.</li>
  *   <li>{@code --json}: one JSON document on stdout instead of text.</li>
  * </ul>
  *
@@ -89,7 +92,8 @@ import java.util.logging.Logger;
  * <ul>
  *   <li>0: the command succeeded; for {@code verify}, nothing was found;</li>
  *   <li>1: {@code verify} found problems (a broken hash chain, money not conserved, a read model
- *       that disagrees with the log, or an account whose events cannot be replayed);</li>
+ *       that disagrees with the log, an account whose events cannot be replayed, or a snapshot
+ *       that does not match its stream);</li>
  *   <li>2: usage error or bad input (unknown command or option, missing account, bad version or
  *       time, account not found), with a one-line message on stderr naming the bad value;</li>
  *   <li>3: the database cannot be reached, or the schema does not hold an event store.</li>
@@ -513,6 +517,7 @@ public final class AuditMain {
         err.flush();
       });
       err.println();
+      SnapshotVerifier.Report snapshots = store.snapshotVerifier().verify(Account.TYPE);
 
       Map<String, AccountState> replayed = new TreeMap<>();
       Map<String, String> unreadable = new TreeMap<>();
@@ -534,7 +539,8 @@ public final class AuditMain {
       long behind = projected.isPresent() ? readModelLag() : 0;
       Optional<Boolean> readModelAgrees = behind > 0 ? Optional.empty()
           : projected.map(p -> MoneyAudit.balancesAgree(p, replayed, money));
-      boolean ok = chains.intact() && unreadable.isEmpty() && money.conserved() && readModelAgrees.orElse(true);
+      boolean ok = chains.intact() && unreadable.isEmpty() && money.conserved() && readModelAgrees.orElse(true)
+          && snapshots.intact();
 
       if (command.json) {
         ObjectNode doc = mapper.createObjectNode();
@@ -549,6 +555,7 @@ public final class AuditMain {
           violations.addObject().put("stream", v.streamId().toString()).put("version", v.version())
               .put("position", v.position()).put("kind", v.kind().name()).put("detail", v.detail());
         }
+        snapshotsJson(doc.putObject("snapshots"), snapshots);
         ObjectNode replay = doc.putObject("replay");
         replay.put("accounts", replayed.size() + unreadable.size());
         ArrayNode failures = replay.putArray("unreadable");
@@ -574,12 +581,13 @@ public final class AuditMain {
         }));
         printJson(doc);
       } else {
-        printVerify(chains, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
+        printVerify(chains, snapshots, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
       }
       return ok ? OK : PROBLEMS;
     }
 
-    private void printVerify(Report chains, Map<String, AccountState> replayed, Map<String, String> unreadable,
+    private void printVerify(Report chains, SnapshotVerifier.Report snapshots, Map<String, AccountState> replayed,
+        Map<String, String> unreadable,
         MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
         Optional<Boolean> readModelAgrees, boolean ok) {
       out.printf(Locale.ROOT, "Schema %s: %,d streams, %,d events%n", store.schema(), chains.streamsChecked(),
@@ -594,6 +602,7 @@ public final class AuditMain {
               v.position(), v.kind(), v.detail());
         }
       }
+      printSnapshots(snapshots);
       unreadable.forEach((id, why) -> out.println("Account " + id + " cannot be replayed: " + why));
       for (MoneyAudit.Line line : money.lines()) {
         out.printf(Locale.ROOT, "  %s: replayed balances %s %s deposits %s - withdrawals %s%s%n",
@@ -620,6 +629,30 @@ public final class AuditMain {
             readModelAgrees.orElse(false) ? "yes" : "NO");
       }
       out.println(ok ? "Verdict: OK" : "Verdict: PROBLEMS FOUND");
+    }
+
+    private void printSnapshots(SnapshotVerifier.Report snapshots) {
+      long bad = snapshots.findings().stream().map(f -> f.streamId() + "@" + f.version()).distinct().count();
+      if (bad == 0) {
+        out.printf(Locale.ROOT, "Snapshots: %,d checked, each matches a replay of its stream%n",
+            snapshots.snapshotsChecked());
+        return;
+      }
+      out.printf(Locale.ROOT, "Snapshots: %,d of %,d do NOT match their stream%n", bad, snapshots.snapshotsChecked());
+      for (SnapshotVerifier.Finding f : snapshots.findings()) {
+        out.printf(Locale.ROOT, "  stream %s, version %d: %s (%s)%n", f.streamId(), f.version(), f.kind(), f.detail());
+      }
+    }
+
+    private static void snapshotsJson(ObjectNode node, SnapshotVerifier.Report snapshots) {
+      node.put("intact", snapshots.intact());
+      node.put("checked", snapshots.snapshotsChecked());
+      node.put("skipped", snapshots.snapshotsSkipped());
+      ArrayNode findings = node.putArray("findings");
+      for (SnapshotVerifier.Finding f : snapshots.findings()) {
+        findings.addObject().put("stream", f.streamId().toString()).put("version", f.version())
+            .put("kind", f.kind().name()).put("detail", f.detail());
+      }
     }
 
     private List<String> accountIds() {
