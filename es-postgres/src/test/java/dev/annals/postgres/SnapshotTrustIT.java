@@ -336,4 +336,35 @@ class SnapshotTrustIT {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("declares no snapshot state");
   }
+
+  // Upgrading.
+
+  @Test
+  void upgrading_to_schema_version_6_removes_the_unbound_snapshots_of_before() throws SQLException {
+    String schema = db.newSchema();
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE " + schema + ".schema_version (version integer PRIMARY KEY, "
+          + "script text NOT NULL, installed_at timestamptz NOT NULL DEFAULT now())");
+      List<String> scripts = PostgresSchema.scripts();
+      for (int v = 1; v <= 5; v++) {
+        st.execute(PostgresSchema.script(scripts.get(v - 1), schema));
+        st.execute("INSERT INTO " + schema + ".schema_version (version, script) VALUES (" + v + ", '"
+            + scripts.get(v - 1) + "')");
+      }
+      st.execute("INSERT INTO " + schema + ".snapshots (stream_id, version, schema_version, state, taken_at) "
+          + "VALUES ('bound-old', 10, 1, '{\"sum\": 1000000}', now())");
+    }
+
+    assertThat(PostgresSchema.install(pool, schema)).isEqualTo(6);
+    try (Connection c = db.connect(); Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM " + schema + ".snapshots")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("snapshots without a link hash cannot be told from forged ones").isZero();
+    }
+    try (PostgresEventStore upgraded = PostgresEventStore.builder(REGISTRY).dataSource(pool).schema(schema).build();
+        AggregateRepository<Add, Total, Added> repo = repository(bound, upgraded)) {
+      add(repo, "old", 10);
+      assertThat(upgraded.snapshotStore().latest(bound.streamId("old"))).map(Snapshot::state).contains("{\"sum\": 10}");
+    }
+  }
 }

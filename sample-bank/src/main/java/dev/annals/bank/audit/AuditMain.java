@@ -587,8 +587,7 @@ public final class AuditMain {
     }
 
     private void printVerify(Report chains, SnapshotVerifier.Report snapshots, Map<String, AccountState> replayed,
-        Map<String, String> unreadable,
-        MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
+        Map<String, String> unreadable, MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
         Optional<Boolean> readModelAgrees, boolean ok) {
       out.printf(Locale.ROOT, "Schema %s: %,d streams, %,d events%n", store.schema(), chains.streamsChecked(),
           chains.eventsChecked());
