@@ -107,6 +107,10 @@ final class AggregateLoader<S, E> {
     try {
       found = maxVersion == Long.MAX_VALUE ? from.latest(streamId)
           : from.latestAtOrBefore(streamId, maxVersion);
+    } catch (SnapshotRejectedException e) {
+      // Not the caller's problem: the events are the truth. One line, no trace; never a key.
+      LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; replaying all events");
+      return initial(streamId);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "cannot read snapshot of " + streamId
           + "; replaying all events", e);

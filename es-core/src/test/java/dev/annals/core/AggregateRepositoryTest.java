@@ -271,6 +271,33 @@ class AggregateRepositoryTest {
     }
 
     @Test
+    void a_snapshot_its_store_refuses_falls_back_to_full_replay() {
+      repo.handle("a1", new Open("ann"));
+      repo.handle("a1", new Deposit(2));
+      SnapshotStore refusing = new SnapshotStore() {
+        @Override
+        public void save(Snapshot snapshot) {
+          snapshots.save(snapshot);
+        }
+
+        @Override
+        public java.util.Optional<Snapshot> latest(StreamId streamId) {
+          throw new SnapshotRejectedException(streamId, 2, "its signature does not match");
+        }
+
+        @Override
+        public java.util.Optional<Snapshot> latestAtOrBefore(StreamId streamId, long maxVersion) {
+          throw new SnapshotRejectedException(streamId, 2, "its signature does not match");
+        }
+      };
+      try (AggregateRepository<Command, State, Event> r = AggregateRepository.builder(TestAccount.type(3), store)
+          .snapshotStore(refusing).build()) {
+        assertThat(r.load("a1")).isEqualTo(new AggregateState<>(acc, new State(true, 2), 2));
+        assertThat(r.loadAsOf("a1", AsOf.version(1)).state()).isEqualTo(new State(true, 0));
+      }
+    }
+
+    @Test
     void snapshots_are_written_off_the_command_thread_by_default() throws Exception {
       try (AggregateRepository<Command, State, Event> background = AggregateRepository
           .builder(TestAccount.type(1), store).snapshotStore(snapshots).build()) {

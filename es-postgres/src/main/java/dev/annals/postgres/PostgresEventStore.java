@@ -57,9 +57,10 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private final Connections connections;
   private final EventAppender appender;
   private final EventReads reads;
+  private final Optional<SnapshotSigning> snapshotSigning;
 
   private PostgresEventStore(EventRegistry registry, String schema, int maxEventSize,
-      Notifications notifications, Connections connections) {
+      Notifications notifications, Connections connections, Optional<SnapshotSigning> snapshotSigning) {
     this.registry = registry;
     this.schema = schema;
     this.maxEventSize = maxEventSize;
@@ -67,12 +68,13 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.connections = connections;
     this.appender = new EventAppender(registry, maxEventSize, schema, connections, notifications);
     this.reads = new EventReads(registry, schema, connections.jdbi());
+    this.snapshotSigning = snapshotSigning;
   }
 
   private static PostgresEventStore pooled(Builder b, DataSource dataSource, Optional<HikariDataSource> ownedPool) {
     Notifications notifications = new Notifications(dataSource, b.schema, b.notifyInterval);
     return new PostgresEventStore(b.registry, b.schema, b.maxEventSize, notifications,
-        new Connections.Pooled(dataSource, ownedPool, notifications));
+        new Connections.Pooled(dataSource, ownedPool, notifications), Optional.ofNullable(b.snapshotSigning));
   }
 
   /**
@@ -95,7 +97,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           + "(jdbi.inTransaction or handle.begin()); outside one, use the store itself");
     }
     return new PostgresEventStore(registry, schema, maxEventSize, notifications,
-        Connections.Joined.on(handle.getConnection()));
+        Connections.Joined.on(handle.getConnection()), snapshotSigning);
   }
 
   /** Starts configuring a store that serializes with {@code registry}. */
@@ -152,9 +154,14 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return new LogReader(connections.jdbi(), schema, notifications);
   }
 
-  /** A snapshot store in the same schema and pool. */
+  /** A snapshot store in the same schema and pool, signing with {@link Builder#snapshotSigning}'s key if given. */
   public PostgresSnapshotStore snapshotStore() {
-    return new PostgresSnapshotStore(connections.jdbi(), schema);
+    return new PostgresSnapshotStore(connections.jdbi(), schema, snapshotSigning);
+  }
+
+  /** The auditor's check of stored snapshots against a replay of their streams (and their signatures). */
+  public SnapshotVerifier snapshotVerifier() {
+    return new SnapshotVerifier(this, snapshotSigning);
   }
 
   /** The tamper-evidence verifier for this store's hash chains. */
@@ -171,6 +178,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     b.schema = schema;
     b.maxEventSize = maxEventSize;
     b.notifyInterval = Duration.ZERO;
+    b.snapshotSigning = snapshotSigning.orElse(null);
     return pooled(b, connections.dataSource(), Optional.empty());
   }
 
@@ -229,6 +237,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     private Duration notifyInterval = Duration.ofMillis(20);
     private Duration connectionTimeout = Duration.ofSeconds(10);
     private boolean poolSizeSet;
+    private SnapshotSigning snapshotSigning;
 
     private Builder(EventRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
@@ -319,6 +328,16 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
         throw new IllegalArgumentException("connectionTimeout must be 250 ms or more, was " + timeout);
       }
       this.connectionTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Signs the snapshots of {@link PostgresEventStore#snapshotStore()} with {@code signing}; a
+     * snapshot without a valid signature is then refused on load, and the events replayed. Every
+     * node of a schema needs the same key.
+     */
+    public Builder snapshotSigning(SnapshotSigning signing) {
+      this.snapshotSigning = Objects.requireNonNull(signing, "snapshot signing must not be null");
       return this;
     }
 

@@ -60,6 +60,12 @@ class SnapshotsAndRepositoryIT {
   void snapshots_are_kept_per_version_and_found_at_or_before_a_version() {
     PostgresSnapshotStore snapshots = store.snapshotStore();
     StreamId s = StreamId.of("counter", "x");
+    // A snapshot is bound to its stream's event at its version, so the stream needs 20 events.
+    try (AggregateRepository<Add, Total, Added> repo = AggregateRepository.builder(COUNTER, store).build()) {
+      for (int i = 0; i < 20; i++) {
+        repo.handle("x", new Add(1));
+      }
+    }
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     snapshots.save(new Snapshot(s, 10, 1, "{\"sum\": 10}", now));
     snapshots.save(new Snapshot(s, 20, 1, "{\"sum\": 20}", now));

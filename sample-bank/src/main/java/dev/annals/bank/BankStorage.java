@@ -8,13 +8,16 @@ import dev.annals.messaging.MessagingSchema;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
 import dev.annals.projections.ProjectionSchema;
+import dev.annals.postgres.SnapshotSigning;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.security.SecureRandom;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,6 +47,16 @@ public final class BankStorage implements AutoCloseable {
 
   /** How the description names the roles of {@link Access#SEPARATE_ROLES}. */
   private static final String ROLES = "installed as role " + OWNER_ROLE + ", running as role " + APPLICATION_ROLE;
+
+  /**
+   * Environment variable holding the key that signs the bank's snapshots, as 64 or more hex
+   * digits (32 bytes or more). Without it each process signs with a random key of its own, so a
+   * snapshot written by another process or an earlier run is refused and its events replayed.
+   */
+  public static final String SNAPSHOT_KEY_VARIABLE = "BANK_SNAPSHOT_KEY";
+
+  /** The signing key of this process when {@link #SNAPSHOT_KEY_VARIABLE} is not set. */
+  private static final SnapshotSigning PROCESS_KEY = randomKey();
 
   /** How long the connection attempt that picks the database may take, in seconds. */
   private static final int PROBE_SECONDS = 3;
@@ -121,10 +134,13 @@ public final class BankStorage implements AutoCloseable {
    * installing the tables they need. With {@code dropFirst}, the schema and everything in it is
    * dropped before, so the run starts from an empty log.
    *
+   * <p>Snapshots are signed with the key in {@link #SNAPSHOT_KEY_VARIABLE}, else with one made
+   * for this process.
+   *
    * @param access whether to use the URL's login as it is or to set up owner and application roles
    * @param note a line the demo prints after the one naming the stores, or null
-   * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL or the schema name
-   *     is not valid
+   * @throws IllegalArgumentException if the URL is not a PostgreSQL JDBC URL, the schema name
+   *     is not valid, or the snapshot key is malformed
    * @throws IllegalStateException with {@link Access#SEPARATE_ROLES}, if the login may not create
    *     the roles or the schema, or the schema exists and belongs to another role
    * @throws RuntimeException (such as {@link dev.annals.core.StoreUnavailableException}) if the
@@ -134,6 +150,7 @@ public final class BankStorage implements AutoCloseable {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl must not be null");
     Objects.requireNonNull(access, "access must not be null");
     String checkedSchema = PostgresSchema.checkName(schema);
+    SnapshotSigning signing = snapshotSigning(System.getenv());
     if (dropFirst) {
       dropSchema(jdbcUrl, checkedSchema);
     }
@@ -143,6 +160,7 @@ public final class BankStorage implements AutoCloseable {
           .jdbcUrl(jdbcUrl)
           .schema(checkedSchema)
           .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
+          .snapshotSigning(signing)
           .installSchema(true)
           .build();
       return new BankStorage(store, description, note, null, null);
@@ -161,6 +179,7 @@ public final class BankStorage implements AutoCloseable {
       PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
           .dataSource(application)
           .schema(checkedSchema)
+          .snapshotSigning(signing)
           .build();
       return new BankStorage(store, description + ", " + ROLES, note, null, application);
     } catch (RuntimeException e) {
@@ -266,6 +285,39 @@ public final class BankStorage implements AutoCloseable {
     } catch (SQLException e) {
       return Optional.of(String.valueOf(e.getMessage()).lines().findFirst().orElse("connection failed"));
     }
+  }
+
+  /**
+   * The snapshot signing key in {@link #SNAPSHOT_KEY_VARIABLE} of {@code environment}, else this
+   * process's random one.
+   *
+   * @throws IllegalArgumentException if the variable is not 64 or more hex digits; the message
+   *     never shows its value
+   */
+  static SnapshotSigning snapshotSigning(Map<String, String> environment) {
+    String hex = environment.get(SNAPSHOT_KEY_VARIABLE);
+    if (hex == null || hex.isBlank()) {
+      return PROCESS_KEY;
+    }
+    byte[] key;
+    try {
+      key = HexFormat.of().parseHex(hex.trim());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(SNAPSHOT_KEY_VARIABLE + " must be an even number of hex digits, "
+          + "64 or more; it is not (its value is not shown)");
+    }
+    try {
+      return SnapshotSigning.hmacSha256(key);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(SNAPSHOT_KEY_VARIABLE + ": " + e.getMessage()
+          + "; give 64 or more hex digits");
+    }
+  }
+
+  private static SnapshotSigning randomKey() {
+    byte[] key = new byte[SnapshotSigning.MIN_KEY_BYTES];
+    new SecureRandom().nextBytes(key);
+    return SnapshotSigning.hmacSha256(key);
   }
 
   /** {@code jdbcUrl} with any password replaced by {@code ***}, for messages. */

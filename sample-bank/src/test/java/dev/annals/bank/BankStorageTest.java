@@ -1,6 +1,7 @@
 package dev.annals.bank;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
 import org.junit.jupiter.api.DisplayNameGeneration;
@@ -46,5 +47,22 @@ class BankStorageTest {
   void passwords_are_hidden_in_messages() {
     assertThat(BankStorage.redact("jdbc:postgresql://h/db?user=u&password=s3cret&ssl=true"))
         .isEqualTo("jdbc:postgresql://h/db?user=u&password=***&ssl=true");
+  }
+
+  @Test
+  void the_snapshot_key_comes_from_the_environment_and_a_bad_one_is_refused_without_showing_it() {
+    String key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    assertThat(BankStorage.snapshotSigning(Map.of(BankStorage.SNAPSHOT_KEY_VARIABLE, key))).isNotNull();
+    assertThat(BankStorage.snapshotSigning(Map.of())).as("a key of the process")
+        .isSameAs(BankStorage.snapshotSigning(Map.of(BankStorage.SNAPSHOT_KEY_VARIABLE, " ")));
+
+    assertThatThrownBy(() -> BankStorage.snapshotSigning(Map.of(BankStorage.SNAPSHOT_KEY_VARIABLE, "s3cret-s3cret")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("BANK_SNAPSHOT_KEY must be an even number of hex digits")
+        .hasMessageNotContaining("s3cret");
+    assertThatThrownBy(() -> BankStorage.snapshotSigning(Map.of(BankStorage.SNAPSHOT_KEY_VARIABLE, key.substring(2))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("BANK_SNAPSHOT_KEY: snapshot signing key must be 32 bytes or more, was 31 bytes; "
+            + "give 64 or more hex digits");
   }
 }

@@ -1,5 +1,5 @@
--- Annals event store as it stands at schema version 5, in one file: every table, index,
--- function and trigger that the migrations V1..V5 leave behind, each in its latest form.
+-- Annals event store as it stands at schema version 6, in one file: every table, index,
+-- function and trigger that the migrations V1..V6 leave behind, each in its latest form.
 --
 -- For reading only: installations run the migrations (PostgresSchema.install, or Flyway or
 -- Liquibase with the V*.sql scripts beside this file), never this file. It is kept by hand;
@@ -52,6 +52,12 @@ CREATE TABLE ${schema}.snapshots (
     schema_version integer     NOT NULL CHECK (schema_version >= 1),
     state          jsonb       NOT NULL,
     taken_at       timestamptz NOT NULL,
+    -- The hash of the stream's event at this version (V6): a load refuses a snapshot whose link
+    -- is not the stream's link at its version.
+    link_hash      bytea       NOT NULL CHECK (octet_length(link_hash) = 32),
+    -- HMAC-SHA256 of the application's signing key over stream, version, schema version, link
+    -- hash and state (V6); null when no key is configured. Computed and checked by the client.
+    signature      bytea       CHECK (octet_length(signature) = 32),
     PRIMARY KEY (stream_id, version)
 );
 

@@ -2,9 +2,12 @@ package dev.annals.postgres.docs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.annals.core.AggregateType;
+import dev.annals.core.Decider;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
+import dev.annals.core.Snapshot;
 import dev.annals.core.SnapshotStore;
 import dev.annals.core.StreamId;
 import dev.annals.postgres.Anchor;
@@ -12,13 +15,19 @@ import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.postgres.IntegrityVerifier.Scope;
 import dev.annals.postgres.LogReader;
 import dev.annals.postgres.PostgresEventStore;
+import dev.annals.postgres.PostgresSchema;
+import dev.annals.postgres.SnapshotSigning;
+import dev.annals.postgres.SnapshotVerifier;
 import dev.annals.testkit.ContractEvents;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
@@ -95,6 +104,49 @@ class PostgresExamplesIT {
       assertThat(heads.intact()).isTrue();
       assertThat(kept.heads()).hasSize(1);
       assertThat(kept.signed()).isTrue();
+    }
+  }
+
+  /** The state of a cart: how many items it holds. */
+  record Cart(int items) {}
+
+  static final AggregateType<Object, Cart, Object> CART = AggregateType.builder("cart", Object.class,
+          Decider.<Object, Cart, Object>of(() -> new Cart(0),
+              (cart, e) -> e instanceof ContractEvents.ItemAdded a ? new Cart(cart.items() + a.quantity()) : cart,
+              (command, cart) -> List.of()))
+      .snapshots(Cart.class, 1).build();
+
+  @Test
+  void the_signing_example_signs_snapshots_and_verifies_them_against_a_replay() {
+    EventRegistry registry = ContractEvents.registry();
+    String jdbcUrl = db.jdbcUrl();
+    String schema = db.newSchema();
+    PostgresSchema.install(db.dataSource(), schema);
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+
+    // tag::snapshot-signing[]
+    PostgresEventStore store = PostgresEventStore.builder(registry)
+        .jdbcUrl(jdbcUrl)
+        .schema(schema)
+        .snapshotSigning(SnapshotSigning.hmacSha256(key))   // 32 bytes or more, never in the database
+        .build();
+
+    SnapshotVerifier.Report report = store.snapshotVerifier().verify(CART);
+    for (SnapshotVerifier.Finding f : report.findings()) {
+      System.out.println(f.streamId() + " version " + f.version() + ": " + f.kind() + " (" + f.detail() + ")");
+    }
+    // end::snapshot-signing[]
+
+    try (store) {
+      assertThat(report.intact()).isTrue();
+      StreamId cart = CART.streamId("c-1");
+      store.append(cart, ExpectedVersion.noStream(), List.of(NewEvent.of(new ContractEvents.ItemAdded("pen", 2)),
+          NewEvent.of(new ContractEvents.ItemAdded("ink", 1))));
+      store.snapshotStore().save(new Snapshot(cart, 2, 1, registry.toJson(new Cart(3)), Instant.now()));
+      assertThat(store.snapshotStore().latest(cart)).map(Snapshot::version).contains(2L);
+      assertThat(store.snapshotVerifier().verify(CART).snapshotsChecked()).isEqualTo(1);
+      assertThat(store.snapshotVerifier().verify(CART).intact()).isTrue();
     }
   }
 }

@@ -34,6 +34,7 @@ import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
 import dev.annals.postgres.SchemaException;
+import dev.annals.postgres.SnapshotVerifier;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.ProjectionStatus;
 import dev.annals.projections.Projector;
@@ -83,7 +84,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  *       every account from its events alone (no snapshots), checks that money is conserved
  *       ({@link MoneyAudit}) and that the {@code balances} read model agrees with the replay
  *       ({@link MoneyAudit#balancesAgree}). A schema without that read model is reported, not
- *       counted as a problem. Money may sit in transit only in transfers whose process is under
+ *       counted as a problem. Every stored account snapshot is compared with a replay of its
+ *       stream up to the snapshot's version ({@link SnapshotVerifier}); each one that differs, or
+ *       is not bound to its stream's hash chain, is named with its stream and version. Money may sit in transit only in transfers whose process is under
  *       way ({@link MoneyAudit.Stranded}). With {@code --anchor FILE} it also compares the store
  *       with that anchor and reports every anchored stream whose head is missing or differs;
  *       {@code --public-key KEY} (Ed25519, X.509 PEM or DER) checks the anchor's signature first.
@@ -107,7 +110,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li>1: {@code verify} found problems (a broken hash chain or an event out of its place, an
  *       anchored head missing or different, money not conserved or stranded in a finished
  *       transfer, a read model that disagrees with the log, an account whose events cannot be
- *       replayed, or a store that refuses to open over its transaction ids);</li>
+ *       replayed, a snapshot that does not match its stream, or a store that refuses to open over its
+ *       transaction ids);</li>
  *   <li>2: usage error or bad input (unknown command or option, missing account, bad version or
  *       time, account not found, an anchor or key file that cannot be read or does not verify),
  *       with a one-line message on stderr naming the bad value;</li>
@@ -679,6 +683,7 @@ public final class AuditMain {
       IntegrityVerifier verifier = store.integrityVerifier();
       Report chains = verifyChains(verifier, err);
       Optional<Report> anchored = anchor.map(a -> a.compare(verifier));
+      SnapshotVerifier.Report snapshots = store.snapshotVerifier().verify(Account.TYPE);
 
       Map<String, AccountState> replayed = new TreeMap<>();
       Map<String, String> unreadable = new TreeMap<>();
@@ -701,7 +706,8 @@ public final class AuditMain {
       Optional<Boolean> readModelAgrees = behind > 0 ? Optional.empty()
           : projected.map(p -> MoneyAudit.balancesAgree(p, replayed, money));
       boolean ok = chains.intact() && anchored.map(Report::intact).orElse(true) && unreadable.isEmpty()
-          && money.conserved() && money.stranded().isEmpty() && readModelAgrees.orElse(true);
+          && money.conserved() && money.stranded().isEmpty() && readModelAgrees.orElse(true)
+          && snapshots.intact();
 
       if (command.json) {
         ObjectNode doc = mapper.createObjectNode();
@@ -709,6 +715,7 @@ public final class AuditMain {
         doc.put("ok", ok);
         chainsJson(chains, doc);
         anchor.ifPresent(a -> a.json(anchored.get(), doc));
+        snapshotsJson(doc.putObject("snapshots"), snapshots);
         ObjectNode replay = doc.putObject("replay");
         replay.put("accounts", replayed.size() + unreadable.size());
         ArrayNode failures = replay.putArray("unreadable");
@@ -739,16 +746,18 @@ public final class AuditMain {
         }));
         printJson(doc);
       } else {
-        printVerify(chains, anchored, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
+        printVerify(chains, anchored, snapshots, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
       }
       return ok ? OK : PROBLEMS;
     }
 
-    private void printVerify(Report chains, Optional<Report> anchored, Map<String, AccountState> replayed,
+    private void printVerify(Report chains, Optional<Report> anchored,
+        SnapshotVerifier.Report snapshots, Map<String, AccountState> replayed,
         Map<String, String> unreadable, MoneyAudit.Report money, Optional<Map<String, Money>> projected, long behind,
         Optional<Boolean> readModelAgrees, boolean ok) {
       printChains(store.schema(), chains, out);
       anchor.ifPresent(a -> a.print(anchored.get(), out));
+      printSnapshots(snapshots);
       unreadable.forEach((id, why) -> out.println("Account " + id + " cannot be replayed: " + why));
       for (MoneyAudit.Line line : money.lines()) {
         out.printf(Locale.ROOT, "  %s: replayed balances %s %s deposits %s - withdrawals %s%s%n",
@@ -784,6 +793,30 @@ public final class AuditMain {
             readModelAgrees.orElse(false) ? "yes" : "NO");
       }
       out.println(ok ? "Verdict: OK" : "Verdict: PROBLEMS FOUND");
+    }
+
+    private void printSnapshots(SnapshotVerifier.Report snapshots) {
+      long bad = snapshots.findings().stream().map(f -> f.streamId() + "@" + f.version()).distinct().count();
+      if (bad == 0) {
+        out.printf(Locale.ROOT, "Snapshots: %,d checked, each matches a replay of its stream%n",
+            snapshots.snapshotsChecked());
+        return;
+      }
+      out.printf(Locale.ROOT, "Snapshots: %,d of %,d do NOT match their stream%n", bad, snapshots.snapshotsChecked());
+      for (SnapshotVerifier.Finding f : snapshots.findings()) {
+        out.printf(Locale.ROOT, "  stream %s, version %d: %s (%s)%n", f.streamId(), f.version(), f.kind(), f.detail());
+      }
+    }
+
+    private static void snapshotsJson(ObjectNode node, SnapshotVerifier.Report snapshots) {
+      node.put("intact", snapshots.intact());
+      node.put("checked", snapshots.snapshotsChecked());
+      node.put("skipped", snapshots.snapshotsSkipped());
+      ArrayNode findings = node.putArray("findings");
+      for (SnapshotVerifier.Finding f : snapshots.findings()) {
+        findings.addObject().put("stream", f.streamId().toString()).put("version", f.version())
+            .put("kind", f.kind().name()).put("detail", f.detail());
+      }
     }
 
     private List<String> accountIds() {
