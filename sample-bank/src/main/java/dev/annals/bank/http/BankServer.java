@@ -83,6 +83,14 @@ public final class BankServer implements AutoCloseable {
    * {@code heartbeat} of silence instead of 15 s.
    */
   static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat) {
+    return start(bank, address, heartbeat, MAX_FEEDS);
+  }
+
+  /**
+   * {@link #start(Bank, InetSocketAddress, Duration)} that serves at most {@code maxFeeds} feeds
+   * at once instead of {@value #MAX_FEEDS}.
+   */
+  static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat, int maxFeeds) {
     Objects.requireNonNull(bank, "bank must not be null");
     Objects.requireNonNull(address, "address must not be null");
     HttpServer server;
@@ -92,7 +100,7 @@ public final class BankServer implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
     }
     AtomicInteger number = new AtomicInteger();
-    int size = MAX_FEEDS + REQUEST_THREADS;
+    int size = maxFeeds + REQUEST_THREADS;
     // A fixed size with an unbounded queue: a burst waits for a thread instead of being refused,
     // and idle threads time out so a quiet server holds none.
     ThreadPoolExecutor threads = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
@@ -103,7 +111,7 @@ public final class BankServer implements AutoCloseable {
         });
     threads.allowCoreThreadTimeOut(true);
     ObjectMapper json = BankApi.mapper();
-    EventFeed feed = new EventFeed(bank.store(), json, heartbeat, MAX_FEEDS);
+    EventFeed feed = new EventFeed(bank.store(), json, heartbeat, maxFeeds);
     server.createContext("/", new BankApi(bank, feed, json));
     server.setExecutor(threads);
     server.start();
