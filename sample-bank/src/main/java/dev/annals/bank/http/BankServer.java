@@ -10,6 +10,7 @@ import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -58,11 +59,13 @@ public final class BankServer implements AutoCloseable {
   /** Held so that its level stays set: the library's progress messages would fill the console. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
 
+  private final RequestGate gate;
   private final HttpServer server;
   private final ThreadPoolExecutor threads;
   private final EventFeed feed;
 
-  private BankServer(HttpServer server, ThreadPoolExecutor threads, EventFeed feed) {
+  private BankServer(RequestGate gate, HttpServer server, ThreadPoolExecutor threads, EventFeed feed) {
+    this.gate = gate;
     this.server = server;
     this.threads = threads;
     this.feed = feed;
@@ -88,16 +91,18 @@ public final class BankServer implements AutoCloseable {
 
   /**
    * {@link #start(Bank, InetSocketAddress, Duration)} that serves at most {@code maxFeeds} feeds
-   * at once instead of {@value #MAX_FEEDS}.
+   * at once instead of 64.
    */
   static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat, int maxFeeds) {
     Objects.requireNonNull(bank, "bank must not be null");
     Objects.requireNonNull(address, "address must not be null");
+    // The JDK server listens on the loopback only; clients reach it through the gate, which
+    // answers the requests the JDK server would answer with HTML pages of its own.
     HttpServer server;
     try {
-      server = HttpServer.create(address, 0);
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot listen on the loopback address: " + e.getMessage(), e);
     }
     AtomicInteger number = new AtomicInteger();
     int size = maxFeeds + REQUEST_THREADS;
@@ -115,18 +120,27 @@ public final class BankServer implements AutoCloseable {
     server.createContext("/", new BankApi(bank, feed, json));
     server.setExecutor(threads);
     server.start();
-    return new BankServer(server, threads, feed);
+    RequestGate gate;
+    try {
+      gate = RequestGate.start(address, server.getAddress());
+    } catch (UncheckedIOException e) {
+      server.stop(0);
+      threads.shutdownNow();
+      throw e;
+    }
+    return new BankServer(gate, server, threads, feed);
   }
 
   /** Where the server listens, such as {@code http://127.0.0.1:8080/}. */
   URI uri() {
-    InetSocketAddress address = server.getAddress();
+    InetSocketAddress address = gate.address();
     return URI.create("http://" + address.getHostString() + ":" + address.getPort() + "/");
   }
 
   /** Stops listening, ends the open feeds and waits up to 5 s for requests in progress. */
   @Override
   public void close() {
+    gate.close();
     feed.close();
     server.stop(0);
     // Feeds wait for new events; the interrupt ends the wait.

@@ -112,6 +112,32 @@ class BankServerCraftedInputIT {
   }
 
   @Test
+  void malformed_percent_escapes_answer_400_json_on_known_and_unknown_paths() {
+    for (String target : List.of("/accounts/%zz", "/accounts/a%2", "/nowhere/%", "/accounts?x=%G1",
+        "/%E0%A4%A", "/accounts/x/as-of?version=%")) {
+      RawHttp.Response reply = RawHttp.send(server.uri(), "GET", target, Map.of(), new byte[0]);
+      assertError(reply, 400, "malformed_uri");
+    }
+  }
+
+  @Test
+  void malformed_request_heads_answer_json_where_the_jdk_server_answered_html() {
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("GET /accounts HTTP/1.1\r\nContent-Length: abc\r\n\r\n", "bad_content_length");
+    cases.put("GET /accounts HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "bad_content_length");
+    cases.put("GET /accounts HTTP/1.1\r\nNoColonHere\r\n\r\n", "bad_header");
+    cases.put("GET /accounts\r\n\r\n", "bad_request_line");
+    cases.put("GET  /accounts HTTP/1.1\r\n\r\n", "bad_request_line");
+    cases.put("GET * HTTP/1.1\r\n\r\n", "malformed_uri");
+    cases.put("GET /accounts HTTP/1.1\r\nX: " + "y".repeat(20_000) + "\r\n\r\n", "header_too_large");
+    cases.forEach((request, code) -> {
+      RawHttp.Response reply = RawHttp.exchange(server.uri(), request.getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(reply.status()).as(request).isBetween(400, 499);
+      assertError(reply, reply.status(), code);
+    });
+  }
+
+  @Test
   void a_repeated_field_is_refused_rather_than_the_last_one_winning() {
     open("dup-1");
     long before = eventCount();
