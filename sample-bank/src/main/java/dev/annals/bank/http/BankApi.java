@@ -216,8 +216,9 @@ final class BankApi implements HttpHandler {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "request " + exchange.getRequestMethod() + " "
             + exchange.getRequestURI() + " failed", e);
-        sendError(exchange, new ApiException(500, "internal_error", "the server failed: "
-            + firstLine(e.toString()) + "; the server log has the details"));
+        // The exception's text is for the log: it may name internals or quote the request.
+        sendError(exchange, new ApiException(500, "internal_error", "the server failed on this request; the "
+            + "server log has the details"));
       }
     }
   }
@@ -665,6 +666,10 @@ final class BankApi implements HttpHandler {
     JsonNode node;
     try {
       node = json.readTree(bytes);
+    } catch (NumberFormatException e) {
+      // Jackson reads a number as it parses; an exponent beyond the range of int fails there.
+      throw new ApiException(400, "malformed_json", "the body holds a number out of range, such as an exponent "
+          + "beyond 2147483647");
     } catch (StreamConstraintsException e) {
       throw new ApiException(400, "malformed_json", "the body is not a command: it nests deeper than "
           + MAX_DEPTH + " levels or holds a number longer than " + MAX_NUMBER_LENGTH + " characters");

@@ -55,6 +55,9 @@ public final class BankServer implements AutoCloseable {
   /** Threads for requests besides the feeds', so a full set of feeds cannot starve commands. */
   private static final int REQUEST_THREADS = 16;
 
+  /** The JDK server's switch for TCP_NODELAY on its connections. */
+  private static final String NO_DELAY = "sun.net.httpserver.nodelay";
+
   private static final String USAGE = "usage: BankServer [--port N] [--host ADDRESS] [--schema NAME]";
   /** Held so that its level stays set: the library's progress messages would fill the console. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
@@ -96,6 +99,11 @@ public final class BankServer implements AutoCloseable {
   static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat, int maxFeeds) {
     Objects.requireNonNull(bank, "bank must not be null");
     Objects.requireNonNull(address, "address must not be null");
+    // The JDK server writes a response's head and body separately; without this (read once, when
+    // its first server starts) the body waits for the gate's delayed acknowledgement of the head.
+    if (System.getProperty(NO_DELAY) == null) {
+      System.setProperty(NO_DELAY, "true");
+    }
     // The JDK server listens on the loopback only; clients reach it through the gate, which
     // answers the requests the JDK server would answer with HTML pages of its own.
     HttpServer server;

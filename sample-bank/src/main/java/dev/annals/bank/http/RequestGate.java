@@ -48,6 +48,9 @@ final class RequestGate implements AutoCloseable {
   private static final int MAX_CONNECTIONS = 512;
   /** How long a client may take to send its request head. */
   private static final int HEAD_TIMEOUT_MILLIS = 30_000;
+  /** How long, and how much, the rest of a refused request is read before the connection closes. */
+  private static final int LINGER_MILLIS = 2_000;
+  private static final long MAX_LINGER_BYTES = 1024 * 1024;
 
   private static final Pattern METHOD = Pattern.compile("[A-Z]{1,20}");
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
@@ -148,6 +151,8 @@ final class RequestGate implements AutoCloseable {
     Socket upstream = null;
     try {
       client.setSoTimeout(HEAD_TIMEOUT_MILLIS);
+      // A head and a body written separately would otherwise wait for the client's delayed ACK.
+      client.setTcpNoDelay(true);
       InputStream in = new BufferedInputStream(client.getInputStream());
       byte[] head;
       try {
@@ -161,6 +166,7 @@ final class RequestGate implements AutoCloseable {
       }
       client.setSoTimeout(0);
       upstream = new Socket();
+      upstream.setTcpNoDelay(true);
       open.add(upstream);
       upstream.connect(backend);
       OutputStream toServer = upstream.getOutputStream();
@@ -357,6 +363,19 @@ final class RequestGate implements AutoCloseable {
     out.write(head.getBytes(StandardCharsets.ISO_8859_1));
     out.write(bytes);
     out.flush();
+    // Closing a socket with unread input resets the connection, and a reset may destroy the
+    // answer before the client reads it: finish sending, then read what the client still sends.
+    client.shutdownOutput();
+    client.setSoTimeout(LINGER_MILLIS);
+    try {
+      byte[] drain = new byte[8192];
+      long left = MAX_LINGER_BYTES;
+      for (int n = client.getInputStream().read(drain); n > 0 && left > 0; n = client.getInputStream().read(drain)) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // Timed out or reset: the answer was sent; nothing more to do.
+    }
   }
 
   private static String reason(int status) {
