@@ -27,7 +27,8 @@ import java.util.logging.Logger;
 
 /**
  * The sample bank over HTTP: the JSON API and live event feeds of {@link BankApi}, and a small
- * web page, on the JDK's built-in HTTP server.
+ * web page, on the JDK's built-in HTTP server behind a {@link RequestGate}, which answers
+ * malformed request heads with the API's JSON errors.
  *
  * <pre>
  * BankServer [--port N] [--host ADDRESS] [--schema NAME]

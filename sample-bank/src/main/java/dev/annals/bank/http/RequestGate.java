@@ -1,3 +1,4 @@
+// Over 400 lines: reading a request head, checking it, answering refusals and relaying both ways are one mechanism.
 package dev.annals.bank.http;
 
 import java.io.BufferedInputStream;
