@@ -26,10 +26,11 @@ public record Money(BigDecimal amount, Currency currency) implements Comparable<
   /** Longest text {@link #parse} reads, surrounding spaces excluded. */
   public static final int MAX_TEXT_LENGTH = 32;
   /**
-   * Most digits before the decimal point any amount may have, balances included: far above what
-   * parsed amounts can add up to, and low enough that no scaling ever builds a huge number.
+   * Most digits before the decimal point any amount may have: as many as PostgreSQL's
+   * {@code numeric} holds, so that every amount ever stored can be read back, and few enough that
+   * no scaling builds a number bigger than a few dozen kilobytes.
    */
-  public static final int MAX_DIGITS = 30;
+  public static final int MAX_DIGITS = 131_072;
 
   /** A decimal number in ASCII digits; an exponent is allowed and read without being expanded. */
   private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");

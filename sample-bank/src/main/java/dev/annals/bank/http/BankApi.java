@@ -780,15 +780,24 @@ final class BankApi implements HttpHandler {
   }
 
   private static Currency currency(String code) {
+    Currency currency = null;
     try {
       if (code.equals(code.toUpperCase(Locale.ROOT))) {
-        return Currency.getInstance(code);
+        currency = Currency.getInstance(code);
       }
     } catch (IllegalArgumentException e) {
       // reported below
     }
-    throw new ApiException(400, "unknown_currency", "unknown currency '" + printable(code)
-        + "': use an ISO 4217 code such as EUR, USD or JPY");
+    if (currency == null) {
+      throw new ApiException(400, "unknown_currency", "unknown currency '" + printable(code)
+          + "': use an ISO 4217 code such as EUR, USD or JPY");
+    }
+    if (currency.getDefaultFractionDigits() < 0) {
+      // Gold, test and "no currency" codes: Money cannot hold them.
+      throw new ApiException(400, "unknown_currency", "currency " + code + " has no minor unit, so the bank "
+          + "keeps no money in it: use a currency such as EUR, USD or JPY");
+    }
+    return currency;
   }
 
   private static String accountId(String id) {

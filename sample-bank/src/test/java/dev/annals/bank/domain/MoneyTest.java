@@ -70,7 +70,9 @@ class MoneyTest {
     Currency eur = Currency.getInstance("EUR");
     assertThatThrownBy(() -> new Money(new BigDecimal("1e1000000000"), eur))
         .isInstanceOf(Money.BadAmount.class)
-        .hasMessage("amount 1E+1000000000 has more than 30 digits before the decimal point");
+        .hasMessage("amount 1E+1000000000 has more than 131072 digits before the decimal point");
+    assertThat(new Money(new BigDecimal("1e400"), eur).amount().precision()).as("stored before bounds, still read")
+        .isEqualTo(403);
     assertThatThrownBy(() -> new Money(new BigDecimal("1e-2147483647"), eur))
         .isInstanceOf(Money.BadAmount.class)
         .hasMessage("amount 1E-2147483647 has more decimals than EUR allows (2)");

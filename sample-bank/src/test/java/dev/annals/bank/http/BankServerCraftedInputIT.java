@@ -90,6 +90,18 @@ class BankServerCraftedInputIT {
   }
 
   @Test
+  void a_currency_without_minor_unit_answers_400_rather_than_failing_in_the_domain() {
+    open("cur-x1");
+    long before = eventCount();
+
+    assertError(post("/accounts", "{\"id\": \"cur-x2\", \"owner\": \"o\", \"currency\": \"XAU\"}"), 400,
+        "unknown_currency");
+    assertError(post("/accounts/cur-x1/deposits", "{\"amount\": \"1\", \"currency\": \"XXX\"}"), 400,
+        "unknown_currency");
+    assertThat(eventCount()).isEqualTo(before);
+  }
+
+  @Test
   void a_nul_character_in_a_string_field_answers_400() {
     long before = eventCount();
 
