@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.annals.bank.Bank;
 import dev.annals.bank.BankStorage;
 import dev.annals.testkit.PostgresTestDatabase;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -107,6 +108,7 @@ class BankServerFuzzIT {
     kinds.put("content type", BankServerFuzzIT::wrongContentType);
     kinds.put("lone surrogate", BankServerFuzzIT::loneSurrogate);
     kinds.put("request head", BankServerFuzzIT::badHead);
+    kinds.put("invalid utf-8", BankServerFuzzIT::invalidUtf8);
     // The transfer process writes the transfer's other events shortly after; let it finish first.
     assertThat(bank.awaitSettled(Duration.ofSeconds(60))).as("setup transfer settled").isTrue();
     long before = eventCount();
@@ -248,6 +250,28 @@ class BankServerFuzzIT {
       default -> "GET /" + pick(r, "a b", "<x>", "{}", "a|b", "\"q\"", "a\\b", "^") + " HTTP/1.1\r\n\r\n";
     };
     return new Crafted("request head", "RAW", "", Map.of(), head.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private static Crafted invalidUtf8(Random r) {
+    byte[][] bad = {{(byte) 0xff}, {(byte) 0xc0, (byte) 0x80}, {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+        {(byte) 0xe2, (byte) 0x82}, {(byte) 0xf8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80},
+        {(byte) 0x80}, {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}};
+    byte[] piece = bad[r.nextInt(bad.length)];
+    if (r.nextInt(3) == 0) {
+      // In the path, %-escaped: decoded bytes that are not UTF-8 name no account.
+      StringBuilder escaped = new StringBuilder();
+      for (byte b : piece) {
+        escaped.append(String.format(Locale.ROOT, "%%%02X", b & 0xff));
+      }
+      return new Crafted("invalid utf-8", "GET", "/accounts/fz" + escaped, Map.of(), new byte[0]);
+    }
+    String field = pick(r, "owner", "id", "currency");
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes(("{\"" + field + "\": \"ab").getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(piece);
+    body.writeBytes("cd\"}".getBytes(StandardCharsets.UTF_8));
+    return new Crafted("invalid utf-8", "POST", "/accounts", Map.of("Content-Type", "application/json"),
+        body.toByteArray());
   }
 
   // ---- helpers ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -87,7 +88,7 @@ final class RawHttp {
       int colon = lines[i].indexOf(':');
       headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
     }
-    byte[] raw = java.util.Arrays.copyOfRange(all, end + 4, all.length);
+    byte[] raw = Arrays.copyOfRange(all, end + 4, all.length);
     byte[] body = "chunked".equalsIgnoreCase(headers.get("transfer-encoding")) ? dechunk(raw) : raw;
     return new Response(status, headers, body, all.length);
   }
