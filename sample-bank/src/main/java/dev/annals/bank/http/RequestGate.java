@@ -129,7 +129,8 @@ final class RequestGate implements AutoCloseable {
       }
       if (!connections.tryAcquire()) {
         try (client) {
-          answer(client, new Refusal(503, "too_many_connections", "the server relays " + MAX_CONNECTIONS
+          // Answered on the accepting thread, so without waiting for the client's request to drain.
+          send(client, new Refusal(503, "too_many_connections", "the server relays " + MAX_CONNECTIONS
               + " connections at once; try again later"));
         } catch (IOException e) {
           LOG.log(System.Logger.Level.DEBUG, "refusing a connection failed", e);
@@ -351,19 +352,12 @@ final class RequestGate implements AutoCloseable {
     return false;
   }
 
-  /** Answers with the API's error shape and closes; messages are fixed texts, never the client's bytes. */
+  /**
+   * Answers with the API's error shape, then reads what the client still sends for a moment before
+   * the caller closes the connection.
+   */
   private static void answer(Socket client, Refusal refusal) throws IOException {
-    String body = "{\"error\":\"" + refusal.code + "\",\"message\":\"" + refusal.getMessage() + "\"}";
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 " + refusal.status + " " + reason(refusal.status) + "\r\n"
-        + "Content-Type: application/json; charset=utf-8\r\n"
-        + "Cache-Control: no-store\r\n"
-        + "Content-Length: " + bytes.length + "\r\n"
-        + "Connection: close\r\n\r\n";
-    OutputStream out = client.getOutputStream();
-    out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-    out.write(bytes);
-    out.flush();
+    send(client, refusal);
     // Closing a socket with unread input resets the connection, and a reset may destroy the
     // answer before the client reads it: finish sending, then read what the client still sends.
     client.shutdownOutput();
@@ -377,6 +371,23 @@ final class RequestGate implements AutoCloseable {
     } catch (IOException e) {
       // Timed out or reset: the answer was sent; nothing more to do.
     }
+  }
+
+  /** Writes the API's error shape; messages are fixed texts, never the client's bytes. */
+  private static void send(Socket client, Refusal refusal) throws IOException {
+    String body = "{\"error\":\"" + refusal.code + "\",\"message\":\"" + refusal.getMessage() + "\"}";
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    String head = "HTTP/1.1 " + refusal.status + " " + reason(refusal.status) + "\r\n"
+        + "Content-Type: application/json; charset=utf-8\r\n"
+        + "Cache-Control: no-store\r\n"
+        + "Content-Length: " + bytes.length + "\r\n"
+        + "Connection: close\r\n\r\n";
+    ByteArrayOutputStream response = new ByteArrayOutputStream();
+    response.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1));
+    response.writeBytes(bytes);
+    OutputStream out = client.getOutputStream();
+    out.write(response.toByteArray());
+    out.flush();
   }
 
   private static String reason(int status) {
