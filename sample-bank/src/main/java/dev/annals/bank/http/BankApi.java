@@ -1,8 +1,12 @@
 // Over 400 lines: every route of the sample's HTTP API in one handler, until it moves onto Spring Boot.
 package dev.annals.bank.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,20 +44,24 @@ import dev.annals.core.CommandResult;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DomainException;
 import dev.annals.core.ExpectedVersion;
+import dev.annals.core.EventStore;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
+import dev.annals.core.StreamId;
 import dev.annals.projections.ProjectionStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Currency;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,6 +70,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -78,6 +87,7 @@ import java.util.regex.Pattern;
  * request as it stands (amount, currency, funds, a non-zero balance), 503 the database is
  * unreachable. The code of a refusal is its exception's name in snake case
  * ({@code insufficient_funds}), so clients can tell refusals apart without reading the text.
+ * Messages show at most a short, escaped excerpt of what the client sent.
  *
  * <p>Thread-safe: the server calls {@link #handle} from many threads.
  */
@@ -87,8 +97,18 @@ final class BankApi implements HttpHandler {
 
   /** Largest request body read; commands are a few dozen bytes. */
   private static final int MAX_BODY = 64 * 1024;
+  /** Deepest nesting of a body; commands are flat objects. */
+  private static final int MAX_DEPTH = 32;
+  /** Longest number in a body, in characters; amounts are bounded further by {@link Money#parse}. */
+  private static final int MAX_NUMBER_LENGTH = 100;
+  /** Longest error message sent; a message quotes the client's input only in short excerpts. */
+  private static final int MAX_MESSAGE = 400;
+  /** Metadata key of a command's request fingerprint, which a resend under the same key must match. */
+  static final String REQUEST_HASH = "requestHash";
   private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
   private static final String ACTOR = "http-api";
+  /** Events read at once when looking for a key's first request. */
+  private static final int PAGE = 200;
   private static final Set<Class<?>> STATE_CONFLICTS = Set.of(Account.AlreadyOpened.class,
       Account.NotOpen.class, Account.AccountFrozen.class, Account.NotFrozen.class, Transfer.TransferIdTaken.class);
 
@@ -120,7 +140,14 @@ final class BankApi implements HttpHandler {
         gen.writeEndObject();
       }
     });
-    return JsonMapper.builder()
+    // Requests are read with this mapper too: a repeated field is an error rather than "last one
+    // wins", and depth and number length are bounded so that no body costs more than its size.
+    JsonFactory factory = JsonFactory.builder()
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH)
+            .maxNumberLength(MAX_NUMBER_LENGTH).build())
+        .build();
+    return JsonMapper.builder(factory)
         .addModule(new JavaTimeModule())
         .addModule(money)
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -189,8 +216,9 @@ final class BankApi implements HttpHandler {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "request " + exchange.getRequestMethod() + " "
             + exchange.getRequestURI() + " failed", e);
-        sendError(exchange, new ApiException(500, "internal_error", "the server failed: "
-            + firstLine(e.toString()) + "; the server log has the details"));
+        // The exception's text is for the log: it may name internals or quote the request.
+        sendError(exchange, new ApiException(500, "internal_error", "the server failed on this request; the "
+            + "server log has the details"));
       }
     }
   }
@@ -256,25 +284,26 @@ final class BankApi implements HttpHandler {
     switch (path.get(2)) {
       case "deposits" -> {
         allow(method, "POST");
-        command(exchange, id, new Deposit(money(body(exchange, "amount", "currency"))));
+        JsonNode body = body(exchange, "amount", "currency");
+        command(exchange, id, new Deposit(money(body)), body);
       }
       case "withdrawals" -> {
         allow(method, "POST");
-        command(exchange, id, new Withdraw(money(body(exchange, "amount", "currency"))));
+        JsonNode body = body(exchange, "amount", "currency");
+        command(exchange, id, new Withdraw(money(body)), body);
       }
       case "freeze" -> {
         allow(method, "POST");
-        command(exchange, id, new Freeze(optionalText(body(exchange, "reason"), "reason")));
+        JsonNode body = body(exchange, "reason");
+        command(exchange, id, new Freeze(optionalText(body, "reason")), body);
       }
       case "unfreeze" -> {
         allow(method, "POST");
-        body(exchange);
-        command(exchange, id, new Unfreeze());
+        command(exchange, id, new Unfreeze(), body(exchange));
       }
       case "close" -> {
         allow(method, "POST");
-        body(exchange);
-        command(exchange, id, new Close());
+        command(exchange, id, new Close(), body(exchange));
       }
       case "statement" -> {
         allow(method, "GET");
@@ -319,18 +348,21 @@ final class BankApi implements HttpHandler {
     accountId(id);
     String owner = requiredText(body, "owner");
     Currency currency = currency(requiredText(body, "currency"));
-    CommandResult<AccountState, AccountEvent> result = handle(id, new Open(owner, currency), context(key),
-        ifMatch(exchange, id));
+    String fingerprint = fingerprint(exchange, body);
+    CommandResult<AccountState, AccountEvent> result = handle(id, new Open(owner, currency),
+        context(key, fingerprint), ifMatch(exchange, id));
+    sameRequest(key, fingerprint, result);
     exchange.getResponseHeaders().set("Location", "/accounts/" + id);
     send(exchange, 201, resultJson(id, result));
   }
 
-  private void command(HttpExchange exchange, String id, AccountCommand command) throws IOException {
+  private void command(HttpExchange exchange, String id, AccountCommand command, JsonNode body) throws IOException {
     Optional<String> key = idempotencyKey(exchange);
     OptionalLong expected = ifMatch(exchange, id);
+    String fingerprint = fingerprint(exchange, body);
     CommandResult<AccountState, AccountEvent> result;
     try {
-      result = handle(id, command, context(key), expected);
+      result = handle(id, command, context(key, fingerprint), expected);
     } catch (DomainException e) {
       // "No account has been opened here" is a missing resource, not a refusal.
       if (!bank.accounts().load(id).exists()) {
@@ -338,6 +370,7 @@ final class BankApi implements HttpHandler {
       }
       throw e;
     }
+    sameRequest(key, fingerprint, result);
     send(exchange, 200, resultJson(id, result));
   }
 
@@ -355,7 +388,10 @@ final class BankApi implements HttpHandler {
     Money amount = money(body);
     existing(from);
     existing(to);
-    CommandResult<TransferState, TransferEvent> result = bank.transfer(id, from, to, amount, context(key));
+    String fingerprint = fingerprint(exchange, body);
+    CommandResult<TransferState, TransferEvent> result = bank.transfer(id, from, to, amount,
+        context(key, fingerprint));
+    sameRequest(key, fingerprint, result);
     exchange.getResponseHeaders().set("Location", "/transfers/" + id);
     ObjectNode response = transferJson(id, result.state());
     response.put("replayed", result.replayed());
@@ -449,9 +485,81 @@ final class BankApi implements HttpHandler {
     return Optional.of(key);
   }
 
-  /** The key becomes the command id, from which the repository derives the event ids: a resend writes nothing. */
-  private static CommandContext context(Optional<String> key) {
-    return key.map(CommandContext::of).orElseGet(CommandContext::random).withActor(ACTOR);
+  /**
+   * The key becomes the command id, from which the repository derives the event ids: a resend
+   * writes nothing. The request's fingerprint goes into the events' metadata, so that a later
+   * request under the same key can be compared with this one, after a restart too.
+   */
+  private static CommandContext context(Optional<String> key, String fingerprint) {
+    return key.map(k -> CommandContext.of(k).with(REQUEST_HASH, fingerprint)).orElseGet(CommandContext::random)
+        .withActor(ACTOR);
+  }
+
+  /**
+   * SHA-256 of what a resend must repeat: the method, the decoded path and the body with its
+   * fields sorted, so that spacing and field order do not matter, but every value does.
+   */
+  private String fingerprint(HttpExchange exchange, JsonNode body) throws IOException {
+    String canonical = exchange.getRequestMethod() + " /" + String.join("/",
+        segments(exchange.getRequestURI().getRawPath())) + "\n" + json.writeValueAsString(sorted(body));
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(canonical.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  private JsonNode sorted(JsonNode node) {
+    if (node.isObject()) {
+      Map<String, JsonNode> fields = new TreeMap<>();
+      node.properties().forEach(e -> fields.put(e.getKey(), sorted(e.getValue())));
+      ObjectNode out = json.createObjectNode();
+      fields.forEach(out::set);
+      return out;
+    }
+    if (node.isArray()) {
+      ArrayNode out = json.createArrayNode();
+      node.forEach(n -> out.add(sorted(n)));
+      return out;
+    }
+    return node;
+  }
+
+  /**
+   * Refuses a replay whose first request differs from this one: the same Idempotency-Key on another
+   * body would otherwise be answered with the first request's outcome, as if it had been carried
+   * out. Events stored before fingerprints were recorded carry none and are not compared.
+   *
+   * @throws ApiException 422 {@code idempotency_key_reused}
+   */
+  private void sameRequest(Optional<String> key, String fingerprint, CommandResult<?, ?> result) {
+    if (key.isEmpty() || !result.replayed()) {
+      return;
+    }
+    Optional<String> first = storedFingerprint(result.streamId(), key.get());
+    if (first.isPresent() && !first.get().equals(fingerprint)) {
+      throw new ApiException(422, "idempotency_key_reused", "Idempotency-Key '" + key.get() + "' was used "
+          + "before with a different request; nothing was done. A key stands for one request: send that "
+          + "request again to get its outcome, or use a new key", Map.of("idempotencyKey", key.get()));
+    }
+  }
+
+  /** The fingerprint of the request that first used {@code key} on {@code stream}, newest events first. */
+  private Optional<String> storedFingerprint(StreamId stream, String key) {
+    long from = EventStore.END;
+    while (true) {
+      List<RecordedEvent> page = bank.store().readStreamBackward(stream, from, PAGE);
+      for (RecordedEvent event : page) {
+        if (key.equals(event.metadata().causationId())) {
+          return Optional.ofNullable(event.metadata().extra().get(REQUEST_HASH));
+        }
+      }
+      if (page.size() < PAGE || page.get(page.size() - 1).version() <= 1) {
+        return Optional.empty();
+      }
+      from = page.get(page.size() - 1).version() - 1;
+    }
   }
 
   /**
@@ -512,7 +620,7 @@ final class BankApi implements HttpHandler {
   }
 
   private static ApiException notFound(HttpExchange exchange) {
-    return new ApiException(404, "not_found", "no resource at " + exchange.getRequestURI().getPath()
+    return new ApiException(404, "not_found", "no resource at " + printable(exchange.getRequestURI().getPath())
         + "; docs/http-api.md lists the endpoints");
   }
 
@@ -531,11 +639,14 @@ final class BankApi implements HttpHandler {
         return;
       }
     }
-    throw new ApiException(405, "method_not_allowed", "method " + method + " is not allowed here; use "
+    throw new ApiException(405, "method_not_allowed", "method " + printable(method) + " is not allowed here; use "
         + String.join(" or ", allowed), Map.of("allow", String.join(", ", allowed)));
   }
 
-  /** Reads the body as a JSON object with no other fields than {@code fields}; no body reads as {}. */
+  /**
+   * Reads the body as a JSON object with no other fields than {@code fields}; no body reads as {}.
+   * A body must be sent as {@code application/json} in UTF-8 (the only charset JSON has).
+   */
   private JsonNode body(HttpExchange exchange, String... fields) throws IOException {
     byte[] bytes;
     try (InputStream in = exchange.getRequestBody()) {
@@ -547,13 +658,26 @@ final class BankApi implements HttpHandler {
     if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
       return json.createObjectNode();
     }
+    String type = exchange.getRequestHeaders().getFirst("Content-Type");
+    if (!isJson(type)) {
+      throw new ApiException(415, "unsupported_media_type", "send the body as Content-Type: application/json, "
+          + (type == null ? "not without a Content-Type" : "not '" + printable(type) + "'"));
+    }
     JsonNode node;
     try {
       node = json.readTree(bytes);
+    } catch (NumberFormatException e) {
+      // Jackson reads a number as it parses; an exponent beyond the range of int fails there.
+      throw new ApiException(400, "malformed_json", "the body holds a number out of range, such as an exponent "
+          + "beyond 2147483647");
+    } catch (StreamConstraintsException e) {
+      throw new ApiException(400, "malformed_json", "the body is not a command: it nests deeper than "
+          + MAX_DEPTH + " levels or holds a number longer than " + MAX_NUMBER_LENGTH + " characters");
     } catch (JsonProcessingException e) {
+      String at = e.getLocation() == null ? ""
+          : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
       throw new ApiException(400, "malformed_json", "the body is not valid JSON: "
-          + firstLine(e.getOriginalMessage()) + " (line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr() + ")");
+          + printable(firstLine(e.getOriginalMessage()), 120) + at);
     }
     if (!node.isObject()) {
       throw new ApiException(400, "malformed_json", "the body must be a JSON object, was a "
@@ -578,15 +702,55 @@ final class BankApi implements HttpHandler {
     return value;
   }
 
+  /** {@code application/json}, with at most a UTF-8 charset for parameter. */
+  private static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String[] parts = contentType.split(";");
+    if (!parts[0].strip().equalsIgnoreCase("application/json")) {
+      return false;
+    }
+    for (int i = 1; i < parts.length; i++) {
+      String parameter = parts[i].strip().toLowerCase(Locale.ROOT).replace("\"", "");
+      if (!parameter.isEmpty() && !parameter.equals("charset=utf-8")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A string field's value. Control characters (U+0000 above all, which PostgreSQL cannot store in
+   * JSON) and halves of surrogate pairs (which are not text, and would be stored as '?') are refused.
+   */
   private static String optionalText(JsonNode body, String field) {
     JsonNode node = body.get(field);
     if (node == null || node.isNull()) {
       return null;
     }
     if (!node.isTextual()) {
-      throw new ApiException(400, "bad_field", "field '" + field + "' must be a string, was " + node);
+      throw new ApiException(400, "bad_field", "field '" + field + "' must be a string, was "
+          + (node.isContainerNode() ? "an " : "a ") + node.getNodeType().name().toLowerCase(Locale.ROOT));
     }
-    return node.asText();
+    String text = node.asText();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw new ApiException(400, "bad_field", "field '" + field + "' holds the control character "
+            + String.format(Locale.ROOT, "U+%04X", (int) c) + " at index " + i + "; text fields take printable "
+            + "characters only");
+      }
+      if (Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1)))) {
+        throw new ApiException(400, "bad_field", "field '" + field + "' holds half a surrogate pair ("
+            + String.format(Locale.ROOT, "\\u%04x", (int) c) + ") at index " + i + "; that is not text");
+      }
+      if (Character.isHighSurrogate(c)) {
+        i++;
+      }
+    }
+    return text;
   }
 
   private static Money money(JsonNode body) {
@@ -594,38 +758,46 @@ final class BankApi implements HttpHandler {
     if (amount == null || amount.isNull()) {
       throw new ApiException(400, "missing_field", "field 'amount' is required, such as \"12.50\"");
     }
-    BigDecimal value;
+    String text;
     if (amount.isNumber()) {
-      value = amount.decimalValue();
+      // The number's own digits and exponent, never expanded: 1e1000000000 stays 13 characters.
+      text = amount.decimalValue().toString();
     } else if (amount.isTextual()) {
-      try {
-        value = new BigDecimal(amount.asText().trim());
-      } catch (NumberFormatException e) {
-        throw new ApiException(400, "bad_amount", "amount '" + printable(amount.asText())
-            + "' is not a decimal number such as \"12.50\"");
-      }
+      text = amount.asText();
     } else {
       throw new ApiException(400, "bad_amount", "amount must be a decimal number or a string such as "
-          + "\"12.50\", was " + amount);
+          + "\"12.50\", was " + (amount.isContainerNode() ? "an " : "a ")
+          + amount.getNodeType().name().toLowerCase(Locale.ROOT));
     }
     Currency currency = currency(requiredText(body, "currency"));
     try {
-      return new Money(value, currency);
+      return Money.parse(text, currency);
     } catch (IllegalArgumentException e) {
-      throw new ApiException(400, "bad_amount", e.getMessage());
+      throw new ApiException(400, "bad_amount", printable(e.getMessage(), 200) + "; amounts have at most "
+          + Money.MAX_WHOLE_DIGITS + " digits before the point and the currency's decimals after it, up to "
+          + Money.largest(currency));
     }
   }
 
   private static Currency currency(String code) {
+    Currency currency = null;
     try {
       if (code.equals(code.toUpperCase(Locale.ROOT))) {
-        return Currency.getInstance(code);
+        currency = Currency.getInstance(code);
       }
     } catch (IllegalArgumentException e) {
       // reported below
     }
-    throw new ApiException(400, "unknown_currency", "unknown currency '" + printable(code)
-        + "': use an ISO 4217 code such as EUR, USD or JPY");
+    if (currency == null) {
+      throw new ApiException(400, "unknown_currency", "unknown currency '" + printable(code)
+          + "': use an ISO 4217 code such as EUR, USD or JPY");
+    }
+    if (currency.getDefaultFractionDigits() < 0) {
+      // Gold, test and "no currency" codes: Money cannot hold them.
+      throw new ApiException(400, "unknown_currency", "currency " + code + " has no minor unit, so the bank "
+          + "keeps no money in it: use a currency such as EUR, USD or JPY");
+    }
+    return currency;
   }
 
   private static String accountId(String id) {
@@ -685,7 +857,7 @@ final class BankApi implements HttpHandler {
     List<String> out = new ArrayList<>();
     for (String s : rawPath.split("/")) {
       if (!s.isEmpty()) {
-        out.add(URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
+        out.add(decode(s.replace("+", "%2B")));
       }
     }
     return out;
@@ -698,14 +870,24 @@ final class BankApi implements HttpHandler {
     }
     for (String pair : raw.split("&")) {
       int eq = pair.indexOf('=');
-      String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      String name = decode(eq < 0 ? pair : pair.substring(0, eq));
+      String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
       if (out.putIfAbsent(name, value) != null) {
         throw new ApiException(400, "repeated_parameter", "query parameter '" + printable(name)
             + "' is given more than once");
       }
     }
     return out;
+  }
+
+  /** A path segment or query part with its %-escapes decoded as UTF-8. */
+  private static String decode(String raw) {
+    try {
+      return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "malformed_uri", "'" + printable(raw) + "' in the URI has a malformed "
+          + "%-escape; write % as %25");
+    }
   }
 
   // ---- responses -------------------------------------------------------------------------
@@ -752,7 +934,8 @@ final class BankApi implements HttpHandler {
     }
     ObjectNode body = json.createObjectNode();
     body.put("error", e.code);
-    body.put("message", e.getMessage());
+    // Every message passes here: whatever a refusal quoted, the client gets a bounded, escaped copy.
+    body.put("message", printable(String.valueOf(e.getMessage()), MAX_MESSAGE));
     e.details.forEach((k, v) -> body.set(k, json.valueToTree(v)));
     if (e.status == 405) {
       exchange.getResponseHeaders().set("Allow", String.valueOf(e.details.get("allow")));
@@ -780,12 +963,20 @@ final class BankApi implements HttpHandler {
     return String.valueOf(message).lines().findFirst().orElse("");
   }
 
-  /** {@code value} cut to 60 characters with control characters escaped, for messages. */
+  /** {@code value} cut to 60 characters, escaped as {@link #printable(String, int)} does, for messages. */
   private static String printable(String value) {
-    String shown = value.length() > 60 ? value.substring(0, 60) + "..." : value;
+    return printable(value, 60);
+  }
+
+  /**
+   * {@code value} cut to {@code max} characters, with control characters and halves of surrogate
+   * pairs written as Java-style unicode escapes, so that a message can quote a client's input safely.
+   */
+  static String printable(String value, int max) {
+    String shown = value.length() > max ? value.substring(0, max) + "..." : value;
     StringBuilder out = new StringBuilder();
     shown.codePoints().forEach(cp -> {
-      if (Character.isISOControl(cp)) {
+      if (Character.isISOControl(cp) || (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE)) {
         out.append(String.format(Locale.ROOT, "\\u%04x", cp));
       } else {
         out.appendCodePoint(cp);

@@ -10,6 +10,7 @@ import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -26,7 +27,8 @@ import java.util.logging.Logger;
 
 /**
  * The sample bank over HTTP: the JSON API and live event feeds of {@link BankApi}, and a small
- * web page, on the JDK's built-in HTTP server.
+ * web page, on the JDK's built-in HTTP server behind a {@link RequestGate}, which answers
+ * malformed request heads with the API's JSON errors.
  *
  * <pre>
  * BankServer [--port N] [--host ADDRESS] [--schema NAME]
@@ -55,15 +57,20 @@ public final class BankServer implements AutoCloseable {
   /** Threads for requests besides the feeds', so a full set of feeds cannot starve commands. */
   private static final int REQUEST_THREADS = 16;
 
+  /** The JDK server's switch for TCP_NODELAY on its connections. */
+  private static final String NO_DELAY = "sun.net.httpserver.nodelay";
+
   private static final String USAGE = "usage: BankServer [--port N] [--host ADDRESS] [--schema NAME]";
   /** Held so that its level stays set: the library's progress messages would fill the console. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
 
+  private final RequestGate gate;
   private final HttpServer server;
   private final ThreadPoolExecutor threads;
   private final EventFeed feed;
 
-  private BankServer(HttpServer server, ThreadPoolExecutor threads, EventFeed feed) {
+  private BankServer(RequestGate gate, HttpServer server, ThreadPoolExecutor threads, EventFeed feed) {
+    this.gate = gate;
     this.server = server;
     this.threads = threads;
     this.feed = feed;
@@ -84,16 +91,31 @@ public final class BankServer implements AutoCloseable {
    * {@code heartbeat} of silence instead of 15 s.
    */
   static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat) {
+    return start(bank, address, heartbeat, MAX_FEEDS);
+  }
+
+  /**
+   * {@link #start(Bank, InetSocketAddress, Duration)} that serves at most {@code maxFeeds} feeds
+   * at once instead of 64.
+   */
+  static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat, int maxFeeds) {
     Objects.requireNonNull(bank, "bank must not be null");
     Objects.requireNonNull(address, "address must not be null");
+    // The JDK server writes a response's head and body separately; without this (read once, when
+    // its first server starts) the body waits for the gate's delayed acknowledgement of the head.
+    if (System.getProperty(NO_DELAY) == null) {
+      System.setProperty(NO_DELAY, "true");
+    }
+    // The JDK server listens on the loopback only; clients reach it through the gate, which
+    // answers the requests the JDK server would answer with HTML pages of its own.
     HttpServer server;
     try {
-      server = HttpServer.create(address, 0);
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot listen on the loopback address: " + e.getMessage(), e);
     }
     AtomicInteger number = new AtomicInteger();
-    int size = MAX_FEEDS + REQUEST_THREADS;
+    int size = maxFeeds + REQUEST_THREADS;
     // A fixed size with an unbounded queue: a burst waits for a thread instead of being refused,
     // and idle threads time out so a quiet server holds none.
     ThreadPoolExecutor threads = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
@@ -104,22 +126,31 @@ public final class BankServer implements AutoCloseable {
         });
     threads.allowCoreThreadTimeOut(true);
     ObjectMapper json = BankApi.mapper();
-    EventFeed feed = new EventFeed(bank.store(), json, heartbeat, MAX_FEEDS);
+    EventFeed feed = new EventFeed(bank.store(), json, heartbeat, maxFeeds);
     server.createContext("/", new BankApi(bank, feed, json));
     server.setExecutor(threads);
     server.start();
-    return new BankServer(server, threads, feed);
+    RequestGate gate;
+    try {
+      gate = RequestGate.start(address, server.getAddress());
+    } catch (UncheckedIOException e) {
+      server.stop(0);
+      threads.shutdownNow();
+      throw e;
+    }
+    return new BankServer(gate, server, threads, feed);
   }
 
   /** Where the server listens, such as {@code http://127.0.0.1:8080/}. */
   URI uri() {
-    InetSocketAddress address = server.getAddress();
+    InetSocketAddress address = gate.address();
     return URI.create("http://" + address.getHostString() + ":" + address.getPort() + "/");
   }
 
   /** Stops listening, ends the open feeds and waits up to 5 s for requests in progress. */
   @Override
   public void close() {
+    gate.close();
     feed.close();
     server.stop(0);
     // Feeds wait for new events; the interrupt ends the wait.

@@ -18,7 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Account events as Server-Sent Events: the events of one account, or of every account. Each
@@ -42,6 +45,14 @@ import java.util.concurrent.Semaphore;
  * from other nodes. An account's feed reads every account event and keeps its own, which is
  * simple and fine for a sample; a busy system would fan out from one reader instead.
  *
+ * <h2>Slots of clients that went away</h2>
+ * A client that closes its connection is noticed only when a write to it fails, and a silent
+ * feed writes once per heartbeat. So when every slot is taken, a new request first writes a
+ * comment line to each open feed: a feed whose write fails gives up its slot at once (and its
+ * thread is interrupted to end it), and the request takes the slot. TCP reports a closed peer
+ * on the second write after the close, so a client that closed a moment ago may still cost
+ * one 503 before its slot is free.
+ *
  * <p>Thread-safe: {@link #serve} is called on many threads at once, each for its own exchange.
  */
 final class EventFeed {
@@ -61,6 +72,7 @@ final class EventFeed {
   private final Duration heartbeat;
   private final Semaphore slots;
   private final int maxFeeds;
+  private final Set<Follower> open = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   /**
@@ -101,12 +113,13 @@ final class EventFeed {
    *     every account is asked to resume after a position that holds no event
    */
   void serve(HttpExchange exchange, Request request) throws IOException {
-    if (!slots.tryAcquire()) {
+    if (!slots.tryAcquire() && !(probeOpenFeeds() && slots.tryAcquire())) {
       throw new BankApi.ApiException(503, "too_many_feeds", maxFeeds + " event feeds are open, "
           + "the most this server serves; close one or try again later");
     }
+    Follower follower = null;
     try {
-      Follower follower = start(request);
+      follower = start(request);
       exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
       exchange.getResponseHeaders().set("Cache-Control", "no-cache");
       // Length 0 means chunked: the response has no end until the feed does.
@@ -117,8 +130,25 @@ final class EventFeed {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      slots.release();
+      if (follower == null) {
+        slots.release();
+      } else {
+        follower.end();
+      }
     }
+  }
+
+  /**
+   * Writes a comment line to every open feed; see the class comment.
+   *
+   * @return whether a feed gave up its slot
+   */
+  private boolean probeOpenFeeds() {
+    boolean freed = false;
+    for (Follower follower : open) {
+      freed |= follower.probe();
+    }
+    return freed;
   }
 
   /** Ends every feed at its next wake-up; call before stopping the server's threads. */
@@ -166,6 +196,13 @@ final class EventFeed {
     private long sentVersion;
     private long lastWrite;
     private Duration poll = MIN_POLL;
+    /** Held while writing to the client, never while waiting for events. */
+    private final ReentrantLock writing = new ReentrantLock();
+    /** Set while {@link #run} writes to a client; guarded by this. */
+    private OutputStream out;
+    private Thread thread;
+    /** Whether the slot was given back; guarded by this. */
+    private boolean ended;
 
     Follower(LogReader reader, LogCursor cursor, StreamId stream, long after) {
       this.reader = reader;
@@ -175,6 +212,11 @@ final class EventFeed {
     }
 
     void run(OutputStream out) throws IOException, InterruptedException {
+      synchronized (this) {
+        this.out = out;
+        this.thread = Thread.currentThread();
+      }
+      open.add(this);
       write(out, "retry: " + RETRY_MILLIS + "\n\n");
       if (stream != null) {
         sendHistory(out);
@@ -236,9 +278,62 @@ final class EventFeed {
     }
 
     private void write(OutputStream out, String block) throws IOException {
-      out.write(block.getBytes(StandardCharsets.UTF_8));
-      out.flush();
+      writing.lock();
+      try {
+        out.write(block.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+      } finally {
+        writing.unlock();
+      }
       lastWrite = System.nanoTime();
+    }
+
+    /**
+     * Called from another request's thread: writes a comment line twice (the first write to a
+     * closed peer is accepted, the second fails) and ends this feed if that fails.
+     *
+     * @return whether this feed ended and gave up its slot
+     */
+    boolean probe() {
+      OutputStream target;
+      synchronized (this) {
+        if (ended || out == null) {
+          return false;
+        }
+        target = out;
+      }
+      // A feed busy writing is alive, or will find out by itself that it is not.
+      if (!writing.tryLock()) {
+        return false;
+      }
+      try {
+        for (int i = 0; i < 2; i++) {
+          target.write(": ping\n\n".getBytes(StandardCharsets.UTF_8));
+          target.flush();
+        }
+        return false;
+      } catch (IOException e) {
+        synchronized (this) {
+          if (ended) {
+            return false;
+          }
+          end();
+          // The feed's thread may wait for events for up to a heartbeat; it has nobody to serve.
+          thread.interrupt();
+          return true;
+        }
+      } finally {
+        writing.unlock();
+      }
+    }
+
+    /** Gives the slot back, once, whoever notices first that the feed is over. */
+    synchronized void end() {
+      if (!ended) {
+        ended = true;
+        open.remove(this);
+        slots.release();
+      }
     }
   }
 }
