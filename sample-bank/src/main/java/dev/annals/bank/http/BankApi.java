@@ -18,13 +18,13 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.annals.bank.Bank;
 import dev.annals.bank.domain.Account;
-import dev.annals.bank.domain.AccountCommand;
 import dev.annals.bank.domain.AccountCommand.Close;
 import dev.annals.bank.domain.AccountCommand.Deposit;
 import dev.annals.bank.domain.AccountCommand.Freeze;
 import dev.annals.bank.domain.AccountCommand.Open;
 import dev.annals.bank.domain.AccountCommand.Unfreeze;
 import dev.annals.bank.domain.AccountCommand.Withdraw;
+import dev.annals.bank.domain.AccountCommand;
 import dev.annals.bank.domain.AccountEvent;
 import dev.annals.bank.domain.AccountState;
 import dev.annals.bank.domain.Money;
@@ -42,6 +42,7 @@ import dev.annals.core.DomainException;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
+import dev.annals.core.internal.Redaction;
 import dev.annals.projections.ProjectionStatus;
 import java.io.IOException;
 import java.io.InputStream;
@@ -188,7 +189,7 @@ final class BankApi implements HttpHandler {
         LOG.log(System.Logger.Level.DEBUG, "client connection lost", e);
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "request " + exchange.getRequestMethod() + " "
-            + exchange.getRequestURI() + " failed", e);
+            + exchange.getRequestURI() + " failed", Redaction.redacted(e));
         sendError(exchange, new ApiException(500, "internal_error", "the server failed: "
             + firstLine(e.toString()) + "; the server log has the details"));
       }
@@ -752,7 +753,8 @@ final class BankApi implements HttpHandler {
     }
     ObjectNode body = json.createObjectNode();
     body.put("error", e.code);
-    body.put("message", e.getMessage());
+    // Messages may quote a connection URL or a handler's error: never a password in a reply.
+    body.put("message", Redaction.redact(e.getMessage()));
     e.details.forEach((k, v) -> body.set(k, json.valueToTree(v)));
     if (e.status == 405) {
       exchange.getResponseHeaders().set("Allow", String.valueOf(e.details.get("allow")));
