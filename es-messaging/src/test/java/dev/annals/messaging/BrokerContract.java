@@ -112,11 +112,15 @@ public abstract class BrokerContract {
     store.close();
   }
 
+  /** A password in the message of the handler's failure; no dead letter may show it. */
+  static final String LEDGER_PASSWORD = "ledger-pa55";
+
   /** Records each event in {@code received}, in the inbox transaction; refuses Frozen events. */
   MessageHandler recorder() {
     return (event, handle) -> {
       if (event.getType().equals("Frozen")) {
-        throw new IllegalArgumentException("cannot take a frozen account: " + CloudEventMapper.dataAsString(event));
+        throw new IllegalArgumentException("cannot take a frozen account: " + CloudEventMapper.dataAsString(event)
+            + " (ledger at amqp://ledger:" + LEDGER_PASSWORD + "@ledger.local/bank)");
       }
       handle.execute("INSERT INTO " + schema + ".received (event_id, stream, version) VALUES (?, ?, ?)",
           CloudEventMapper.eventId(event), CloudEventMapper.streamId(event).toString(),
@@ -234,7 +238,8 @@ public abstract class BrokerContract {
     assertThat(errors).hasSize(2);
     assertThat(errors).anySatisfy(e -> assertThat(e).contains("not a CloudEvent"));
     assertThat(errors).anySatisfy(e -> assertThat(e).contains("IllegalArgumentException",
-        "cannot take a frozen account", "court order"));
+        "cannot take a frozen account", "court order", "amqp://ledger:***@ledger.local"));
+    assertThat(errors).as("dead letter errors").noneMatch(e -> e.contains(LEDGER_PASSWORD));
     assertThat(received()).isEqualTo(2);
   }
 

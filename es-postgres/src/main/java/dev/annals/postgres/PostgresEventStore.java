@@ -247,7 +247,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     public Builder jdbcUrl(String url) {
       Objects.requireNonNull(url, "jdbcUrl must not be null");
       if (!url.startsWith("jdbc:postgresql:")) {
-        throw new IllegalArgumentException("jdbcUrl must start with jdbc:postgresql:, was " + url);
+        throw new IllegalArgumentException("jdbcUrl must start with jdbc:postgresql:, was " + Redaction.redact(url));
       }
       if (dataSource != null) {
         throw new IllegalStateException("a dataSource was already set; use either jdbcUrl or dataSource");

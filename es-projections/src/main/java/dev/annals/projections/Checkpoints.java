@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.LogCursor;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -163,7 +164,7 @@ final class Checkpoints {
     h.createUpdate("UPDATE " + table + " SET state = 'FAILED', last_error = :error, "
             + "last_error_at = clock_timestamp(), owner_node = NULL, lease_until = NULL, "
             + "updated_at = clock_timestamp() WHERE " + KEY)
-        .bind("error", error)
+        .bind("error", Redaction.redact(error))
         .bind("projector", k.projector()).bind("version", k.version()).bind("partition", k.partition())
         .execute();
   }
@@ -172,7 +173,7 @@ final class Checkpoints {
   void recordError(Handle h, PartitionKey k, String error) {
     h.createUpdate("UPDATE " + table + " SET last_error = :error, last_error_at = clock_timestamp(), "
             + "updated_at = clock_timestamp() WHERE " + KEY)
-        .bind("error", error)
+        .bind("error", Redaction.redact(error))
         .bind("projector", k.projector()).bind("version", k.version()).bind("partition", k.partition())
         .execute();
   }

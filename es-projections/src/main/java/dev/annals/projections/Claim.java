@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.LogReader;
 import dev.annals.postgres.StoredEvent;
@@ -201,7 +202,7 @@ final class Claim {
       stillOwner = false;
     } catch (RuntimeException e) {
       Engine.LOG.log(Level.WARNING, "could not release the lease on " + key
-          + "; it ends by itself after the lease duration", e);
+          + "; it ends by itself after the lease duration", Redaction.redacted(e));
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.annals.projections;
 
 import dev.annals.core.StreamId;
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.StoredEvent;
 import java.sql.ResultSet;
@@ -32,8 +33,8 @@ final class DeadLetters {
         rs.getInt("projector_version"), rs.getInt("partition_index"),
         new LogCursor(rs.getLong("event_xid"), rs.getLong("event_position")),
         rs.getObject("event_id", UUID.class), StreamId.parse(rs.getString("stream_id")),
-        rs.getLong("stream_version"), rs.getString("event_type"), rs.getString("error"),
-        rs.getString("stack_trace"), rs.getInt("attempts"), Checkpoints.instant(rs, "parked_at"),
+        rs.getLong("stream_version"), rs.getString("event_type"), Redaction.redact(rs.getString("error")),
+        Redaction.redact(rs.getString("stack_trace")), rs.getInt("attempts"), Checkpoints.instant(rs, "parked_at"),
         DeadLetter.Status.valueOf(rs.getString("status")),
         Optional.ofNullable(Checkpoints.instant(rs, "resolved_at")));
   }
@@ -74,7 +75,7 @@ final class DeadLetters {
         .bind("projector", k.projector()).bind("version", k.version()).bind("partition", k.partition())
         .bind("position", e.position()).bind("xid", e.transactionId()).bind("eventId", e.eventId())
         .bind("stream", e.streamId().toString()).bind("streamVersion", e.version())
-        .bind("type", e.type()).bind("error", error).bind("stack", stackTrace)
+        .bind("type", e.type()).bind("error", Redaction.redact(error)).bind("stack", Redaction.redact(stackTrace))
         .bind("attempts", attempts).bind("status", status.name())
         .mapTo(Long.class).one();
   }

@@ -5,6 +5,7 @@ import dev.annals.core.Backoff;
 import dev.annals.core.EventDecodingException;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.UnknownEventTypeException;
+import dev.annals.core.internal.Redaction;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.sql.SQLException;
@@ -53,10 +54,9 @@ final class Failures {
     return e instanceof UnknownEventTypeException || e instanceof EventDecodingException;
   }
 
-  /** One line naming the exception's class and message, for dead letters and logs. */
+  /** One line naming the exception's class and redacted message, for dead letters and logs. */
   static String describe(Throwable e) {
-    String message = e.getMessage();
-    return e.getClass().getName() + (message == null ? "" : ": " + message);
+    return Redaction.describe(e);
   }
 
   /**
@@ -76,9 +76,10 @@ final class Failures {
     }
   }
 
+  /** The stack trace of {@code e} with every message redacted, cut at 16,000 characters. */
   static String stackTrace(Throwable e) {
     StringWriter out = new StringWriter();
-    e.printStackTrace(new PrintWriter(out));
+    Redaction.redacted(e).printStackTrace(new PrintWriter(out));
     String text = out.toString();
     return text.length() > MAX_STACK_TRACE ? text.substring(0, MAX_STACK_TRACE) + "\n\t... (truncated)" : text;
   }

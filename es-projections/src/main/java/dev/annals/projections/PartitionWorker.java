@@ -1,6 +1,7 @@
 package dev.annals.projections;
 
 import dev.annals.core.Backoff;
+import dev.annals.core.internal.Redaction;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 
@@ -28,7 +29,8 @@ final class PartitionWorker implements PartitionProcessor.Waiter {
     this.thread = new Thread(this::run, "projector-" + key.projector() + "-" + key.partition());
     thread.setDaemon(true);
     thread.setUncaughtExceptionHandler((t, e) -> Engine.LOG.log(Level.ERROR, "thread " + t.getName()
-        + " died; its batch rolled back and the partition is picked up again when its lease allows", e));
+        + " died; its batch rolled back and the partition is picked up again when its lease allows",
+        Redaction.redacted(e)));
   }
 
   void start() {
@@ -96,7 +98,7 @@ final class PartitionWorker implements PartitionProcessor.Waiter {
               // Expected when the database restarts; the stack trace adds nothing.
               Engine.LOG.log(Level.WARNING, message);
             } else {
-              Engine.LOG.log(Level.WARNING, message, e);
+              Engine.LOG.log(Level.WARNING, message, Redaction.redacted(e));
             }
           }
           waits = more(waits);

@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.LogHead;
 import dev.annals.postgres.LogReader;
 import java.lang.System.Logger.Level;
@@ -52,7 +53,7 @@ final class RebuildReporter {
       reporting.listener().accept(new RebuildProgress(key.projector(), key.version(), key.partition(),
           row.processedEvents(), toGo, rate, left));
     } catch (RuntimeException e) {
-      Engine.LOG.log(Level.WARNING, key + ": the rebuild progress listener failed", e);
+      Engine.LOG.log(Level.WARNING, key + ": the rebuild progress listener failed", Redaction.redacted(e));
     }
     lastAt = now;
     lastCount = row.processedEvents();

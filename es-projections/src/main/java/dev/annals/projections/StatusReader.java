@@ -2,6 +2,7 @@ package dev.annals.projections;
 
 import dev.annals.core.Backoff;
 import dev.annals.core.StoreUnavailableException;
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.LogBatch;
 import dev.annals.postgres.LogHead;
 import dev.annals.postgres.LogReader;
@@ -89,7 +90,8 @@ final class StatusReader {
     if (c.lastError() == null || c.lastErrorAt() == null) {
       return Optional.empty();
     }
-    return Optional.of(new ProjectionStatus.LastError(c.lastError(), c.lastErrorAt()));
+    // Redacted again on the way out: rows written by an older version may hold a raw password.
+    return Optional.of(new ProjectionStatus.LastError(Redaction.redact(c.lastError()), c.lastErrorAt()));
   }
 
   private static ProjectorState stateOf(Checkpoint c, Instant now) {

@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.internal.Redaction;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,7 +85,7 @@ final class Supervisor {
       engine.checkpoints.releaseAll(engine.jdbi(), engine.node.id(), slots.names());
     } catch (RuntimeException e) {
       Engine.LOG.log(Level.WARNING, "node " + engine.node.id() + " could not give its leases up; "
-          + "they end by themselves after " + engine.node.lease(), e);
+          + "they end by themselves after " + engine.node.lease(), Redaction.redacted(e));
     }
     engine.readAhead.shutdown();
   }
@@ -102,7 +103,7 @@ final class Supervisor {
         superviseOnce();
       } catch (RuntimeException e) {
         Engine.LOG.log(Level.WARNING, "node " + engine.node.id() + ": claiming projector partitions "
-            + "failed; trying again", e);
+            + "failed; trying again", Redaction.redacted(e));
       }
       synchronized (signal) {
         if (slots.isClosed()) {
@@ -138,7 +139,7 @@ final class Supervisor {
         claim(slot);
       } catch (IllegalStateException e) {
         Engine.LOG.log(Level.ERROR, "projector " + slot.projector.name() + " cannot run on node "
-            + engine.node.id() + ": " + e.getMessage());
+            + engine.node.id() + ": " + Redaction.redact(e.getMessage()));
         synchronized (slots) {
           slot.started = false;
         }

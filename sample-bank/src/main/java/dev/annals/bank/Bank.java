@@ -9,8 +9,8 @@ import dev.annals.bank.domain.Transfer;
 import dev.annals.bank.domain.TransferCommand;
 import dev.annals.bank.domain.TransferEvent;
 import dev.annals.bank.domain.TransferProcess;
-import dev.annals.bank.domain.TransferState;
 import dev.annals.bank.domain.TransferState.Status;
+import dev.annals.bank.domain.TransferState;
 import dev.annals.bank.views.BalancesProjection;
 import dev.annals.bank.views.DailyTotalsProjection;
 import dev.annals.bank.views.StatementsProjection;
@@ -19,6 +19,7 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
 import dev.annals.core.ExpectedVersion;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
@@ -225,7 +226,7 @@ public final class Bank implements AutoCloseable {
         publishTo.close();
       } catch (Exception e) {
         System.getLogger(Bank.class.getName()).log(System.Logger.Level.WARNING,
-            "closing " + publishTo.describe() + " failed: " + e.getMessage());
+            "closing " + publishTo.describe() + " failed: " + Redaction.redact(e.getMessage()));
       }
     }
     accounts.close();

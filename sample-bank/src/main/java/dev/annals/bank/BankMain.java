@@ -2,6 +2,7 @@ package dev.annals.bank;
 
 import dev.annals.bank.audit.AuditMain;
 import dev.annals.bank.http.BankServer;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import java.util.Optional;
 import java.util.logging.Level;
@@ -61,7 +62,7 @@ public final class BankMain {
     try {
       settings = parse(args);
     } catch (IllegalArgumentException e) {
-      System.err.println("Annals sample bank: " + e.getMessage());
+      System.err.println("Annals sample bank: " + Redaction.redact(e.getMessage()));
       System.err.println("usage: BankMain [--commands N] [--threads T] [--transfers PERCENT] [--seed S]"
           + " | serve [--port N] ... | audit COMMAND ...");
       System.exit(2);
@@ -71,7 +72,7 @@ public final class BankMain {
     try {
       publishing = BankPublishing.fromEnvironment(System.getenv());
     } catch (IllegalArgumentException e) {
-      System.err.println("Annals sample bank: " + e.getMessage());
+      System.err.println("Annals sample bank: " + Redaction.redact(e.getMessage()));
       System.exit(2);
       return;
     }
@@ -135,7 +136,7 @@ public final class BankMain {
             + "started an embedded one; set " + BankStorage.URL_VARIABLE + " to use another database");
       } catch (RuntimeException e) {
         System.out.flush();
-        System.err.println("Annals sample bank: no database to run on. " + e.getMessage() + ".");
+        System.err.println("Annals sample bank: no database to run on. " + Redaction.redact(e.getMessage()) + ".");
         System.err.println(choice.reason() + ".");
         System.exit(2);
       }
@@ -161,7 +162,7 @@ public final class BankMain {
   private static void exit(String source, String url, String problem, boolean explicit) {
     System.out.flush();
     System.err.println("Annals sample bank: cannot use " + source + ", " + BankStorage.redact(url) + ": "
-        + problem);
+        + Redaction.redact(problem));
     if (explicit) {
       System.err.println("Fix the URL (jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or "
           + "unset " + BankStorage.URL_VARIABLE + " to use a local or embedded PostgreSQL.");

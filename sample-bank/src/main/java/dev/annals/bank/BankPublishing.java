@@ -5,6 +5,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.annals.bank.domain.Account;
 import dev.annals.core.LogFilter;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.CloudEventMapper;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.Publisher;
@@ -61,7 +62,8 @@ public final class BankPublishing {
       try {
         factory.setUri(url);
       } catch (Exception e) {
-        throw new IllegalArgumentException(VARIABLE + " is not a valid AMQP URL: " + e.getMessage(), e);
+        // The parser's message quotes the URL, password and all.
+        throw new IllegalArgumentException(VARIABLE + " is not a valid AMQP URL: " + Redaction.redact(e.getMessage()), e);
       }
       declare(factory);
       return RabbitMqSink.builder(factory).exchange(EXCHANGE).build();
@@ -76,7 +78,7 @@ public final class BankPublishing {
           .transactional("annals-sample-bank-" + PUBLISHER).build();
     }
     throw new IllegalArgumentException(VARIABLE + " must be amqp://USER:PASSWORD@HOST:5672 (RabbitMQ), "
-        + "nats://HOST:4222 (NATS JetStream) or kafka://HOST:9092 (Kafka), was '" + url
+        + "nats://HOST:4222 (NATS JetStream) or kafka://HOST:9092 (Kafka), was '" + Redaction.redact(url)
         + "'; unset it to publish nothing");
   }
 
@@ -97,7 +99,7 @@ public final class BankPublishing {
       channel.queueBind(QUEUE, EXCHANGE, Account.TYPE.category());
     } catch (Exception e) {
       throw new IllegalArgumentException("cannot reach RabbitMQ at " + factory.getHost() + ":" + factory.getPort()
-          + " (from " + VARIABLE + ") to declare exchange " + EXCHANGE + ": " + e.getMessage(), e);
+          + " (from " + VARIABLE + ") to declare exchange " + EXCHANGE + ": " + Redaction.redact(e.getMessage()), e);
     }
   }
 }

@@ -61,4 +61,17 @@ class BankDemoPostgresIT {
         .contains("Money conserved: yes", "Transfers half-applied: none", "Read model agrees with the log: yes")
         .doesNotContain("NOT", ": NO", "DISAGREES", "WRITTEN TWICE", "SOME");
   }
+
+  @Test
+  void the_first_line_names_the_database_without_its_password() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?") + "password=s3cret-pw";
+    try (BankStorage storage = BankStorage.postgres(url, db.newSchema(), false);
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+      BankDemo.run(BankDemo.Settings.of(1, 1, 0, 1), storage, out);
+    }
+    String output = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(output.lines().findFirst()).get().asString().contains("password=***");
+    assertThat(output).doesNotContain("s3cret-pw");
+  }
 }

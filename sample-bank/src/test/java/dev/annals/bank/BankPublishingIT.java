@@ -79,6 +79,19 @@ class BankPublishingIT {
         .hasMessageContaining("was 'mqtt://127.0.0.1:1883'");
   }
 
+  @Test
+  void broker_urls_are_named_without_their_credentials() {
+    assertThat(BankPublishing.sink("nats://s3cret-token@127.0.0.1:4222").describe())
+        .as("the line 'Publishing account events to ...'").contains("nats://***@127.0.0.1:4222")
+        .doesNotContain("s3cret");
+    assertThat(BankPublishing.sink("kafka://app:s3cret@127.0.0.1:9092").describe())
+        .contains("app:***@127.0.0.1:9092").doesNotContain("s3cret");
+    assertThatThrownBy(() -> BankPublishing.sink("mqtt://app:s3cret@127.0.0.1:1883"))
+        .hasMessageContaining("was 'mqtt://app:***@127.0.0.1:1883'").hasMessageNotContaining("s3cret");
+    assertThatThrownBy(() -> BankPublishing.sink("amqp://guest:s3cret@[::1:5672/vhost"))
+        .as("a malformed URL").hasMessageContaining("not a valid AMQP URL").hasMessageNotContaining("s3cret");
+  }
+
   private static Connection connect(ConnectionFactory factory) throws Exception {
     try {
       return factory.newConnection("bank-publishing-test");

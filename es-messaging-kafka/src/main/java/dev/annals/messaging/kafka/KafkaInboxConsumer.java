@@ -1,6 +1,7 @@
 package dev.annals.messaging.kafka;
 
 import dev.annals.core.Backoff;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.inbox.Inbox;
 import dev.annals.messaging.inbox.MessageHandler;
 import dev.annals.messaging.internal.Retries;
@@ -382,7 +383,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
           return deadLetter(deadLetters, r, "handler-failed", attempt, cause);
         }
         LOG.log(System.Logger.Level.DEBUG, "handler of group " + group + " failed on message " + event.getId()
-            + " (attempt " + attempt + " of " + retries.maxAttempts() + ")", cause);
+            + " (attempt " + attempt + " of " + retries.maxAttempts() + ")", Redaction.redacted(cause));
         if (!Backoff.sleep(retries.backoff().delay(attempt), () -> running)) {
           return false;
         }
@@ -418,7 +419,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
 
   private void failed(String what, Throwable e) {
     lastError.set(what + ": " + describe(e));
-    LOG.log(System.Logger.Level.WARNING, what, e);
+    LOG.log(System.Logger.Level.WARNING, what, Redaction.redacted(e));
   }
 
   private static String origin(ConsumerRecord<?, ?> r) {
@@ -426,7 +427,7 @@ public final class KafkaInboxConsumer implements AutoCloseable {
   }
 
   private static String describe(Throwable e) {
-    String s = e.getClass().getName() + ": " + e.getMessage();
+    String s = Redaction.describe(e);
     return s.length() > MAX_ERROR_CHARS ? s.substring(0, MAX_ERROR_CHARS) + "..." : s;
   }
 

@@ -204,7 +204,7 @@ public final class KafkaSink implements MessageSink {
       // IllegalStateException: another publisher partition's failure closed this producer under us.
       discard(p);
       throw new KafkaPublishException(broker + " refused a batch of " + batch.size()
-          + " message(s) after handing over " + (acknowledged + acks.size()) + ": " + e, e);
+          + " message(s) after handing over " + (acknowledged + acks.size()) + ": " + Redaction.redact(e.toString()), e);
     }
     int failed = 0;
     int firstFailed = -1;
@@ -233,7 +233,7 @@ public final class KafkaSink implements MessageSink {
       throw new KafkaPublishException(broker + " did not acknowledge " + failed + " of "
           + batch.size() + " message(s), and did not send the " + unsent + " after them; the first"
           + " was " + batch.get(firstFailed).id() + " of stream " + batch.get(firstFailed).streamId()
-          + " to topic " + records.get(firstFailed).topic() + ": " + first, first);
+          + " to topic " + records.get(firstFailed).topic() + ": " + Redaction.redact(String.valueOf(first)), first);
     }
   }
 
@@ -312,7 +312,7 @@ public final class KafkaSink implements MessageSink {
     } catch (RuntimeException e) {
       // Fenced or broken: the next producer's initTransactions fences this one and ends its
       // transaction on the broker.
-      LOG.log(System.Logger.Level.DEBUG, "aborting a failed transaction on " + broker, e);
+      LOG.log(System.Logger.Level.DEBUG, "aborting a failed transaction on " + broker, Redaction.redacted(e));
     }
   }
 
@@ -348,7 +348,7 @@ public final class KafkaSink implements MessageSink {
     try {
       failed.close(Duration.ZERO);
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.DEBUG, "closing a failed producer for " + broker, e);
+      LOG.log(System.Logger.Level.DEBUG, "closing a failed producer for " + broker, Redaction.redacted(e));
     }
   }
 

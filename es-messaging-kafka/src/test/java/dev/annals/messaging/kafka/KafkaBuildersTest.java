@@ -35,6 +35,11 @@ class KafkaBuildersTest {
       try (KafkaSink sink = KafkaSink.builder("SASL_SSL://alice:s3cret-pw@kafka-1:9092").topic("t").build()) {
         assertThat(sink.describe()).doesNotContain("s3cret-pw").contains("alice:***@kafka-1:9092", "topic t");
       }
+      try (KafkaSink sink = KafkaSink.builder("SASL_SSL://s3cret-token@kafka-1:9092,kafka-2:9092").topic("t")
+          .property("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+              + "username=\"alice\" password=\"s3cret-pw\";").build()) {
+        assertThat(sink.describe()).doesNotContain("s3cret").contains("SASL_SSL://***@kafka-1:9092,kafka-2:9092");
+      }
     }
 
     @Test

@@ -121,7 +121,8 @@ class KafkaInboxConsumerIT {
           record.handle(e, h);
           if (e.getId().equals(poison.getId())) {
             poisonCalls.incrementAndGet();
-            throw new IllegalArgumentException("negative deposit of -5 cents");
+            throw new IllegalArgumentException("negative deposit of -5 cents (ledger "
+                + "jdbc:postgresql://ledger/bank?user=app&password=ledger-pa55)");
           }
         })) {
       sink.send(List.of(message(poison), message(next)));
@@ -143,7 +144,9 @@ class KafkaInboxConsumerIT {
     assertThat(Accounts.header(d, KafkaInboxConsumer.REASON_HEADER)).isEqualTo("handler-failed");
     assertThat(Accounts.header(d, KafkaInboxConsumer.ATTEMPTS_HEADER)).isEqualTo("3");
     assertThat(Accounts.header(d, KafkaInboxConsumer.ERROR_HEADER))
-        .isEqualTo("java.lang.IllegalArgumentException: negative deposit of -5 cents");
+        .as("the error header, its password hidden (with the rest of the value: a password may hold ')')")
+        .isEqualTo("java.lang.IllegalArgumentException: negative deposit of -5 cents (ledger "
+            + "jdbc:postgresql://ledger/bank?user=app&password=***");
     assertThat(CloudEventRecords.read(d).getId()).isEqualTo(poison.getId());
   }
 

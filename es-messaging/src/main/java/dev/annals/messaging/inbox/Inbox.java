@@ -3,6 +3,7 @@ package dev.annals.messaging.inbox;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessagingSchema;
 import dev.annals.postgres.PostgresEventStore;
 import io.cloudevents.CloudEvent;
@@ -156,7 +157,7 @@ public final class Inbox {
             + "(consumer, message_id, headers, body, error, attempts) "
             + "VALUES (:consumer, :id, CAST(:headers AS jsonb), :body, :error, :attempts)")
         .bind("consumer", consumer).bind("id", messageId).bind("headers", headersJson)
-        .bind("body", body).bind("error", error).bind("attempts", attempts)
+        .bind("body", body).bind("error", Redaction.redact(error)).bind("attempts", attempts)
         .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one());
   }
 
@@ -168,7 +169,7 @@ public final class Inbox {
         .bind("consumer", consumer)
         .map((rs, ctx) -> new InboxDeadLetter(rs.getLong("id"), rs.getString("consumer"),
             rs.getString("message_id"), headers(rs.getString("headers")), rs.getBytes("body"),
-            rs.getString("error"), rs.getInt("attempts"),
+            Redaction.redact(rs.getString("error")), rs.getInt("attempts"),
             rs.getObject("failed_at", java.time.OffsetDateTime.class).toInstant()))
         .list());
   }

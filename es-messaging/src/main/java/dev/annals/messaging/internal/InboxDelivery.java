@@ -1,6 +1,7 @@
 package dev.annals.messaging.internal;
 
 import dev.annals.core.Backoff;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.inbox.ConsumerCounts;
 import dev.annals.messaging.inbox.Inbox;
 import dev.annals.messaging.inbox.MessageHandler;
@@ -99,7 +100,7 @@ public final class InboxDelivery {
           outageWaits++;
           if (outageWaits == 1 || outageWaits % 10 == 0) {
             LOG.log(System.Logger.Level.WARNING, "consumer {0}: the database is unreachable ({1}); "
-                + "holding message {2} and trying again", consumer, e.toString(), event.getId());
+                + "holding message {2} and trying again", consumer, Redaction.describe(e), event.getId());
           }
           waiting.run();
           Backoff.sleep(backoff(outageWaits), () -> !stopping.getAsBoolean());
@@ -119,9 +120,9 @@ public final class InboxDelivery {
     return retries.backoff().delay(failures);
   }
 
-  /** An error as the dead letters record it: its class and message. */
+  /** An error as the dead letters record it: its class and message, credentials hidden. */
   public static String describe(Throwable e) {
-    return e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    return Redaction.describe(e);
   }
 
   /** A broken or refused connection says nothing about the message; it must not count as a try. */

@@ -39,10 +39,11 @@ final class WebhookDispatcher {
   private final Clock clock;
   private final HttpClient http;
   private final BooleanSupplier running;
+  private final WebhookSecretKey secretKey;
 
   WebhookDispatcher(Jdbi jdbi, String schema, String name, String node, WebhookTargets targets,
       boolean allowRedirects, Backoff backoff, Duration parkAfter, Duration requestTimeout, Clock clock,
-      BooleanSupplier running) {
+      BooleanSupplier running, WebhookSecretKey secretKey) {
     this.jdbi = jdbi;
     this.schema = schema;
     this.name = name;
@@ -58,6 +59,7 @@ final class WebhookDispatcher {
     this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(requestTimeout).build();
     this.running = running;
+    this.secretKey = secretKey;
   }
 
   /** Delivers to every due subscription once; returns how many events were delivered. */
@@ -69,10 +71,10 @@ final class WebhookDispatcher {
             + "  AND (c.lease_until IS NULL OR c.lease_until < clock_timestamp() OR c.lease_owner = :node) "
             + "  AND EXISTS (SELECT 1 FROM " + schema + ".webhook_deliveries d WHERE d.subscription_id = c.id) "
             + "  ORDER BY c.next_attempt_at LIMIT 16 FOR UPDATE SKIP LOCKED) "
-            + "RETURNING s.id, s.url, s.secret, s.failures, s.failing_since")
+            + "RETURNING s.id, s.url, s.sealed_secret, s.failures, s.failing_since")
         .bind("node", node).bind("lease", (double) lease.toSeconds())
         .map((rs, ctx) -> new Claimed(rs.getObject("id", UUID.class), URI.create(rs.getString("url")),
-            rs.getString("secret"), rs.getInt("failures")))
+            rs.getString("sealed_secret"), rs.getInt("failures")))
         .list());
     int delivered = 0;
     for (Claimed c : claimed) {
@@ -117,7 +119,13 @@ final class WebhookDispatcher {
     byte[] body = d.body().getBytes(StandardCharsets.UTF_8);
     String id = d.eventId().toString();
     long timestamp = clock.instant().getEpochSecond();
-    String signature = WebhookSignature.sign(c.secret, id, timestamp, body);
+    String secret;
+    try {
+      secret = secretKey.open(c.id, c.sealedSecret);
+    } catch (IllegalStateException wrongKey) {
+      return Optional.of(wrongKey.getMessage());
+    }
+    String signature = WebhookSignature.sign(secret, id, timestamp, body);
     URI target = c.url;
     try {
       for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -171,7 +179,8 @@ final class WebhookDispatcher {
    * it has been failing for longer than allowed. One statement, so {@code now()} is one instant:
    * the recorded wait is exactly the backoff.
    */
-  private void failed(Claimed c, String error) {
+  private void failed(Claimed c, String failure) {
+    String error = Redaction.redact(failure);
     c.failures++;
     Duration wait = backoff.delay(c.failures);
     jdbi.useHandle(h -> h.createUpdate("UPDATE " + schema + ".webhook_subscriptions SET "
@@ -190,13 +199,13 @@ final class WebhookDispatcher {
   private static final class Claimed {
     final UUID id;
     final URI url;
-    final String secret;
+    final String sealedSecret;
     int failures;
 
-    Claimed(UUID id, URI url, String secret, int failures) {
+    Claimed(UUID id, URI url, String sealedSecret, int failures) {
       this.id = id;
       this.url = url;
-      this.secret = secret;
+      this.sealedSecret = sealedSecret;
       this.failures = failures;
     }
   }

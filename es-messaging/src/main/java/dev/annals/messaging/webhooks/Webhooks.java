@@ -1,6 +1,7 @@
 package dev.annals.messaging.webhooks;
 
 import dev.annals.core.Backoff;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.CloudEventMapper;
 import dev.annals.messaging.MessagingSchema;
 import dev.annals.messaging.internal.Checks;
@@ -32,7 +33,7 @@ import org.jdbi.v3.core.Jdbi;
  * POSTs of CloudEvents (structured JSON).
  *
  * <pre>{@code
- * Webhooks webhooks = Webhooks.builder(store, mapper).build();
+ * Webhooks webhooks = Webhooks.builder(store, mapper).secretKey(key).build();
  * runner = ProjectionRunner.builder(store).projector(webhooks.projector()).build();
  * runner.start();
  * webhooks.start();
@@ -53,6 +54,9 @@ import org.jdbi.v3.core.Jdbi;
  * {@link WebhookSignature}. Redirects are not followed and private-network targets are refused,
  * unless allowed. Several nodes may run dispatchers: a subscription is leased to one at a time.
  *
+ * <p>Secrets are stored encrypted with the application's {@link WebhookSecretKey}: the
+ * {@code sealed_secret} column holds no secret in plain text.
+ *
  * <p>Thread-safe.
  */
 public final class Webhooks implements AutoCloseable {
@@ -68,6 +72,7 @@ public final class Webhooks implements AutoCloseable {
   private final Duration pollInterval;
   private final String node;
   private final WebhookDispatcher rounds;
+  private final WebhookSecretKey secretKey;
   private final String selectSubscriptions;
   private Thread dispatcher;
   private volatile boolean closed;
@@ -82,7 +87,8 @@ public final class Webhooks implements AutoCloseable {
     this.pollInterval = b.pollInterval;
     this.node = b.nodeId != null ? b.nodeId : "node-" + UUID.randomUUID().toString().substring(0, 8);
     this.rounds = new WebhookDispatcher(jdbi, schema, name, node, targets, b.allowRedirects, b.backoff,
-        b.parkAfter, requestTimeout, b.clock, () -> !closed);
+        b.parkAfter, requestTimeout, b.clock, () -> !closed, b.secretKey);
+    this.secretKey = b.secretKey;
     this.selectSubscriptions = "SELECT s.*, (SELECT count(*) FROM " + schema + ".webhook_deliveries d "
         + "WHERE d.subscription_id = s.id) AS pending FROM " + schema + ".webhook_subscriptions s";
   }
@@ -121,7 +127,8 @@ public final class Webhooks implements AutoCloseable {
    * Subscribes {@code url} to events of {@code eventTypes} (registered type names; empty for
    * all), from the events the projector reaches next on.
    *
-   * @param secret the shared secret requests are signed with ({@link WebhookSignature#newSecret()})
+   * @param secret the shared secret requests are signed with ({@link WebhookSignature#newSecret()});
+   *     stored encrypted with the {@link Builder#secretKey}
    * @throws IllegalArgumentException if the URL is not http(s), does not resolve, or is a
    *     loopback or private-network target that is not allowed
    */
@@ -136,9 +143,9 @@ public final class Webhooks implements AutoCloseable {
     targets.check(url);
     UUID id = UUID.randomUUID();
     jdbi.useHandle(h -> h.createUpdate("INSERT INTO " + schema + ".webhook_subscriptions "
-            + "(id, url, event_types, secret, state) VALUES (:id, :url, :types, :secret, 'ACTIVE')")
+            + "(id, url, event_types, sealed_secret, state) VALUES (:id, :url, :types, :secret, 'ACTIVE')")
         .bind("id", id).bind("url", url.toString())
-        .bind("types", eventTypes.toArray(String[]::new)).bind("secret", secret).execute());
+        .bind("types", eventTypes.toArray(String[]::new)).bind("secret", secretKey.seal(id, secret)).execute());
     return find(id).orElseThrow();
   }
 
@@ -211,7 +218,7 @@ public final class Webhooks implements AutoCloseable {
         busy = rounds.deliverRound() > 0;
       } catch (RuntimeException e) {
         InboxDelivery.LOG.log(System.Logger.Level.WARNING, "webhooks " + name
-            + ": a delivery round failed; trying again: " + e, e);
+            + ": a delivery round failed; trying again", Redaction.redacted(e));
       }
       if (!busy && !Backoff.sleep(pollInterval, () -> !closed)) {
         return;
@@ -246,7 +253,7 @@ public final class Webhooks implements AutoCloseable {
     return new WebhookSubscription(rs.getObject("id", UUID.class), URI.create(rs.getString("url")),
         eventTypes, WebhookSubscription.State.valueOf(rs.getString("state")), instant(rs, "created_at"),
         rs.getLong("delivered"), rs.getLong("pending"), rs.getInt("failures"),
-        Optional.ofNullable(instant(rs, "failing_since")), Optional.ofNullable(rs.getString("last_error")),
+        Optional.ofNullable(instant(rs, "failing_since")), Optional.ofNullable(Redaction.redact(rs.getString("last_error"))),
         Optional.ofNullable(instant(rs, "last_attempt_at")), Optional.ofNullable(next));
   }
 
@@ -277,6 +284,7 @@ public final class Webhooks implements AutoCloseable {
     private Duration pollInterval = Duration.ofMillis(250);
     private String nodeId;
     private Clock clock = Clock.systemUTC();
+    private WebhookSecretKey secretKey;
 
     private Builder(PostgresEventStore store, CloudEventMapper mapper) {
       this.store = store;
@@ -354,12 +362,30 @@ public final class Webhooks implements AutoCloseable {
     }
 
     /**
-     * Installs the messaging tables in the store's schema if needed and builds.
+     * The key subscription secrets are encrypted with at rest (required). Every node of the
+     * application must use the same key; rotating it is not supported.
+     */
+    public Builder secretKey(WebhookSecretKey key) {
+      this.secretKey = Objects.requireNonNull(key, "webhook secret key must not be null");
+      return this;
+    }
+
+    /**
+     * Installs the messaging tables in the store's schema if needed, encrypts secrets still
+     * stored in plain text (subscriptions made before schema version 2) and builds.
      *
+     * @throws IllegalStateException if no {@link #secretKey} was given, or the stored secrets
+     *     were encrypted with another key
      * @throws dev.annals.postgres.SchemaException if installing fails
      */
     public Webhooks build() {
+      if (secretKey == null) {
+        throw new IllegalStateException("webhooks need a secretKey(...): subscription secrets are "
+            + "stored encrypted with it; make one with WebhookSecretKey.generate(), keep it outside "
+            + "the database and give every node the same");
+      }
       MessagingSchema.install(store.dataSource(), store.schema());
+      secretKey.sealPlainRows(store.jdbi(), store.schema());
       return new Webhooks(this);
     }
   }

@@ -16,6 +16,7 @@ import dev.annals.messaging.nats.NatsConsumer;
 import dev.annals.messaging.nats.NatsSink;
 import dev.annals.messaging.rabbitmq.RabbitMqConsumer;
 import dev.annals.messaging.rabbitmq.RabbitMqSink;
+import dev.annals.messaging.webhooks.WebhookSecretKey;
 import dev.annals.messaging.webhooks.WebhookSignature;
 import dev.annals.messaging.webhooks.WebhookSubscription;
 import dev.annals.messaging.webhooks.Webhooks;
@@ -95,7 +96,10 @@ final class MessagingGuideExamples {
 
   static Webhooks webhooks(PostgresEventStore store, CloudEventMapper mapper) {
     // tag::webhooks[]
+    // The key that encrypts subscription secrets at rest; kept outside the database.
+    WebhookSecretKey key = WebhookSecretKey.fromBase64(System.getenv("WEBHOOK_SECRET_KEY"));
     Webhooks webhooks = Webhooks.builder(store, mapper)
+        .secretKey(key)                        // required: secrets are never stored in plain text
         .retries(Duration.ofSeconds(1), Duration.ofMinutes(5))   // backoff after a failure
         .parkAfter(Duration.ofHours(24))       // failing this long without a success: parked
         .requestTimeout(Duration.ofSeconds(10))

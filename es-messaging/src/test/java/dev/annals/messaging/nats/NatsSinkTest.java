@@ -21,6 +21,14 @@ class NatsSinkTest {
   }
 
   @Test
+  void describes_a_server_reached_with_a_bare_token_without_the_token() {
+    try (NatsSink sink = NatsSink.builder("nats://s3cret-token@127.0.0.1:4222").subjectPrefix("bank.events").build()) {
+      assertThat(sink.describe()).doesNotContain("s3cret-token")
+          .isEqualTo("NATS JetStream nats://***@127.0.0.1:4222 subjects 'bank.events.<category>'");
+    }
+  }
+
+  @Test
   void a_refused_url_is_named_without_its_password() {
     assertThatThrownBy(() -> NatsSink.builder("http://alice:s3cret-pw@127.0.0.1:4222"))
         .isInstanceOf(IllegalArgumentException.class)

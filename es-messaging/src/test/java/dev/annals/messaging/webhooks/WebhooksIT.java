@@ -53,10 +53,13 @@ class WebhooksIT {
   volatile int status = 200;
   final AtomicInteger failuresLeft = new AtomicInteger();
   final String secret = WebhookSignature.newSecret();
+  final WebhookSecretKey key = WebhookSecretKey.generate();
+  String schema;
 
   @BeforeEach
   void setUp() throws Exception {
-    store = Fixtures.store(db, db.newSchema());
+    schema = db.newSchema();
+    store = Fixtures.store(db, schema);
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", exchange -> {
       Map<String, String> headers = new TreeMap<>();
@@ -84,7 +87,7 @@ class WebhooksIT {
   }
 
   Webhooks.Builder webhooks() {
-    return Webhooks.builder(store, Fixtures.mapper()).allowLoopback(true)
+    return Webhooks.builder(store, Fixtures.mapper()).secretKey(key).allowLoopback(true)
         .pollInterval(Duration.ofMillis(10)).requestTimeout(Duration.ofSeconds(5));
   }
 
@@ -128,7 +131,14 @@ class WebhooksIT {
       WebhookSubscription s = webhooks.subscriptions().get(0);
       assertThat(s.delivered()).isEqualTo(2);
       assertThat(s.pending()).isZero();
+      assertThat(storedSecrets()).as("the stored secret").singleElement().asString()
+          .startsWith("aes-gcm:").doesNotContain(secret);
     }
+  }
+
+  List<String> storedSecrets() {
+    return store.jdbi().withHandle(h -> h.createQuery("SELECT sealed_secret FROM " + schema
+        + ".webhook_subscriptions ORDER BY created_at").mapTo(String.class).list());
   }
 
   @Test
@@ -213,7 +223,7 @@ class WebhooksIT {
 
   @Test
   void loopback_and_private_network_targets_are_refused_unless_allowed() {
-    try (Webhooks strict = Webhooks.builder(store, Fixtures.mapper()).build()) {
+    try (Webhooks strict = Webhooks.builder(store, Fixtures.mapper()).secretKey(key).build()) {
       assertThatThrownBy(() -> strict.subscribe(url("/hooks"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("resolves to the loopback address 127.0.0.1")

@@ -2,6 +2,7 @@ package dev.annals.postgres.internal;
 
 import dev.annals.core.AnnalsException;
 import dev.annals.core.StoreUnavailableException;
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.PostgresStoreException;
 import dev.annals.postgres.SchemaException;
 import java.sql.SQLException;
@@ -48,7 +49,8 @@ public final class SqlErrors {
     }
     SQLException sql = sqlCause(e);
     String state = sql == null ? null : sql.getSQLState();
-    String detail = sql == null ? String.valueOf(e.getMessage()) : sql.getMessage();
+    // The driver's and the pool's messages may quote the connection URL.
+    String detail = Redaction.redact(sql == null ? String.valueOf(e.getMessage()) : sql.getMessage());
     if (sql instanceof SQLTransientConnectionException || (state != null
         && (UNAVAILABLE.contains(state) || state.startsWith("08")))) {
       return new StoreUnavailableException(operation + " failed: PostgreSQL is unreachable or "

@@ -22,13 +22,13 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.annals.bank.Bank;
 import dev.annals.bank.domain.Account;
-import dev.annals.bank.domain.AccountCommand;
 import dev.annals.bank.domain.AccountCommand.Close;
 import dev.annals.bank.domain.AccountCommand.Deposit;
 import dev.annals.bank.domain.AccountCommand.Freeze;
 import dev.annals.bank.domain.AccountCommand.Open;
 import dev.annals.bank.domain.AccountCommand.Unfreeze;
 import dev.annals.bank.domain.AccountCommand.Withdraw;
+import dev.annals.bank.domain.AccountCommand;
 import dev.annals.bank.domain.AccountEvent;
 import dev.annals.bank.domain.AccountState;
 import dev.annals.bank.domain.Money;
@@ -48,6 +48,7 @@ import dev.annals.core.EventStore;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
+import dev.annals.core.internal.Redaction;
 import dev.annals.projections.ProjectionStatus;
 import java.io.IOException;
 import java.io.InputStream;
@@ -215,7 +216,7 @@ final class BankApi implements HttpHandler {
         LOG.log(System.Logger.Level.DEBUG, "client connection lost", e);
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "request " + exchange.getRequestMethod() + " "
-            + exchange.getRequestURI() + " failed", e);
+            + exchange.getRequestURI() + " failed", Redaction.redacted(e));
         // The exception's text is for the log: it may name internals or quote the request.
         sendError(exchange, new ApiException(500, "internal_error", "the server failed on this request; the "
             + "server log has the details"));
@@ -934,8 +935,9 @@ final class BankApi implements HttpHandler {
     }
     ObjectNode body = json.createObjectNode();
     body.put("error", e.code);
-    // Every message passes here: whatever a refusal quoted, the client gets a bounded, escaped copy.
-    body.put("message", printable(String.valueOf(e.getMessage()), MAX_MESSAGE));
+    // Every message passes here: whatever a refusal quoted, the client gets a bounded, escaped copy
+    // without a password (a message may quote a connection URL or a handler's error).
+    body.put("message", printable(Redaction.redact(String.valueOf(e.getMessage())), MAX_MESSAGE));
     e.details.forEach((k, v) -> body.set(k, json.valueToTree(v)));
     if (e.status == 405) {
       exchange.getResponseHeaders().set("Allow", String.valueOf(e.details.get("allow")));

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.annals.bank.Bank;
 import dev.annals.bank.BankPublishing;
 import dev.annals.bank.BankStorage;
+import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSchema;
@@ -172,7 +173,7 @@ public final class BankServer implements AutoCloseable {
     try {
       options = Options.parse(args);
     } catch (IllegalArgumentException e) {
-      System.err.println("Annals bank server: " + e.getMessage());
+      System.err.println("Annals bank server: " + Redaction.redact(e.getMessage()));
       System.err.println(USAGE);
       System.exit(2);
       return;
@@ -199,7 +200,7 @@ public final class BankServer implements AutoCloseable {
       publishing = BankPublishing.fromEnvironment(System.getenv());
     } catch (IllegalArgumentException e) {
       storage.close();
-      System.err.println("Annals bank server: " + e.getMessage());
+      System.err.println("Annals bank server: " + Redaction.redact(e.getMessage()));
       System.exit(2);
       return;
     }
@@ -219,8 +220,7 @@ public final class BankServer implements AutoCloseable {
       bank.close();
       storage.close();
     }, "bank-server-shutdown"));
-    System.out.println("Annals sample bank at " + server.uri() + " (" + BankStorage.redact(url) + ", schema "
-        + options.schema + "); stop it with Ctrl-C");
+    System.out.println(firstLine(server.uri(), url, options.schema));
     publishing.ifPresent(sink -> System.out.println("Publishing account events to " + sink.describe()));
     try {
       // The request threads are daemons; this keeps the process alive until it is stopped.
@@ -230,9 +230,15 @@ public final class BankServer implements AutoCloseable {
     }
   }
 
+  /** What the server prints first: where it listens and which database it uses, password hidden. */
+  static String firstLine(URI uri, String jdbcUrl, String schema) {
+    return "Annals sample bank at " + uri + " (" + BankStorage.redact(jdbcUrl) + ", schema " + schema
+        + "); stop it with Ctrl-C";
+  }
+
   private static void unavailable(String url, String problem) {
     System.err.println("Annals bank server: cannot use the database at " + BankStorage.redact(url) + ": "
-        + problem);
+        + Redaction.redact(problem));
     System.err.println("Set " + BankStorage.URL_VARIABLE + " to a JDBC URL "
         + "(jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or start PostgreSQL on 127.0.0.1:5432.");
     System.exit(3);

@@ -288,6 +288,20 @@ class BankServerIT {
   }
 
   @Test
+  void projector_status_shows_a_stored_error_without_its_password() {
+    // A row as an older version stored it, password and all: the status redacts on the way out.
+    storage.postgres().orElseThrow().jdbi().useHandle(h -> h.createUpdate("UPDATE " + db.schema()
+            + ".projection_checkpoints SET last_error = :error, last_error_at = now() WHERE projector = :name")
+        .bind("error", "cannot reach amqp://mailer:s3cret-pw@rabbit:5672/ (password=s3cret-pw)")
+        .bind("name", StatementsProjection.NAME).execute());
+
+    Reply status = get("/projectors");
+
+    assertThat(status.status).isEqualTo(200);
+    assertThat(status.text).contains("amqp://mailer:***@rabbit:5672/", "password=***").doesNotContain("s3cret-pw");
+  }
+
+  @Test
   void the_web_page_and_its_script_are_served() {
     Reply page = get("/");
     Reply script = get("/app.js");

@@ -42,4 +42,13 @@ class BankServerTest {
     assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--port"}))
         .hasMessageContaining("option --port needs a value");
   }
+
+  @Test
+  void the_first_line_names_the_database_without_its_password() {
+    String line = BankServer.firstLine(java.net.URI.create("http://127.0.0.1:8080/"),
+        "jdbc:postgresql://bank:s3cret-pw@db:5432/bank?sslpassword=s3cret-key", "bank_demo");
+
+    assertThat(line).isEqualTo("Annals sample bank at http://127.0.0.1:8080/ "
+        + "(jdbc:postgresql://bank:***@db:5432/bank?sslpassword=***, schema bank_demo); stop it with Ctrl-C");
+  }
 }
