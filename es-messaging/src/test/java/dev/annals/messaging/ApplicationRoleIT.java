@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.annals.core.StreamId;
 import dev.annals.messaging.inbox.Inbox;
+import dev.annals.messaging.webhooks.WebhookSecretKey;
 import dev.annals.messaging.webhooks.WebhookSubscription;
 import dev.annals.messaging.webhooks.Webhooks;
 import dev.annals.postgres.PostgresEventStore;
@@ -122,7 +123,8 @@ class ApplicationRoleIT {
 
   @Test
   void webhook_subscriptions_and_deliveries_are_kept_by_the_application_role() {
-    try (Webhooks webhooks = Webhooks.builder(store, Fixtures.mapper()).allowLoopback(true).build();
+    try (Webhooks webhooks = Webhooks.builder(store, Fixtures.mapper()).secretKey(WebhookSecretKey.generate())
+        .allowLoopback(true).build();
         ProjectionRunner runner = Fixtures.runner(store, "w", webhooks.projector())) {
       WebhookSubscription s = webhooks.subscribe(URI.create("http://127.0.0.1:1/hooks"), Set.of(),
           "a-secret-of-enough-length-0123456789");
