@@ -178,12 +178,10 @@ public final class Bank implements AutoCloseable {
   public boolean awaitSettled(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      boolean caughtUp = true;
-      for (String name : projectorNames()) {
-        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-        caughtUp &= runner.awaitCaughtUp(name, left);
-      }
-      if (caughtUp && transfersUnderWay() == 0) {
+      // Caught up, then no transfer under way, then caught up again: a transfer's last event
+      // follows its money's, so when the transfers view shows it finished the balances view may
+      // still be one refund behind; the second wait covers everything written before the count.
+      if (allCaughtUp(deadline) && transfersUnderWay() == 0 && allCaughtUp(deadline)) {
         return true;
       }
       if (System.nanoTime() >= deadline) {
@@ -196,6 +194,15 @@ public final class Bank implements AutoCloseable {
         return false;
       }
     }
+  }
+
+  private boolean allCaughtUp(long deadline) {
+    boolean caughtUp = true;
+    for (String name : projectorNames()) {
+      Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+      caughtUp &= runner.awaitCaughtUp(name, left);
+    }
+    return caughtUp;
   }
 
   /** Transfers the {@code transfers} view shows neither completed, failed nor compensated. */
