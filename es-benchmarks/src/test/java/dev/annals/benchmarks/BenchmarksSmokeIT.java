@@ -34,10 +34,12 @@ class BenchmarksSmokeIT {
     }
     assertThat(results).filteredOn(m -> m.system().equals("annals") && m.metric().equals("events/s"))
         .allSatisfy(m -> assertThat(Report.ratio(m, results)).isNotNull());
-    // The ceiling runs beside the variants the targets name: 8 single-event writers, 4 batch writers.
+    // The ceiling runs beside the variants the targets name: 8 single-event writers, 4 batch
+    // writers, and the log read.
     assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING) && m.metric().equals("events/s"))
         .extracting(Measurement::workload)
-        .containsExactlyInAnyOrder("1 single-event appends, 8 writers", "2 batch appends (100/tx), 4 writers");
+        .containsExactlyInAnyOrder("1 single-event appends, 8 writers", "2 batch appends (100/tx), 4 writers",
+            "7 log read, " + Settings.tiny().logReadEvents() + " events in pages of " + LogReadWorkload.PAGE);
     // CPU per event is read in clock ticks, so at this tiny size it may round to zero and have no ratio.
     assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING) && m.metric().equals("events/s"))
         .allSatisfy(m -> assertThat(Report.ratio(m, results)).as(m.workload()).isNotNull());
