@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * mvn -B -ntp -q -pl es-benchmarks exec:java -Dexec.args="--quick"
  * </pre>
  *
- * Options: {@code --quick} (under two minutes), {@code --only 1,2,3,4,5,6,7}, {@code --log-size N}
+ * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7}, {@code --log-size N}
  * (fill both logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
  * else the local server), {@code --out FILE}, {@code --keep} (keep the schemas).
  */
