@@ -1,11 +1,13 @@
 package dev.annals.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateType;
 import dev.annals.core.AsOf;
 import dev.annals.core.Decider;
+import dev.annals.core.EventDecodingException;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.Metadata;
@@ -33,7 +35,11 @@ class AggregateLoadWireIT {
 
   record Total(int sum, int count) {}
 
-  static final EventRegistry REGISTRY = EventRegistry.builder().register(Added.class, "Added").build();
+  /** An event of some other aggregate. */
+  record Renamed(String name) {}
+
+  static final EventRegistry REGISTRY = EventRegistry.builder().register(Added.class, "Added")
+      .register(Renamed.class, "Renamed").build();
   static final AggregateType<Add, Total, Added> COUNTER = AggregateType.builder("counter", Added.class,
       Decider.<Add, Total, Added>of(() -> new Total(0, 0), (t, e) -> new Total(t.sum() + e.n(), t.count() + 1),
           (c, t) -> List.of(new Added(c.n())))).build();
@@ -70,6 +76,22 @@ class AggregateLoadWireIT {
           .containsExactly("tester", "tester");
       assertThat(tap.rowDescriptions().subList(before, tap.rowDescriptions().size()))
           .as("an auditor's history keeps whole events").anySatisfy(columns -> assertThat(columns).contains("metadata"));
+    }
+  }
+
+  @Test
+  void a_load_meeting_an_event_of_another_aggregate_fails_naming_it() {
+    try (PostgresEventStore store = PostgresEventStore.builder(REGISTRY).jdbcUrl(db.jdbcUrl()).poolSize(2)
+        .schema(db.newSchema()).installSchema(true).notifyInterval(Duration.ZERO).build();
+        AggregateRepository<Add, Total, Added> repo = AggregateRepository.builder(COUNTER, store)
+            .cacheSize(0).build()) {
+      StreamId stream = StreamId.of("counter", "mixed");
+      store.append(stream, ExpectedVersion.noStream(), List.of(NewEvent.of(new Added(1)),
+          NewEvent.of(new Renamed("x")), NewEvent.of(new Added(2))));
+      assertThatThrownBy(() -> repo.load("mixed")).isInstanceOf(EventDecodingException.class)
+          .hasMessageContaining("Renamed").hasMessageContaining("counter-mixed")
+          .hasMessageContaining("which is not a " + Added.class.getName());
+      assertThat(repo.loadAsOf("mixed", AsOf.version(1)).state()).isEqualTo(new Total(1, 1));
     }
   }
 }
