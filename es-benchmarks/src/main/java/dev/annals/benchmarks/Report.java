@@ -45,7 +45,8 @@ final class Report {
     out.append("ratio: annals relative to plain JDBC on the same database in the same run "
         + "(above 1.00 = annals better; for times and latencies, baseline/annals).\n"
         + "ceiling: plain JDBC inserts into a copy of the framework's events table (its columns and indexes,\n"
-        + "without the stream row and hash chain): the most any code writing that row reaches here.\n");
+        + "without the stream row and hash chain): the most any code writing that row reaches here;\n"
+        + "in the log read, plain JDBC reading the framework's row from its table by position.\n");
     return out.toString();
   }
 

@@ -79,12 +79,16 @@ final class AggregateLoader<S, E> {
   }
 
   E cast(RecordedEvent r) {
-    if (!type.eventType().isInstance(r.payload())) {
+    if (!isEvent(r.payload())) {
       throw new EventDecodingException(r.type(), r.schemaVersion(), r.streamId(), r.version(),
           r.position(), "it decodes to " + r.payload().getClass().getName() + ", which is not a "
               + type.eventType().getName() + " of aggregate '" + type.category() + "'", null);
     }
     return type.eventType().cast(r.payload());
+  }
+
+  private boolean isEvent(Object payload) {
+    return type.eventType().isInstance(payload);
   }
 
   /** Writes a snapshot of {@code state}; only when {@link #snapshots()} holds. */
@@ -139,6 +143,9 @@ final class AggregateLoader<S, E> {
   /** Folds the events after {@code from} up to {@code maxVersion}, stopping at the first {@code sink} refuses. */
   private AggregateState<S> replay(StreamId streamId, AggregateState<S> from, long maxVersion,
       Predicate<RecordedEvent> sink) {
+    if (sink == ALL) {
+      return fold(streamId, from, maxVersion);
+    }
     S state = from.state();
     long version = from.version();
     while (version < maxVersion) {
@@ -150,6 +157,31 @@ final class AggregateLoader<S, E> {
         }
         state = type.decider().evolve(state, cast(r));
         version = r.version();
+      }
+      if (page.size() < limit) {
+        break;
+      }
+    }
+    return new AggregateState<>(streamId, state, version);
+  }
+
+  /**
+   * Folds every event after {@code from} up to {@code maxVersion}, reading payloads only: a load
+   * needs no ids, metadata or times, and a store may skip reading and decoding them.
+   */
+  private AggregateState<S> fold(StreamId streamId, AggregateState<S> from, long maxVersion) {
+    S state = from.state();
+    long version = from.version();
+    while (version < maxVersion) {
+      int limit = (int) Math.min(PAGE, maxVersion - version);
+      List<Object> page = store.readPayloads(streamId, version + 1, limit);
+      for (Object payload : page) {
+        if (!isEvent(payload)) {
+          // Rare enough to read the whole event again, for the same error as a full read gives.
+          cast(store.readStream(streamId, version + 1, 1).get(0));
+        }
+        state = type.decider().evolve(state, type.eventType().cast(payload));
+        version++;
       }
       if (page.size() < limit) {
         break;

@@ -65,6 +65,26 @@ public interface EventStore {
    */
   List<RecordedEvent> readStreamBackward(StreamId streamId, long fromVersion, int limit);
 
+  /**
+   * The payloads of up to {@code limit} events of a stream from {@code fromVersion} (inclusive),
+   * decoded and upcast as {@link #readStream(StreamId, long, int)} decodes them: element {@code i}
+   * is the payload of version {@code fromVersion + i}. This is all that rebuilding a state needs,
+   * so a store may read less for it than whole events (no ids, metadata or times). By default,
+   * the payloads of {@link #readStream(StreamId, long, int)}.
+   *
+   * @throws IllegalArgumentException if {@code fromVersion < 1} or {@code limit < 1}
+   * @throws UnknownEventTypeException if a stored event's type is not registered
+   * @throws EventDecodingException if a stored payload does not decode
+   */
+  default List<Object> readPayloads(StreamId streamId, long fromVersion, int limit) {
+    List<RecordedEvent> events = readStream(streamId, fromVersion, limit);
+    List<Object> payloads = new ArrayList<>(events.size());
+    for (RecordedEvent e : events) {
+      payloads.add(e.payload());
+    }
+    return payloads;
+  }
+
   /** Reads a whole stream in version order. */
   default List<RecordedEvent> readStream(StreamId streamId) {
     List<RecordedEvent> all = new ArrayList<>();

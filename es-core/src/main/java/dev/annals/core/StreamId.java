@@ -1,7 +1,6 @@
 package dev.annals.core;
 
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * Identity of an event stream: a category (the aggregate type, such as {@code account}) and an
@@ -22,22 +21,18 @@ public record StreamId(String category, String id) {
   /** Longest accepted id within a category. */
   public static final int MAX_ID_LENGTH = 150;
 
-  private static final Pattern CATEGORY = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:@-]+");
-
   /**
    * @throws IllegalArgumentException naming the bad value and the rule it broke
    */
   public StreamId {
     Objects.requireNonNull(category, "stream category must not be null");
     Objects.requireNonNull(id, "stream id must not be null");
-    if (category.isEmpty() || category.length() > MAX_CATEGORY_LENGTH
-        || !CATEGORY.matcher(category).matches()) {
+    if (!validCategory(category)) {
       throw new IllegalArgumentException("invalid stream category '" + printable(category)
           + "': use 1 to " + MAX_CATEGORY_LENGTH
           + " letters, digits or underscores, starting with a letter");
     }
-    if (id.isEmpty() || id.length() > MAX_ID_LENGTH || !ID.matcher(id).matches()) {
+    if (!validId(id)) {
       throw new IllegalArgumentException("invalid id '" + printable(id) + "' in stream category '"
           + category + "': use 1 to " + MAX_ID_LENGTH + " letters, digits or - _ . : @");
     }
@@ -67,6 +62,46 @@ public record StreamId(String category, String id) {
   @Override
   public String toString() {
     return category + "-" + id;
+  }
+
+  // Character by character rather than by regular expression: every event a reader returns parses
+  // its stream id, and the two matchers took a sixth of a log read's time in the client.
+
+  /** 1 to MAX_CATEGORY_LENGTH ASCII letters, digits or _, the first a letter. */
+  private static boolean validCategory(String s) {
+    if (s.isEmpty() || s.length() > MAX_CATEGORY_LENGTH || !isAsciiLetter(s.charAt(0))) {
+      return false;
+    }
+    for (int i = 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!isAsciiLetter(c) && !isAsciiDigit(c) && c != '_') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** 1 to MAX_ID_LENGTH ASCII letters, digits or - _ . : @. */
+  private static boolean validId(String s) {
+    if (s.isEmpty() || s.length() > MAX_ID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!isAsciiLetter(c) && !isAsciiDigit(c) && c != '-' && c != '_' && c != '.' && c != ':'
+          && c != '@') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAsciiLetter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  }
+
+  private static boolean isAsciiDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   private static String printable(String value) {

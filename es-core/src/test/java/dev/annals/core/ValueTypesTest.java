@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,39 @@ class ValueTypesTest {
     assertThatThrownBy(() -> StreamId.of("a".repeat(51), "x")).hasMessageContaining("50");
     assertThatThrownBy(() -> StreamId.parse("nodash")).hasMessageContaining("category-id");
     assertThatThrownBy(() -> StreamId.of(null, "x")).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void stream_id_accepts_exactly_the_documented_ascii_characters() {
+    // Every character up to U+00FF, plus non-ASCII letters and digits Character.isLetterOrDigit accepts.
+    StringBuilder all = new StringBuilder();
+    for (char c = 0; c <= 0xff; c++) {
+      all.append(c);
+    }
+    all.append("\u0663\u00e9\u0416\uff21\u212a");
+    Pattern category = Pattern.compile("[A-Za-z][A-Za-z0-9_]*");
+    Pattern id = Pattern.compile("[A-Za-z0-9_.:@-]+");
+    for (int i = 0; i < all.length(); i++) {
+      String c = String.valueOf(all.charAt(i));
+      for (String candidate : List.of("a" + c, c + "a", c)) {
+        assertThat(accepted(() -> StreamId.of(candidate, "x"))).as("category '%s'", candidate)
+            .isEqualTo(category.matcher(candidate).matches());
+        assertThat(accepted(() -> StreamId.of("a", candidate))).as("id '%s'", candidate)
+            .isEqualTo(id.matcher(candidate).matches());
+      }
+    }
+    assertThat(accepted(() -> StreamId.of("a".repeat(50), "x".repeat(150)))).isTrue();
+    assertThat(accepted(() -> StreamId.of("a", "x".repeat(151)))).isFalse();
+    assertThat(StreamId.parse("order_2-a-b").id()).isEqualTo("a-b");
+  }
+
+  private static boolean accepted(Runnable construction) {
+    try {
+      construction.run();
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   @Test

@@ -15,12 +15,12 @@ final class EventRow {
 
   private EventRow() {}
 
-  /** The current row of {@code rs}, selected with {@link #COLUMNS}. */
+  /** The current row of {@code rs}, selected with {@link #COLUMNS} first. */
   static StoredEvent map(ResultSet rs) throws SQLException {
-    return new StoredEvent(rs.getLong("position"), Long.parseUnsignedLong(rs.getString("xid")),
-        rs.getObject("event_id", UUID.class), StreamId.parse(rs.getString("stream_id")),
-        rs.getLong("version"), rs.getString("type"), rs.getInt("schema_version"),
-        rs.getString("payload"), rs.getString("metadata"),
-        rs.getObject("recorded_at", OffsetDateTime.class).toInstant());
+    // By index: a lookup by name costs more than reading the value, at a million rows a read.
+    return new StoredEvent(rs.getLong(1), Long.parseUnsignedLong(rs.getString(2)),
+        rs.getObject(3, UUID.class), StreamId.parse(rs.getString(4)), rs.getLong(5),
+        rs.getString(6), rs.getInt(7), rs.getString(8), rs.getString(9),
+        rs.getObject(10, OffsetDateTime.class).toInstant());
   }
 }

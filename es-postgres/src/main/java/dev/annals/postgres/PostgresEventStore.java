@@ -193,6 +193,12 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return reads.readStream(streamId, fromVersion, limit);
   }
 
+  /** Reads five narrow columns per event instead of the whole row, and decodes no metadata. */
+  @Override
+  public List<Object> readPayloads(StreamId streamId, long fromVersion, int limit) {
+    return reads.readPayloads(streamId, fromVersion, limit);
+  }
+
   @Override
   public List<RecordedEvent> readStreamBackward(StreamId streamId, long fromVersion, int limit) {
     return reads.readStreamBackward(streamId, fromVersion, limit);

@@ -321,6 +321,21 @@ public abstract class EventStoreContract {
     }
 
     @Test
+    void payloads_alone_are_those_of_the_whole_events_in_version_order() {
+      StreamId s = stream();
+      store.append(s, ExpectedVersion.noStream(), added("a", "b", "c", "d", "e"));
+      assertThat(store.readPayloads(s, 2, 3)).isEqualTo(payloads(store.readStream(s, 2, 3)))
+          .containsExactly(new ItemAdded("b", 1), new ItemAdded("c", 1), new ItemAdded("d", 1));
+      assertThat(store.readPayloads(s, 4, 10)).containsExactly(new ItemAdded("d", 1), new ItemAdded("e", 1));
+      assertThat(store.readPayloads(s, 6, 10)).isEmpty();
+      assertThat(store.readPayloads(stream(), 1, 10)).isEmpty();
+      assertThatThrownBy(() -> store.readPayloads(s, 0, 10))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("was 0");
+      assertThatThrownBy(() -> store.readPayloads(s, 1, 0))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limit");
+    }
+
+    @Test
     void a_missing_stream_reads_empty_and_has_version_zero() {
       StreamId s = stream();
       assertThat(store.readStream(s, 1, 10)).isEmpty();
