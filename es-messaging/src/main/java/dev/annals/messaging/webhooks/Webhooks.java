@@ -122,8 +122,9 @@ public final class Webhooks implements AutoCloseable {
    * all), from the events the projector reaches next on.
    *
    * @param secret the shared secret requests are signed with ({@link WebhookSignature#newSecret()})
-   * @throws IllegalArgumentException if the URL is not http(s), does not resolve, or is a
-   *     loopback or private-network target that is not allowed
+   * @throws IllegalArgumentException if the URL is not http(s), does not resolve, is a loopback
+   *     or private-network target that is not allowed, or is never a target (multicast, broadcast,
+   *     reserved); the message names the address and its category
    */
   public WebhookSubscription subscribe(URI url, Set<String> eventTypes, String secret) {
     Objects.requireNonNull(url, "url must not be null");
@@ -294,13 +295,19 @@ public final class Webhooks implements AutoCloseable {
       return this;
     }
 
-    /** Whether URLs on loopback addresses (127.0.0.0/8, ::1) are accepted; false by default. */
+    /**
+     * Whether URLs on loopback addresses (127.0.0.0/8, ::1, and the unspecified 0.0.0.0 and ::,
+     * which reach this host) are accepted; false by default.
+     */
     public Builder allowLoopback(boolean allow) {
       this.allowLoopback = allow;
       return this;
     }
 
-    /** Whether URLs on private, link-local or unique-local networks are accepted; false by default. */
+    /**
+     * Whether URLs on private (10/8, 172.16/12, 192.168/16), link-local, shared (100.64/10) or
+     * unique-local networks are accepted; false by default.
+     */
     public Builder allowPrivateNetworks(boolean allow) {
       this.allowPrivateNetworks = allow;
       return this;

@@ -11,11 +11,14 @@ import dev.annals.projections.ProjectionRunner;
 import dev.annals.testkit.PostgresTestDatabase;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,11 +27,14 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Webhooks against a real HTTP server on the loopback interface. */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
@@ -211,19 +217,86 @@ class WebhooksIT {
     }
   }
 
+  /**
+   * With private networks allowed and loopback not, a subscriber on a private address redirects
+   * to the unspecified address, which would reach a service listening on loopback.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0", "[::]"})
+  void a_redirect_to_the_unspecified_address_is_refused_as_loopback(String unspecified) throws Exception {
+    InetAddress privateAddress = privateInterfaceAddress();
+    InetAddress loopback = InetAddress.getByName(unspecified.equals("[::]") ? "::1" : "127.0.0.1");
+    List<String> reachedLoopback = new CopyOnWriteArrayList<>();
+    HttpServer internal = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
+    internal.createContext("/", exchange -> {
+      reachedLoopback.add(exchange.getRequestURI().getPath());
+      exchange.sendResponseHeaders(200, -1);
+      exchange.close();
+    });
+    String location = "http://" + unspecified + ":" + internal.getAddress().getPort() + "/admin";
+    HttpServer subscriber = HttpServer.create(new InetSocketAddress(privateAddress, 0), 0);
+    subscriber.createContext("/", exchange -> {
+      requests.add(new Received(exchange.getRequestURI().getPath(), Map.of(), exchange.getRequestBody().readAllBytes()));
+      exchange.getResponseHeaders().add("Location", location);
+      exchange.sendResponseHeaders(302, -1);
+      exchange.close();
+    });
+    internal.start();
+    subscriber.start();
+    String host = privateAddress instanceof Inet6Address
+        ? "[" + privateAddress.getHostAddress() + "]" : privateAddress.getHostAddress();
+    try (Webhooks webhooks = Webhooks.builder(store, Fixtures.mapper()).allowPrivateNetworks(true)
+            .allowRedirects(true).pollInterval(Duration.ofMillis(10)).requestTimeout(Duration.ofSeconds(5))
+            .retries(Duration.ofMillis(20), Duration.ofMillis(50)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(
+          URI.create("http://" + host + ":" + subscriber.getAddress().getPort() + "/hooks"), Set.of(), secret);
+      Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("two failed tries or a request on loopback", Duration.ofSeconds(30),
+          () -> webhooks.find(s.id()).orElseThrow().failures() >= 2 || !reachedLoopback.isEmpty());
+      assertThat(reachedLoopback).as("requests that reached the loopback service").isEmpty();
+      assertThat(webhooks.find(s.id()).orElseThrow().lastError()).get().asString()
+          .isEqualTo("webhook URL " + location + " resolves to " + InetAddress.getByName(unspecified).getHostAddress()
+              + ": the unspecified address, which reaches this host; refused unless allowLoopback(true)");
+      assertThat(requests).extracting(Received::path).containsOnly("/hooks");
+    } finally {
+      subscriber.stop(0);
+      internal.stop(0);
+    }
+  }
+
+  /** An address of this machine on a private network, for a subscriber that is not on loopback. */
+  static InetAddress privateInterfaceAddress() throws Exception {
+    for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (!nic.isUp() || nic.isLoopback()) {
+        continue;
+      }
+      for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+        if (!a.isLinkLocalAddress() && WebhookTargets.classify(a).category() == WebhookTargets.Category.PRIVATE) {
+          return InetAddress.getByAddress(a.getAddress()); // without the interface's scope
+        }
+      }
+    }
+    Assumptions.abort("this machine has no interface on a private network (10/8, 172.16/12, "
+        + "192.168/16, 100.64/10, fc00::/7) to run a subscriber on");
+    throw new AssertionError();
+  }
+
   @Test
   void loopback_and_private_network_targets_are_refused_unless_allowed() {
     try (Webhooks strict = Webhooks.builder(store, Fixtures.mapper()).build()) {
       assertThatThrownBy(() -> strict.subscribe(url("/hooks"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("resolves to the loopback address 127.0.0.1")
-          .hasMessageContaining("allowLoopback(true)");
+          .hasMessageContaining("resolves to 127.0.0.1: a loopback address; refused unless allowLoopback(true)");
       assertThatThrownBy(() -> strict.subscribe(URI.create("http://10.1.2.3/hooks"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("private-network address 10.1.2.3");
+          .hasMessageContaining("resolves to 10.1.2.3: a private-network address; "
+              + "refused unless allowPrivateNetworks(true)");
       assertThatThrownBy(() -> strict.subscribe(URI.create("http://169.254.169.254/latest"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("private-network address 169.254.169.254");
+          .hasMessageContaining("resolves to 169.254.169.254: a link-local address");
       assertThatThrownBy(() -> strict.subscribe(URI.create("ftp://example.com/x"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be http or https");
       assertThat(strict.subscriptions()).isEmpty();
