@@ -4,17 +4,25 @@ import dev.annals.core.Backoff;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.internal.CloudEventCodec;
 import dev.annals.messaging.internal.InboxDelivery;
+import java.net.InetAddress;
+import java.net.Proxy;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -37,7 +45,10 @@ final class WebhookDispatcher {
   private final Duration requestTimeout;
   private final Duration lease;
   private final Clock clock;
+  /** For targets reached through the JVM's proxy settings: the proxy resolves and connects. */
   private final HttpClient http;
+  /** For every other target: connects to the addresses the check accepted, and to no other. */
+  private final PinnedPost direct;
   private final BooleanSupplier running;
 
   WebhookDispatcher(Jdbi jdbi, String schema, String name, String node, WebhookTargets targets,
@@ -57,6 +68,7 @@ final class WebhookDispatcher {
     this.clock = clock;
     this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(requestTimeout).build();
+    this.direct = new PinnedPost(defaultTls(), requestTimeout);
     this.running = running;
   }
 
@@ -121,20 +133,20 @@ final class WebhookDispatcher {
     URI target = c.url;
     try {
       for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-        targets.check(target);
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(requestTimeout)
-            .header("content-type", CloudEventCodec.STRUCTURED_CONTENT_TYPE)
-            .header(WebhookSignature.ID_HEADER, id)
-            .header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp))
-            .header(WebhookSignature.SIGNATURE_HEADER, signature)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-        int status = response.statusCode();
+        List<InetAddress> addresses = targets.check(target);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("content-type", CloudEventCodec.STRUCTURED_CONTENT_TYPE);
+        headers.put(WebhookSignature.ID_HEADER, id);
+        headers.put(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp));
+        headers.put(WebhookSignature.SIGNATURE_HEADER, signature);
+        PinnedPost.Reply reply = proxied(target) ? viaProxy(target, headers, body)
+            : direct.post(target, addresses, headers, body);
+        int status = reply.status();
         if (status >= 200 && status < 300) {
           return Optional.empty();
         }
         if (status >= 300 && status < 400) {
-          Optional<String> location = response.headers().firstValue("location");
+          Optional<String> location = reply.location();
           if (!allowRedirects || location.isEmpty()) {
             return Optional.of("HTTP " + status + " redirect to " + Redaction.redact(location.orElse("(no location)"))
                 + " refused: give the subscription its final URL, or allowRedirects(true)");
@@ -153,6 +165,29 @@ final class WebhookDispatcher {
     } catch (java.io.IOException e) {
       return Optional.of(Redaction.redact(e.getClass().getSimpleName() + " sending to " + target + ": "
           + e.getMessage()));
+    }
+  }
+
+  /** Whether the JVM's proxy settings send this target through an HTTP proxy (the kind the client uses). */
+  private static boolean proxied(URI target) {
+    ProxySelector selector = ProxySelector.getDefault();
+    return selector != null && selector.select(target).stream().anyMatch(p -> p.type() == Proxy.Type.HTTP);
+  }
+
+  private PinnedPost.Reply viaProxy(URI target, Map<String, String> headers, byte[] body)
+      throws java.io.IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(requestTimeout)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    headers.forEach(request::header);
+    HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
+    return new PinnedPost.Reply(response.statusCode(), response.headers().firstValue("location"));
+  }
+
+  private static SSLSocketFactory defaultTls() {
+    try {
+      return SSLContext.getDefault().getSocketFactory();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no default TLS context", e);
     }
   }
 

@@ -15,10 +15,9 @@ import java.util.Locale;
  * An IPv6 address that carries an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) falls
  * in the category of the IPv4 address it carries, since that is where a translator sends it.
  *
- * <p>The check resolves the host when a subscription is made and before every request (and each
- * redirect hop). The HTTP client resolves it again to connect, so a DNS answer that changes in
- * between (rebinding) is not caught here; put the service behind an egress proxy if subscribers
- * are untrusted.
+ * <p>The check resolves the host when a subscription is made and before every request and
+ * redirect hop; the request then connects to the addresses it returns ({@link PinnedPost}), so a
+ * DNS answer that changes after the check (rebinding) cannot move the request elsewhere.
  */
 final class WebhookTargets {
 
@@ -51,7 +50,8 @@ final class WebhookTargets {
   }
 
   /**
-   * Checks a URL and returns the addresses its host resolved to, every one of them allowed.
+   * Checks a URL and returns the addresses its host resolved to, every one of them allowed; the
+   * request must connect to these and to no other.
    *
    * @throws IllegalArgumentException naming the URL and why it is refused
    */

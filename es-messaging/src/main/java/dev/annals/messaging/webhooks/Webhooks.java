@@ -336,7 +336,7 @@ public final class Webhooks implements AutoCloseable {
       return this;
     }
 
-    /** Timeout of one request (and of connecting); 10 s by default. */
+    /** Timeout of one request, from connecting to the reply's headers; 10 s by default. */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = Checks.positive(timeout, "request timeout");
       return this;

@@ -217,6 +217,37 @@ class WebhooksIT {
     }
   }
 
+  @Test
+  void with_the_jvms_proxy_settings_requests_go_through_the_proxy() throws Exception {
+    // The target is public and unreachable from here: only the proxy (this test's server) answers.
+    URI target = URI.create("http://93.184.215.14/hooks");
+    String[] keys = {"http.proxyHost", "http.proxyPort"};
+    String[] before = {System.getProperty(keys[0]), System.getProperty(keys[1])};
+    System.setProperty(keys[0], "127.0.0.1");
+    System.setProperty(keys[1], Integer.toString(server.getAddress().getPort()));
+    try (Webhooks webhooks = Webhooks.builder(store, Fixtures.mapper()).pollInterval(Duration.ofMillis(10))
+            .requestTimeout(Duration.ofSeconds(5)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(target, Set.of(), secret);
+      UUID one = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("the delivery recorded", Duration.ofSeconds(30),
+          () -> webhooks.find(s.id()).orElseThrow().delivered() == 1);
+      assertThat(deliveredIds()).containsExactly(one.toString());
+      assertThat(requests.get(0).path()).isEqualTo("/hooks");
+      assertThat(requests.get(0).header("host")).isEqualTo("93.184.215.14");
+    } finally {
+      for (int i = 0; i < keys.length; i++) {
+        if (before[i] == null) {
+          System.clearProperty(keys[i]);
+        } else {
+          System.setProperty(keys[i], before[i]);
+        }
+      }
+    }
+  }
+
   /**
    * With private networks allowed and loopback not, a subscriber on a private address redirects
    * to the unspecified address, which would reach a service listening on loopback.
@@ -236,7 +267,8 @@ class WebhooksIT {
     String location = "http://" + unspecified + ":" + internal.getAddress().getPort() + "/admin";
     HttpServer subscriber = HttpServer.create(new InetSocketAddress(privateAddress, 0), 0);
     subscriber.createContext("/", exchange -> {
-      requests.add(new Received(exchange.getRequestURI().getPath(), Map.of(), exchange.getRequestBody().readAllBytes()));
+      requests.add(new Received(exchange.getRequestURI().getPath(), Map.of(),
+          exchange.getRequestBody().readAllBytes()));
       exchange.getResponseHeaders().add("Location", location);
       exchange.sendResponseHeaders(302, -1);
       exchange.close();
