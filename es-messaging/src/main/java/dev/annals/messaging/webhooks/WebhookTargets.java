@@ -289,7 +289,8 @@ final class WebhookTargets {
           values[i] = 0; // "0x" alone is 0 to these parsers
           continue;
         }
-        if (digits.length() > 12 || !digits.chars().allMatch(c -> Character.digit(c, radix) >= 0)) {
+        // ASCII only: Character.digit and Long.parseLong also read other scripts' digits.
+        if (digits.length() > 12 || !digits.chars().allMatch(c -> c < 128 && Character.digit(c, radix) >= 0)) {
           return null;
         }
         values[i] = Long.parseLong(digits, radix);

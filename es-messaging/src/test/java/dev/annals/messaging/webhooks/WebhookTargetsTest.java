@@ -195,6 +195,12 @@ class WebhookTargetsTest {
   }
 
   @Test
+  void digits_of_other_scripts_are_not_read_as_an_ipv4_address() {
+    assertThat(WebhookTargets.Ipv4Literal.parse("\uff11\uff12\uff17.0.0.1")).isNull();
+    assertThat(WebhookTargets.Ipv4Literal.parse("127.0.0.1")).isNotNull();
+  }
+
+  @Test
   void a_url_of_another_scheme_is_refused() {
     assertThatThrownBy(() -> targets.check(URI.create("ftp://partner.example/hooks")))
         .isInstanceOf(IllegalArgumentException.class)
