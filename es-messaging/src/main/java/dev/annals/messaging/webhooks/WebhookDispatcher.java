@@ -4,13 +4,8 @@ import dev.annals.core.Backoff;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.internal.CloudEventCodec;
 import dev.annals.messaging.internal.InboxDelivery;
-import java.net.InetAddress;
-import java.net.Proxy;
-import java.net.ProxySelector;
+import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -22,15 +17,14 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * One node's delivery rounds for {@link Webhooks}: leases the due subscriptions, POSTs each one's
  * queue in order, and records successes, failures, backoff and parking. Called from the
- * dispatcher thread only.
+ * dispatcher thread only, but {@link #close}.
  */
-final class WebhookDispatcher {
+final class WebhookDispatcher implements AutoCloseable {
 
   private static final int MAX_REDIRECTS = 5;
 
@@ -42,13 +36,9 @@ final class WebhookDispatcher {
   private final boolean allowRedirects;
   private final Backoff backoff;
   private final Duration parkAfter;
-  private final Duration requestTimeout;
   private final Duration lease;
   private final Clock clock;
-  /** For targets reached through the JVM's proxy settings: the proxy resolves and connects. */
-  private final HttpClient http;
-  /** For every other target: connects to the addresses the check accepted, and to no other. */
-  private final PinnedPost direct;
+  private final WebhookClient http;
   private final BooleanSupplier running;
 
   WebhookDispatcher(Jdbi jdbi, String schema, String name, String node, WebhookTargets targets,
@@ -62,13 +52,11 @@ final class WebhookDispatcher {
     this.allowRedirects = allowRedirects;
     this.backoff = backoff;
     this.parkAfter = parkAfter;
-    this.requestTimeout = requestTimeout;
     // Long enough for a request with every redirect, and then some: a lease must outlive the work.
     this.lease = requestTimeout.multipliedBy(MAX_REDIRECTS + 2).plus(Duration.ofSeconds(30));
     this.clock = clock;
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(requestTimeout).build();
-    this.direct = new PinnedPost(defaultTls(), requestTimeout);
+    this.http = new WebhookClient(targets, requestTimeout, defaultTls(),
+        "webhooks-" + name + "-" + node + "-deadlines");
     this.running = running;
   }
 
@@ -133,14 +121,13 @@ final class WebhookDispatcher {
     URI target = c.url;
     try {
       for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-        List<InetAddress> addresses = targets.check(target);
+        targets.check(target);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("content-type", CloudEventCodec.STRUCTURED_CONTENT_TYPE);
         headers.put(WebhookSignature.ID_HEADER, id);
         headers.put(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp));
         headers.put(WebhookSignature.SIGNATURE_HEADER, signature);
-        PinnedPost.Reply reply = proxied(target) ? viaProxy(target, headers, body)
-            : direct.post(target, addresses, headers, body);
+        WebhookClient.Reply reply = http.post(target, headers, body);
         int status = reply.status();
         if (status >= 200 && status < 300) {
           return Optional.empty();
@@ -159,36 +146,24 @@ final class WebhookDispatcher {
       return Optional.of("more than " + MAX_REDIRECTS + " redirects from " + Redaction.redact(c.url.toString()));
     } catch (IllegalArgumentException refused) {
       return Optional.of(refused.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while sending to " + Redaction.redact(target.toString()));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return Optional.of(Redaction.redact(e.getClass().getSimpleName() + " sending to " + target + ": "
           + e.getMessage()));
     }
   }
 
-  /** Whether the JVM's proxy settings send this target through an HTTP proxy (the kind the client uses). */
-  private static boolean proxied(URI target) {
-    ProxySelector selector = ProxySelector.getDefault();
-    return selector != null && selector.select(target).stream().anyMatch(p -> p.type() == Proxy.Type.HTTP);
-  }
-
-  private PinnedPost.Reply viaProxy(URI target, Map<String, String> headers, byte[] body)
-      throws java.io.IOException, InterruptedException {
-    HttpRequest.Builder request = HttpRequest.newBuilder(target).timeout(requestTimeout)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-    headers.forEach(request::header);
-    HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
-    return new PinnedPost.Reply(response.statusCode(), response.headers().firstValue("location"));
-  }
-
-  private static SSLSocketFactory defaultTls() {
+  private static SSLContext defaultTls() {
     try {
-      return SSLContext.getDefault().getSocketFactory();
+      return SSLContext.getDefault();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JVM has no default TLS context", e);
     }
+  }
+
+  /** Closes the HTTP client's connections; a request in flight is aborted. */
+  @Override
+  public void close() {
+    http.close();
   }
 
   private void succeeded(Claimed c, WebhookDelivery d) {

@@ -16,8 +16,9 @@ import java.util.Locale;
  * in the category of the IPv4 address it carries, since that is where a translator sends it.
  *
  * <p>The check resolves the host when a subscription is made and before every request and
- * redirect hop; the request then connects to the addresses it returns ({@link PinnedPost}), so a
- * DNS answer that changes after the check (rebinding) cannot move the request elsewhere.
+ * redirect hop. The HTTP client resolves it again to connect, through {@link #connectable}, which
+ * checks the answer it connects with, so a DNS answer that changes after the check (rebinding)
+ * cannot move the request elsewhere.
  */
 final class WebhookTargets {
 
@@ -41,17 +42,46 @@ final class WebhookTargets {
    */
   record Verdict(Category category, String reason, String embedded) {}
 
-  private final boolean allowLoopback;
-  private final boolean allowPrivate;
-
-  WebhookTargets(boolean allowLoopback, boolean allowPrivate) {
-    this.allowLoopback = allowLoopback;
-    this.allowPrivate = allowPrivate;
+  /** Resolves a host name to its addresses: the system's resolver, or a given one in tests. */
+  @FunctionalInterface
+  interface Lookup {
+    InetAddress[] all(String host) throws UnknownHostException;
   }
 
   /**
-   * Checks a URL and returns the addresses its host resolved to, every one of them allowed; the
-   * request must connect to these and to no other.
+   * A host whose addresses include one that is not a target; an {@link UnknownHostException}
+   * because that is what an HTTP client's resolver may throw.
+   */
+  static final class RefusedAddress extends UnknownHostException {
+    private final String refusal;
+
+    RefusedAddress(String host, String refusal) {
+      super(host + " resolves to " + refusal);
+      this.refusal = refusal;
+    }
+
+    /** The address and why it is refused, as {@link #check} words it after "resolves to". */
+    String refusal() {
+      return refusal;
+    }
+  }
+
+  private final boolean allowLoopback;
+  private final boolean allowPrivate;
+  private final Lookup lookup;
+
+  WebhookTargets(boolean allowLoopback, boolean allowPrivate) {
+    this(allowLoopback, allowPrivate, InetAddress::getAllByName);
+  }
+
+  WebhookTargets(boolean allowLoopback, boolean allowPrivate, Lookup lookup) {
+    this.allowLoopback = allowLoopback;
+    this.allowPrivate = allowPrivate;
+    this.lookup = lookup;
+  }
+
+  /**
+   * Checks a URL and returns the addresses its host resolved to, every one of them allowed.
    *
    * @throws IllegalArgumentException naming the URL and why it is refused
    */
@@ -78,11 +108,9 @@ final class WebhookTargets {
     }
     List<InetAddress> addresses = resolve(url, host, literal);
     for (InetAddress a : addresses) {
-      Verdict v = classify(a);
-      if (!allowed(v.category())) {
-        throw new IllegalArgumentException("webhook URL " + url + " resolves to " + a.getHostAddress()
-            + v.embedded() + ": " + v.reason() + "; " + (v.category().allowedBy == null
-                ? "never a webhook target" : "refused unless " + v.category().allowedBy));
+      String refusal = refusal(a);
+      if (refusal != null) {
+        throw new IllegalArgumentException("webhook URL " + url + " resolves to " + refusal);
       }
     }
     if (literal != null && !literal.standard()) {
@@ -95,6 +123,36 @@ final class WebhookTargets {
     return addresses;
   }
 
+  /**
+   * The addresses to connect to for a host as the HTTP client names it ({@code partner.example},
+   * {@code 203.0.113.7}, {@code [2001:db8::7]}): looked up once, every one of them allowed. The
+   * client connects to these and to no other, whatever the name resolves to later.
+   *
+   * @throws RefusedAddress if one of them is not allowed
+   * @throws UnknownHostException if the host does not resolve
+   */
+  List<InetAddress> connectable(String host) throws UnknownHostException {
+    String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    List<InetAddress> addresses = List.of(lookup.all(name));
+    for (InetAddress a : addresses) {
+      String refusal = refusal(a);
+      if (refusal != null) {
+        throw new RefusedAddress(host, refusal);
+      }
+    }
+    return addresses;
+  }
+
+  /** The address and why it is not a target ("127.0.0.1: a loopback address; ..."), or null if it is one. */
+  private String refusal(InetAddress a) {
+    Verdict v = classify(a);
+    if (allowed(v.category())) {
+      return null;
+    }
+    return a.getHostAddress() + v.embedded() + ": " + v.reason() + "; " + (v.category().allowedBy == null
+        ? "never a webhook target" : "refused unless " + v.category().allowedBy);
+  }
+
   private boolean allowed(Category c) {
     return switch (c) {
       case PUBLIC -> true;
@@ -104,7 +162,7 @@ final class WebhookTargets {
     };
   }
 
-  private static List<InetAddress> resolve(String url, String host, Ipv4Literal literal) {
+  private List<InetAddress> resolve(String url, String host, Ipv4Literal literal) {
     try {
       if (host.startsWith("[")) {
         // A literal: no lookup. A zone (fe80::1%25eth0) does not change the category.
@@ -114,7 +172,7 @@ final class WebhookTargets {
       if (literal != null) {
         return List.of(InetAddress.getByAddress(literal.bytes()));
       }
-      return List.of(InetAddress.getAllByName(host));
+      return List.of(lookup.all(host));
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("webhook URL " + url + ": host " + host + " does not resolve", e);
     }

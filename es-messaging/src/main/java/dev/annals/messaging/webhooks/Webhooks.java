@@ -220,7 +220,7 @@ public final class Webhooks implements AutoCloseable {
     }
   }
 
-  /** Stops the dispatcher after the request in flight. */
+  /** Stops the dispatcher after the request in flight, then closes its HTTP connections. */
   @Override
   public void close() {
     Thread t;
@@ -236,6 +236,7 @@ public final class Webhooks implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    rounds.close();
   }
 
   // ------------------------------------------------------------------ rows

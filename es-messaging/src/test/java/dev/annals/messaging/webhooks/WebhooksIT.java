@@ -11,11 +11,16 @@ import dev.annals.projections.ProjectionRunner;
 import dev.annals.testkit.PostgresTestDatabase;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
+import java.io.IOException;
+import java.io.PushbackInputStream;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
@@ -245,6 +250,47 @@ class WebhooksIT {
           System.setProperty(keys[i], before[i]);
         }
       }
+    }
+  }
+
+  @Test
+  void a_connection_is_kept_between_deliveries_and_closed_with_the_webhooks() throws Exception {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread subscriber = new Thread(() -> {
+        // One connection only: a request on another one would never be answered.
+        try (Socket connection = listener.accept()) {
+          PushbackInputStream in = new PushbackInputStream(connection.getInputStream());
+          for (int next = in.read(); next >= 0; next = in.read()) {
+            in.unread(next);
+            WebhookClientTest.readRequest(in);
+            seen.add("answered");
+            connection.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
+          }
+          seen.add("closed");
+        } catch (IOException e) {
+          seen.add("closed");
+        }
+      }, "keep-alive-subscriber");
+      subscriber.setDaemon(true);
+      subscriber.start();
+      Webhooks webhooks = webhooks().build();
+      try (ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+        WebhookSubscription s = webhooks.subscribe(
+            URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/hooks"), Set.of(), secret);
+        Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+        Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(2));
+        runner.start();
+        webhooks.start();
+        Fixtures.await("both deliveries recorded", Duration.ofSeconds(30),
+            () -> webhooks.find(s.id()).orElseThrow().delivered() == 2);
+        assertThat(seen).as("both requests on the one connection").containsExactly("answered", "answered");
+      } finally {
+        webhooks.close();
+      }
+      Fixtures.await("the subscriber to see the connection closed", Duration.ofSeconds(30),
+          () -> seen.contains("closed"));
     }
   }
 
