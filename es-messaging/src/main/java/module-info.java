@@ -9,7 +9,8 @@ module dev.annals.messaging {
   requires transitive io.cloudevents.api;
   requires io.cloudevents.core;
   requires io.cloudevents.formats.jackson;
-  requires java.net.http;
+  requires org.apache.httpcomponents.client5.httpclient5;
+  requires org.apache.httpcomponents.core5.httpcore5;
   requires static com.rabbitmq.client;
   requires static io.nats.jnats;
 

@@ -4,25 +4,27 @@ import dev.annals.core.Backoff;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.internal.CloudEventCodec;
 import dev.annals.messaging.internal.InboxDelivery;
+import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import javax.net.ssl.SSLContext;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * One node's delivery rounds for {@link Webhooks}: leases the due subscriptions, POSTs each one's
  * queue in order, and records successes, failures, backoff and parking. Called from the
- * dispatcher thread only.
+ * dispatcher thread only, but {@link #close}.
  */
-final class WebhookDispatcher {
+final class WebhookDispatcher implements AutoCloseable {
 
   private static final int MAX_REDIRECTS = 5;
 
@@ -34,10 +36,9 @@ final class WebhookDispatcher {
   private final boolean allowRedirects;
   private final Backoff backoff;
   private final Duration parkAfter;
-  private final Duration requestTimeout;
   private final Duration lease;
   private final Clock clock;
-  private final HttpClient http;
+  private final WebhookClient http;
   private final BooleanSupplier running;
   private final WebhookSecretKey secretKey;
 
@@ -52,12 +53,11 @@ final class WebhookDispatcher {
     this.allowRedirects = allowRedirects;
     this.backoff = backoff;
     this.parkAfter = parkAfter;
-    this.requestTimeout = requestTimeout;
     // Long enough for a request with every redirect, and then some: a lease must outlive the work.
     this.lease = requestTimeout.multipliedBy(MAX_REDIRECTS + 2).plus(Duration.ofSeconds(30));
     this.clock = clock;
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(requestTimeout).build();
+    this.http = new WebhookClient(targets, requestTimeout, defaultTls(),
+        "webhooks-" + name + "-" + node + "-deadlines");
     this.running = running;
     this.secretKey = secretKey;
   }
@@ -130,19 +130,18 @@ final class WebhookDispatcher {
     try {
       for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
         targets.check(target);
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(requestTimeout)
-            .header("content-type", CloudEventCodec.STRUCTURED_CONTENT_TYPE)
-            .header(WebhookSignature.ID_HEADER, id)
-            .header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp))
-            .header(WebhookSignature.SIGNATURE_HEADER, signature)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
-        int status = response.statusCode();
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("content-type", CloudEventCodec.STRUCTURED_CONTENT_TYPE);
+        headers.put(WebhookSignature.ID_HEADER, id);
+        headers.put(WebhookSignature.TIMESTAMP_HEADER, Long.toString(timestamp));
+        headers.put(WebhookSignature.SIGNATURE_HEADER, signature);
+        WebhookClient.Reply reply = http.post(target, headers, body);
+        int status = reply.status();
         if (status >= 200 && status < 300) {
           return Optional.empty();
         }
         if (status >= 300 && status < 400) {
-          Optional<String> location = response.headers().firstValue("location");
+          Optional<String> location = reply.location();
           if (!allowRedirects || location.isEmpty()) {
             return Optional.of("HTTP " + status + " redirect to " + Redaction.redact(location.orElse("(no location)"))
                 + " refused: give the subscription its final URL, or allowRedirects(true)");
@@ -155,13 +154,24 @@ final class WebhookDispatcher {
       return Optional.of("more than " + MAX_REDIRECTS + " redirects from " + Redaction.redact(c.url.toString()));
     } catch (IllegalArgumentException refused) {
       return Optional.of(refused.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while sending to " + Redaction.redact(target.toString()));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return Optional.of(Redaction.redact(e.getClass().getSimpleName() + " sending to " + target + ": "
           + e.getMessage()));
     }
+  }
+
+  private static SSLContext defaultTls() {
+    try {
+      return SSLContext.getDefault();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no default TLS context", e);
+    }
+  }
+
+  /** Closes the HTTP client's connections; a request in flight is aborted. */
+  @Override
+  public void close() {
+    http.close();
   }
 
   private void succeeded(Claimed c, WebhookDelivery d) {
@@ -180,7 +190,7 @@ final class WebhookDispatcher {
    * the recorded wait is exactly the backoff.
    */
   private void failed(Claimed c, String failure) {
-    String error = Redaction.redact(failure);
+    String error = bounded(Redaction.redact(failure));
     c.failures++;
     Duration wait = backoff.delay(c.failures);
     jdbi.useHandle(h -> h.createUpdate("UPDATE " + schema + ".webhook_subscriptions SET "
@@ -194,6 +204,24 @@ final class WebhookDispatcher {
         .bind("id", c.id).execute());
     InboxDelivery.LOG.log(System.Logger.Level.WARNING, "webhooks {0}: subscription {1} failed ({2} in a "
         + "row), next try in {3} ms: {4}", name, c.id, c.failures, wait.toMillis(), error);
+  }
+
+  /** Longest failure text stored and logged: a receiver's reply must not fill the table or the log. */
+  static final int MAX_ERROR = 500;
+
+  /** The failure cut to {@link #MAX_ERROR} characters, control characters (a reply's line breaks) escaped. */
+  static String bounded(String failure) {
+    String text = String.valueOf(failure);
+    String cut = text.length() > MAX_ERROR ? text.substring(0, MAX_ERROR) + "...(" + text.length() + " chars)" : text;
+    StringBuilder out = new StringBuilder(cut.length());
+    cut.codePoints().forEach(cp -> {
+      if (Character.isISOControl(cp)) {
+        out.append(String.format("\\u%04x", cp));
+      } else {
+        out.appendCodePoint(cp);
+      }
+    });
+    return out.toString();
   }
 
   private static final class Claimed {

@@ -129,8 +129,9 @@ public final class Webhooks implements AutoCloseable {
    *
    * @param secret the shared secret requests are signed with ({@link WebhookSignature#newSecret()});
    *     stored encrypted with the {@link Builder#secretKey}
-   * @throws IllegalArgumentException if the URL is not http(s), does not resolve, or is a
-   *     loopback or private-network target that is not allowed
+   * @throws IllegalArgumentException if the URL is not http(s), does not resolve, is a loopback
+   *     or private-network target that is not allowed, or is never a target (multicast, broadcast,
+   *     reserved); the message names the address and its category
    */
   public WebhookSubscription subscribe(URI url, Set<String> eventTypes, String secret) {
     Objects.requireNonNull(url, "url must not be null");
@@ -226,7 +227,7 @@ public final class Webhooks implements AutoCloseable {
     }
   }
 
-  /** Stops the dispatcher after the request in flight. */
+  /** Stops the dispatcher after the request in flight, then closes its HTTP connections. */
   @Override
   public void close() {
     Thread t;
@@ -242,6 +243,7 @@ public final class Webhooks implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    rounds.close();
   }
 
   // ------------------------------------------------------------------ rows
@@ -302,13 +304,19 @@ public final class Webhooks implements AutoCloseable {
       return this;
     }
 
-    /** Whether URLs on loopback addresses (127.0.0.0/8, ::1) are accepted; false by default. */
+    /**
+     * Whether URLs on loopback addresses (127.0.0.0/8, ::1, and the unspecified 0.0.0.0 and ::,
+     * which reach this host) are accepted; false by default.
+     */
     public Builder allowLoopback(boolean allow) {
       this.allowLoopback = allow;
       return this;
     }
 
-    /** Whether URLs on private, link-local or unique-local networks are accepted; false by default. */
+    /**
+     * Whether URLs on private (10/8, 172.16/12, 192.168/16), link-local, shared (100.64/10) or
+     * unique-local networks are accepted; false by default.
+     */
     public Builder allowPrivateNetworks(boolean allow) {
       this.allowPrivateNetworks = allow;
       return this;
@@ -337,7 +345,7 @@ public final class Webhooks implements AutoCloseable {
       return this;
     }
 
-    /** Timeout of one request (and of connecting); 10 s by default. */
+    /** Timeout of one request, from connecting to the reply's headers; 10 s by default. */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = Checks.positive(timeout, "request timeout");
       return this;

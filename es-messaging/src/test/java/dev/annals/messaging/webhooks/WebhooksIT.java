@@ -11,11 +11,19 @@ import dev.annals.projections.ProjectionRunner;
 import dev.annals.testkit.PostgresTestDatabase;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
+import java.io.IOException;
+import java.io.PushbackInputStream;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,11 +32,14 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Webhooks against a real HTTP server on the loopback interface. */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
@@ -222,18 +233,158 @@ class WebhooksIT {
   }
 
   @Test
+  void with_the_jvms_proxy_settings_requests_go_through_the_proxy() throws Exception {
+    // The target is public and unreachable from here: only the proxy (this test's server) answers.
+    URI target = URI.create("http://93.184.215.14/hooks");
+    String[] keys = {"http.proxyHost", "http.proxyPort"};
+    String[] before = {System.getProperty(keys[0]), System.getProperty(keys[1])};
+    System.setProperty(keys[0], "127.0.0.1");
+    System.setProperty(keys[1], Integer.toString(server.getAddress().getPort()));
+    try (Webhooks webhooks = Webhooks.builder(store, Fixtures.mapper()).secretKey(key).pollInterval(Duration.ofMillis(10))
+            .requestTimeout(Duration.ofSeconds(5)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(target, Set.of(), secret);
+      UUID one = Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("the delivery recorded", Duration.ofSeconds(30),
+          () -> webhooks.find(s.id()).orElseThrow().delivered() == 1);
+      assertThat(deliveredIds()).containsExactly(one.toString());
+      assertThat(requests.get(0).path()).isEqualTo("/hooks");
+      assertThat(requests.get(0).header("host")).isEqualTo("93.184.215.14");
+    } finally {
+      for (int i = 0; i < keys.length; i++) {
+        if (before[i] == null) {
+          System.clearProperty(keys[i]);
+        } else {
+          System.setProperty(keys[i], before[i]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void a_connection_is_kept_between_deliveries_and_closed_with_the_webhooks() throws Exception {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread subscriber = new Thread(() -> {
+        // One connection only: a request on another one would never be answered.
+        try (Socket connection = listener.accept()) {
+          PushbackInputStream in = new PushbackInputStream(connection.getInputStream());
+          for (int next = in.read(); next >= 0; next = in.read()) {
+            in.unread(next);
+            WebhookClientTest.readRequest(in);
+            seen.add("answered");
+            connection.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                .getBytes(StandardCharsets.ISO_8859_1));
+          }
+          seen.add("closed");
+        } catch (IOException e) {
+          seen.add("closed");
+        }
+      }, "keep-alive-subscriber");
+      subscriber.setDaemon(true);
+      subscriber.start();
+      Webhooks webhooks = webhooks().build();
+      try (ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+        WebhookSubscription s = webhooks.subscribe(
+            URI.create("http://127.0.0.1:" + listener.getLocalPort() + "/hooks"), Set.of(), secret);
+        Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+        Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(2));
+        runner.start();
+        webhooks.start();
+        Fixtures.await("both deliveries recorded", Duration.ofSeconds(30),
+            () -> webhooks.find(s.id()).orElseThrow().delivered() == 2);
+        assertThat(seen).as("both requests on the one connection").containsExactly("answered", "answered");
+      } finally {
+        webhooks.close();
+      }
+      Fixtures.await("the subscriber to see the connection closed", Duration.ofSeconds(30),
+          () -> seen.contains("closed"));
+    }
+  }
+
+  /**
+   * With private networks allowed and loopback not, a subscriber on a private address redirects
+   * to the unspecified address, which would reach a service listening on loopback.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0", "[::]"})
+  void a_redirect_to_the_unspecified_address_is_refused_as_loopback(String unspecified) throws Exception {
+    InetAddress privateAddress = privateInterfaceAddress();
+    InetAddress loopback = InetAddress.getByName(unspecified.equals("[::]") ? "::1" : "127.0.0.1");
+    List<String> reachedLoopback = new CopyOnWriteArrayList<>();
+    HttpServer internal = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
+    internal.createContext("/", exchange -> {
+      reachedLoopback.add(exchange.getRequestURI().getPath());
+      exchange.sendResponseHeaders(200, -1);
+      exchange.close();
+    });
+    String location = "http://" + unspecified + ":" + internal.getAddress().getPort() + "/admin";
+    HttpServer subscriber = HttpServer.create(new InetSocketAddress(privateAddress, 0), 0);
+    subscriber.createContext("/", exchange -> {
+      requests.add(new Received(exchange.getRequestURI().getPath(), Map.of(),
+          exchange.getRequestBody().readAllBytes()));
+      exchange.getResponseHeaders().add("Location", location);
+      exchange.sendResponseHeaders(302, -1);
+      exchange.close();
+    });
+    internal.start();
+    subscriber.start();
+    String host = privateAddress instanceof Inet6Address
+        ? "[" + privateAddress.getHostAddress() + "]" : privateAddress.getHostAddress();
+    try (Webhooks webhooks = Webhooks.builder(store, Fixtures.mapper()).secretKey(key).allowPrivateNetworks(true)
+            .allowRedirects(true).pollInterval(Duration.ofMillis(10)).requestTimeout(Duration.ofSeconds(5))
+            .retries(Duration.ofMillis(20), Duration.ofMillis(50)).build();
+        ProjectionRunner runner = Fixtures.runner(store, "a", webhooks.projector())) {
+      WebhookSubscription s = webhooks.subscribe(
+          URI.create("http://" + host + ":" + subscriber.getAddress().getPort() + "/hooks"), Set.of(), secret);
+      Fixtures.append(store, ACCOUNT, new Fixtures.Deposited(1));
+      runner.start();
+      webhooks.start();
+      Fixtures.await("two failed tries or a request on loopback", Duration.ofSeconds(30),
+          () -> webhooks.find(s.id()).orElseThrow().failures() >= 2 || !reachedLoopback.isEmpty());
+      assertThat(reachedLoopback).as("requests that reached the loopback service").isEmpty();
+      assertThat(webhooks.find(s.id()).orElseThrow().lastError()).get().asString()
+          .isEqualTo("webhook URL " + location + " resolves to " + InetAddress.getByName(unspecified).getHostAddress()
+              + ": the unspecified address, which reaches this host; refused unless allowLoopback(true)");
+      assertThat(requests).extracting(Received::path).containsOnly("/hooks");
+    } finally {
+      subscriber.stop(0);
+      internal.stop(0);
+    }
+  }
+
+  /** An address of this machine on a private network, for a subscriber that is not on loopback. */
+  static InetAddress privateInterfaceAddress() throws Exception {
+    for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (!nic.isUp() || nic.isLoopback()) {
+        continue;
+      }
+      for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+        if (!a.isLinkLocalAddress() && WebhookTargets.classify(a).category() == WebhookTargets.Category.PRIVATE) {
+          return InetAddress.getByAddress(a.getAddress()); // without the interface's scope
+        }
+      }
+    }
+    Assumptions.abort("this machine has no interface on a private network (10/8, 172.16/12, "
+        + "192.168/16, 100.64/10, fc00::/7) to run a subscriber on");
+    throw new AssertionError();
+  }
+
+  @Test
   void loopback_and_private_network_targets_are_refused_unless_allowed() {
     try (Webhooks strict = Webhooks.builder(store, Fixtures.mapper()).secretKey(key).build()) {
       assertThatThrownBy(() -> strict.subscribe(url("/hooks"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("resolves to the loopback address 127.0.0.1")
-          .hasMessageContaining("allowLoopback(true)");
+          .hasMessageContaining("resolves to 127.0.0.1: a loopback address; refused unless allowLoopback(true)");
       assertThatThrownBy(() -> strict.subscribe(URI.create("http://10.1.2.3/hooks"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("private-network address 10.1.2.3");
+          .hasMessageContaining("resolves to 10.1.2.3: a private-network address; "
+              + "refused unless allowPrivateNetworks(true)");
       assertThatThrownBy(() -> strict.subscribe(URI.create("http://169.254.169.254/latest"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("private-network address 169.254.169.254");
+          .hasMessageContaining("resolves to 169.254.169.254: a link-local address");
       assertThatThrownBy(() -> strict.subscribe(URI.create("ftp://example.com/x"), Set.of(), secret))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be http or https");
       assertThat(strict.subscriptions()).isEmpty();
