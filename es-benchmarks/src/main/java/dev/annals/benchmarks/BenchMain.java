@@ -105,33 +105,40 @@ public final class BenchMain {
         results.addAll(w.singleAppends(1));
         results.addAll(w.singleAppends(8));
         results.addAll(w.serverCost(1));
+        env.closePools();
       }
       if (selected(only, 2)) {
         heading.accept("workload 2: batch appends");
         results.addAll(w.batchAppends(1));
         results.addAll(w.batchAppends(4));
         results.addAll(w.serverCost(100));
+        env.closePools();
       }
       if (selected(only, 3)) {
         heading.accept("workload 3: rehydration");
         results.addAll(w.rehydration());
+        env.closePools();
       }
       ProjectionWorkloads p = new ProjectionWorkloads(env, settings, log);
       if (selected(only, 4)) {
         heading.accept("workload 4: projection catch-up");
         results.addAll(p.catchUp());
+        env.closePools();
       }
       if (selected(only, 5)) {
         heading.accept("workload 5: append-to-view latency");
         results.addAll(p.latency());
+        env.closePools();
       }
       if (selected(only, 6)) {
         heading.accept("workload 6: contention");
         results.addAll(w.contention());
+        env.closePools();
       }
       if (selected(only, 7)) {
         heading.accept("workload 7: log read");
         results.addAll(new LogReadWorkload(env, settings, log).run());
+        env.closePools();
       }
     }
     return results;

@@ -151,11 +151,21 @@ final class Env implements AutoCloseable {
     return REGISTRY.toJson(event);
   }
 
-  @Override
-  public void close() throws Exception {
+  /**
+   * Closes every store and pool opened so far. Called after each workload: a pool keeps its
+   * connections open until closed, and a run's pools together would pass the server's
+   * {@code max_connections}.
+   */
+  void closePools() throws Exception {
     for (int i = closeables.size() - 1; i >= 0; i--) {
       closeables.get(i).close();
     }
+    closeables.clear();
+  }
+
+  @Override
+  public void close() throws Exception {
+    closePools();
     if (!keep) {
       try (Connection c = java.sql.DriverManager.getConnection(url); Statement st = c.createStatement()) {
         st.execute("DROP SCHEMA IF EXISTS " + frameworkSchema + " CASCADE");
