@@ -34,7 +34,9 @@ import java.util.regex.Pattern;
  * So the gate checks the head first, by rules at least as strict as the server's, and passes on
  * only what the server accepts. It checks one head per connection and does not parse bodies, so
  * it asks the server to close the connection after its response ({@code Connection: close}):
- * each connection carries one request.
+ * each connection carries one request. For the same reason a body's length must be known from
+ * the head: one {@code Content-Length}, never {@code Transfer-Encoding} (a chunked body the
+ * server failed to read would end the connection without any answer).
  *
  * <p>Thread-safe. A connection holds one thread while its head is read and its response relayed,
  * and a second while it relays the request's body.
@@ -45,6 +47,9 @@ final class RequestGate implements AutoCloseable {
 
   /** Largest request head read: the request line and every header. */
   static final int MAX_HEAD = 16 * 1024;
+  /** The JDK server's limit on header lines, and its default; over it the server closes without a word. */
+  private static final String MAX_HEADERS_PROPERTY = "sun.net.httpserver.maxReqHeaders";
+  private static final int JDK_MAX_HEADERS = 200;
   /** Connections relayed at once; beyond that a connection is answered 503 and closed. */
   private static final int MAX_CONNECTIONS = 512;
   /** How long a client may take to send its request head. */
@@ -59,6 +64,7 @@ final class RequestGate implements AutoCloseable {
 
   private final ServerSocket listener;
   private final InetSocketAddress backend;
+  private final int maxHeaders = maxHeaders();
   private final ExecutorService threads;
   private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -94,6 +100,15 @@ final class RequestGate implements AutoCloseable {
     RequestGate gate = new RequestGate(listener, backend);
     gate.acceptor.start();
     return gate;
+  }
+
+  /**
+   * Header lines a request may have: the JDK server's limit (its system property, read the way
+   * the server reads it), less the {@code Connection} line the gate adds. The server counts
+   * distinct names, so a head of at most that many lines always passes it.
+   */
+  static int maxHeaders() {
+    return Math.max(Integer.getInteger(MAX_HEADERS_PROPERTY, JDK_MAX_HEADERS) - 1, 0);
   }
 
   /** Where the gate listens. */
@@ -158,7 +173,7 @@ final class RequestGate implements AutoCloseable {
       InputStream in = new BufferedInputStream(client.getInputStream());
       byte[] head;
       try {
-        head = head(in);
+        head = head(in, maxHeaders);
       } catch (Refusal refusal) {
         answer(client, refusal);
         return;
@@ -242,7 +257,7 @@ final class RequestGate implements AutoCloseable {
    * Reads and checks a request head; returns it as it goes to the server, with
    * {@code Connection: close}, or null if the client sent nothing.
    */
-  private static byte[] head(InputStream in) throws IOException, Refusal {
+  private static byte[] head(InputStream in, int maxHeaders) throws IOException, Refusal {
     int[] budget = {MAX_HEAD};
     String line = line(in, budget);
     while (line != null && line.isEmpty()) {
@@ -254,14 +269,18 @@ final class RequestGate implements AutoCloseable {
     }
     requestLine(line);
     StringBuilder out = new StringBuilder(line).append("\r\n");
-    String contentLength = null;
-    boolean chunked = false;
+    boolean contentLength = false;
+    boolean transferEncoding = false;
+    int headers = 0;
     for (String header = line(in, budget); ; header = line(in, budget)) {
       if (header == null) {
         throw new Refusal(400, "bad_request", "the request head ended before its empty line");
       }
       if (header.isEmpty()) {
         break;
+      }
+      if (++headers > maxHeaders) {
+        throw new Refusal(431, "too_many_headers", "a request may have at most " + maxHeaders + " header lines");
       }
       int colon = header.indexOf(':');
       if (colon <= 0 || !TOKEN.matcher(header.substring(0, colon)).matches() || hasControl(header)) {
@@ -275,16 +294,19 @@ final class RequestGate implements AutoCloseable {
           continue;
         }
         case "content-length" -> {
-          if (!DIGITS.matcher(value).matches() || (contentLength != null && !contentLength.equals(value))) {
-            throw new Refusal(400, "bad_content_length", "Content-Length must be one whole number of bytes");
+          // Even an equal second one: the JDK server answers it with an HTML page.
+          if (!DIGITS.matcher(value).matches() || contentLength) {
+            throw new Refusal(400, "bad_content_length", "Content-Length must be one whole number of bytes, "
+                + "given once");
           }
-          contentLength = value;
+          contentLength = true;
         }
         case "transfer-encoding" -> {
-          if (!value.equalsIgnoreCase("chunked") || chunked) {
-            throw new Refusal(501, "unsupported_transfer_encoding", "the only Transfer-Encoding served is chunked");
+          if (!value.equalsIgnoreCase("chunked") || transferEncoding) {
+            throw new Refusal(400, "bad_transfer_encoding", "a body's length must be given by Content-Length; "
+                + "Transfer-Encoding is not served");
           }
-          chunked = true;
+          transferEncoding = true;
         }
         default -> {
           // passed on as it is
@@ -292,14 +314,23 @@ final class RequestGate implements AutoCloseable {
       }
       out.append(header).append("\r\n");
     }
-    if (chunked && contentLength != null) {
-      throw new Refusal(400, "bad_content_length", "a request has Content-Length or Transfer-Encoding, not both");
+    if (transferEncoding) {
+      // Both framings at once is how requests are smuggled past a proxy (RFC 9112, section 6.3).
+      if (contentLength) {
+        throw new Refusal(400, "bad_transfer_encoding", "a request has Content-Length or Transfer-Encoding, "
+            + "not both; send Content-Length");
+      }
+      throw new Refusal(411, "length_required", "a chunked body is not served; send the body with a "
+          + "Content-Length");
     }
     out.append("Connection: close\r\n\r\n");
     return out.toString().getBytes(StandardCharsets.ISO_8859_1);
   }
 
-  /** Checks {@code METHOD /target HTTP/1.x}, with a target {@link URI} parses, as the JDK server will. */
+  /**
+   * Checks {@code METHOD /target HTTP/1.x}, with a target {@link URI} parses as a path and query,
+   * as the JDK server will.
+   */
   private static void requestLine(String line) throws Refusal {
     String[] parts = line.split(" ", -1);
     if (parts.length != 3 || !METHOD.matcher(parts[0]).matches()
@@ -307,11 +338,17 @@ final class RequestGate implements AutoCloseable {
       throw new Refusal(400, "bad_request_line", "the request line must be METHOD /path HTTP/1.1");
     }
     String target = parts[1];
+    // The JDK server reads "//accounts" as the authority "accounts" with an empty path, finds no
+    // handler for it and answers with its HTML page; absolute targets (http://host/...) it takes
+    // apart alike. Only origin-form targets are served.
+    if (!target.startsWith("/") || target.startsWith("//")) {
+      throw new Refusal(400, "malformed_uri", "the request target must be a path starting with a single /, "
+          + "such as /accounts, with an optional query");
+    }
     try {
-      if (!target.startsWith("/")) {
-        throw new URISyntaxException(target, "not a path");
+      if (new URI(target).getRawAuthority() != null) {
+        throw new URISyntaxException(target, "has an authority");
       }
-      new URI(target);
     } catch (URISyntaxException e) {
       throw new Refusal(400, "malformed_uri", "the request's path or query is not a valid URI: a malformed "
           + "%-escape (write % as %25) or a character that must be %-escaped");
@@ -393,8 +430,8 @@ final class RequestGate implements AutoCloseable {
   private static String reason(int status) {
     return switch (status) {
       case 400 -> "Bad Request";
+      case 411 -> "Length Required";
       case 431 -> "Request Header Fields Too Large";
-      case 501 -> "Not Implemented";
       default -> "Service Unavailable";
     };
   }

@@ -150,6 +150,90 @@ class BankServerCraftedInputIT {
   }
 
   @Test
+  void a_target_that_is_not_a_plain_path_answers_400_json_rather_than_the_jdk_servers_404_page() {
+    for (String target : List.of("//accounts", "//accounts/x", "//", "///accounts", "//user@host:1/accounts",
+        "http://localhost/accounts", "HTTP://x/accounts?y=1", "localhost:80")) {
+      RawHttp.Response reply = RawHttp.exchange(server.uri(),
+          ("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(reply.text()).as(target).doesNotContain("<h1>", "No context found");
+      assertError(reply, 400, "malformed_uri");
+    }
+    RawHttp.Response plain = RawHttp.send(server.uri(), "GET", "/accounts/no-such-account", Map.of(), new byte[0]);
+    assertError(plain, 404, "account_not_found");
+  }
+
+  @Test
+  void a_second_content_length_or_one_beside_transfer_encoding_answers_400_json() {
+    open("frame-1");
+    long before = eventCount();
+    String deposit = "POST /accounts/frame-1/deposits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    String body = "{\"amount\": \"1\", \"currency\": \"EUR\"}";
+    int n = body.length();
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("Content-Length: " + n + "\r\nContent-Length: " + n + "\r\n", "bad_content_length");
+    cases.put("Content-Length: " + n + "\r\ncontent-length: " + n + "\r\n", "bad_content_length");
+    cases.put("CONTENT-LENGTH: " + n + "\r\nX: y\r\nContent-length: " + n + "\r\n", "bad_content_length");
+    cases.put("Content-Length: " + n + "\r\nTransfer-Encoding: chunked\r\n", "bad_transfer_encoding");
+    cases.put("Transfer-Encoding: chunked\r\nContent-Length: " + n + "\r\n", "bad_transfer_encoding");
+    cases.put("Transfer-Encoding: gzip\r\nContent-Length: " + n + "\r\n", "bad_transfer_encoding");
+    cases.put("Transfer-Encoding: identity\r\nContent-Length: " + n + "\r\n", "bad_transfer_encoding");
+    cases.put("Transfer-Encoding: gzip, chunked\r\nContent-Length: " + n + "\r\n", "bad_transfer_encoding");
+    cases.put("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\nContent-Length: " + n + "\r\n",
+        "bad_transfer_encoding");
+    cases.forEach((headers, code) -> {
+      RawHttp.Response reply = RawHttp.exchange(server.uri(),
+          (deposit + headers + "\r\n" + body).getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(reply.text()).as(headers).doesNotContain("<h1>");
+      assertError(reply, 400, code);
+    });
+    assertThat(eventCount()).as("nothing stored").isEqualTo(before);
+  }
+
+  @Test
+  void a_chunked_body_answers_411_json_whether_its_framing_is_valid_or_not() {
+    open("chunk-1");
+    long before = eventCount();
+    String deposit = "POST /accounts/chunk-1/deposits HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n";
+    String body = "{\"amount\": \"1\", \"currency\": \"EUR\"}";
+    String size = Integer.toHexString(body.length());
+    for (String chunks : List.of(
+        size + "\r\n" + body + "\r\n0\r\n\r\n",
+        "zz\r\n" + body + "\r\n0\r\n\r\n",
+        "-1\r\n" + body + "\r\n0\r\n\r\n",
+        size + "\r\n" + body + "\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        "ffffffffffffffffff\r\n" + body)) {
+      RawHttp.Response reply = RawHttp.exchange(server.uri(), (deposit + chunks).getBytes(StandardCharsets.ISO_8859_1));
+      assertError(reply, 411, "length_required");
+    }
+    RawHttp.Response upperCase = RawHttp.exchange(server.uri(), deposit.replace("chunked", "CHUNKED")
+        .getBytes(StandardCharsets.ISO_8859_1));
+    assertError(upperCase, 411, "length_required");
+    assertThat(eventCount()).as("nothing stored").isEqualTo(before);
+  }
+
+  @Test
+  void more_headers_than_the_jdk_server_takes_answer_431_json_and_one_fewer_is_served() {
+    int limit = RequestGate.maxHeaders();
+    RawHttp.Response over = RawHttp.exchange(server.uri(), withHeaders(limit + 1));
+    assertError(over, 431, "too_many_headers");
+    assertError(RawHttp.exchange(server.uri(), withHeaders(250)), 431, "too_many_headers");
+
+    RawHttp.Response atLimit = RawHttp.exchange(server.uri(), withHeaders(limit));
+    assertThat(atLimit.status()).as("%d headers: %s", limit, atLimit.text()).isEqualTo(404);
+    assertError(atLimit, 404, "account_not_found");
+  }
+
+  /** A GET with {@code count} header lines, Host among them, all with distinct names. */
+  private static byte[] withHeaders(int count) {
+    StringBuilder head = new StringBuilder("GET /accounts/no-such-account HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 1; i < count; i++) {
+      head.append("X-H").append(i).append(": v\r\n");
+    }
+    return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
   void a_repeated_field_is_refused_rather_than_the_last_one_winning() {
     open("dup-1");
     long before = eventCount();
