@@ -109,6 +109,9 @@ class BankServerFuzzIT {
     kinds.put("lone surrogate", BankServerFuzzIT::loneSurrogate);
     kinds.put("request head", BankServerFuzzIT::badHead);
     kinds.put("invalid utf-8", BankServerFuzzIT::invalidUtf8);
+    kinds.put("request target", BankServerFuzzIT::badTarget);
+    kinds.put("body framing", BankServerFuzzIT::badFraming);
+    kinds.put("header count", BankServerFuzzIT::tooManyHeaders);
     // The transfer process writes the transfer's other events shortly after; let it finish first.
     assertThat(bank.awaitSettled(Duration.ofSeconds(60))).as("setup transfer settled").isTrue();
     long before = eventCount();
@@ -117,7 +120,7 @@ class BankServerFuzzIT {
     kinds.forEach((kind, generator) -> {
       for (int i = 0; i < PER_KIND; i++) {
         Crafted request = generator.apply(random);
-        RawHttp.Response reply = request.kind().equals("request head")
+        RawHttp.Response reply = request.method().equals("RAW")
             ? RawHttp.exchange(server.uri(), request.body())
             : RawHttp.send(server.uri(), request.method(), request.target(), request.headers(), request.body());
         assertBriefJsonError(request, reply);
@@ -250,6 +253,63 @@ class BankServerFuzzIT {
       default -> "GET /" + pick(r, "a b", "<x>", "{}", "a|b", "\"q\"", "a\\b", "^") + " HTTP/1.1\r\n\r\n";
     };
     return new Crafted("request head", "RAW", "", Map.of(), head.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  private static Crafted badTarget(Random r) {
+    String target = switch (r.nextInt(3)) {
+      case 0 -> "/".repeat(2 + r.nextInt(3)) + pick(r, "accounts", "accounts/fz-a", "transfers", "events", "",
+          "fz-a@host:1/accounts", "host/accounts/fz-a?x=1");
+      case 1 -> pick(r, "http", "HTTP", "https", "ftp") + "://" + pick(r, "x", "localhost", "127.0.0.1:1", "a@b")
+          + pick(r, "/accounts", "/accounts/fz-a", "", "/transfers?x=1");
+      default -> pick(r, "*", "accounts", "localhost:80", "?x=1", "#x", "%2F/accounts");
+    };
+    String method = pick(r, "GET", "POST", "DELETE");
+    return raw("request target", method + " " + target + " HTTP/1.1\r\nHost: x\r\n"
+        + (method.equals("POST") ? "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}" : "\r\n"));
+  }
+
+  private static Crafted badFraming(Random r) {
+    String body = "{\"amount\": \"1\", \"currency\": \"EUR\"}";
+    String length = Integer.toString(body.length());
+    String name = pick(r, "Content-Length", "content-length", "CONTENT-LENGTH", "Content-length");
+    String encoding = pick(r, "Transfer-Encoding", "transfer-encoding", "TRANSFER-ENCODING");
+    String size = Integer.toHexString(body.length());
+    String headers;
+    String sent = body;
+    switch (r.nextInt(5)) {
+      case 0 -> headers = "Content-Length: " + length + "\r\n" + pick(r, "X: y\r\n", "") + name + ": "
+          + (r.nextBoolean() ? length : Integer.toString(1 + r.nextInt(99))) + "\r\n";
+      case 1 -> headers = r.nextBoolean()
+          ? name + ": " + length + "\r\n" + encoding + ": chunked\r\n"
+          : encoding + ": chunked\r\n" + name + ": " + length + "\r\n";
+      case 2 -> headers = encoding + ": " + pick(r, "gzip", "identity", "chunked, chunked", "gzip, chunked",
+          "chunked;x=1", "compress", "") + "\r\n" + (r.nextBoolean() ? name + ": " + length + "\r\n" : "");
+      case 3 -> headers = encoding + ": chunked\r\n" + encoding + ": chunked\r\n";
+      default -> {
+        headers = encoding + ": " + pick(r, "chunked", "Chunked", "CHUNKED") + "\r\n";
+        sent = pick(r, size, "zz", "-1", "0x" + size, size + " ;", "ffffffffffffffffffff") + "\r\n" + body + "\r\n0\r\n"
+            + pick(r, "", "X-Trailer: 1\r\n", "Content-Length: 5\r\n") + "\r\n";
+      }
+    }
+    String path = pick(r, "/accounts/fz-a/deposits", "/accounts/fz-a/withdrawals");
+    return raw("body framing", "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + headers + "\r\n" + sent);
+  }
+
+  private static Crafted tooManyHeaders(Random r) {
+    int count = RequestGate.maxHeaders() + 1 + r.nextInt(300);
+    StringBuilder head = new StringBuilder(pick(r, "GET /accounts/fz-a", "POST /accounts/fz-a/deposits"))
+        .append(" HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 1; i < count; i++) {
+      // Repeated names too: the JDK server counts distinct names, the gate every line.
+      head.append("X-").append(r.nextInt(4) == 0 ? "Same" : "H" + i).append(": v\r\n");
+    }
+    return raw("header count", head.append("Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        .toString());
+  }
+
+  private static Crafted raw(String kind, String request) {
+    return new Crafted(kind, "RAW", "", Map.of(), request.getBytes(StandardCharsets.ISO_8859_1));
   }
 
   private static Crafted invalidUtf8(Random r) {
