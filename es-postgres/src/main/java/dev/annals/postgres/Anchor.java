@@ -16,6 +16,7 @@ import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.SignatureException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -178,6 +179,9 @@ public final class Anchor {
       ed.initVerify(key);
       ed.update(digest);
       valid = ed.verify(signature);
+    } catch (SignatureException e) {
+      // Thrown for signature bytes that are not an Ed25519 signature at all, whatever the key.
+      throw new AnchorException("the anchor's signature is malformed or the anchor was altered");
     } catch (GeneralSecurityException e) {
       throw new AnchorException("cannot check the anchor's signature: the key is not an Ed25519 public key ("
           + key.getAlgorithm() + ")");

@@ -39,12 +39,35 @@ final class AnchorReads {
       ps.setFetchSize(FETCH);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          heads.add(new Anchor.Head(StreamId.parse(rs.getString(1)), rs.getLong(2),
-              HexFormat.of().formatHex(rs.getBytes(3))));
+          heads.add(head(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
         }
       }
     }
     return Anchor.of(schema, position, takenAt.toInstant(), heads);
+  }
+
+  /** A stream row as a head; a row the store never writes is refused by name, not crashed on. */
+  private static Anchor.Head head(String storedId, long version, byte[] headHash) {
+    StreamId streamId;
+    try {
+      streamId = StreamId.parse(storedId);
+    } catch (IllegalArgumentException e) {
+      throw invalidRow(storedId, "its id is not a valid stream id");
+    }
+    if (headHash == null || headHash.length != 32) {
+      throw invalidRow(storedId, "its head hash is " + (headHash == null ? "null" : headHash.length + " bytes")
+          + ", not 32 bytes");
+    }
+    try {
+      return new Anchor.Head(streamId, version, HexFormat.of().formatHex(headHash));
+    } catch (IllegalArgumentException e) {
+      throw invalidRow(storedId, e.getMessage());
+    }
+  }
+
+  private static AnchorException invalidRow(String storedId, String problem) {
+    return new AnchorException("cannot anchor: the stream row '" + StreamCheck.shown(storedId) + "' is not valid ("
+        + problem + "); the store was altered, run verify");
   }
 
   static Report compare(Connection c, String schema, Anchor anchor) throws SQLException {

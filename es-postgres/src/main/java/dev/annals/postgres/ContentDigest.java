@@ -3,6 +3,8 @@ package dev.annals.postgres;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,11 +36,24 @@ import java.util.Map;
  */
 final class ContentDigest {
 
-  private static final ObjectMapper READER = JsonMapper.builder()
+  /*
+   * jsonb takes any nesting depth and number length (1e1500 comes back as 1501 digits), so the
+   * reader and writer must too: Jackson's default limits would make a stored event's digest throw
+   * where the hash-chain check must report.
+   */
+  private static final ObjectMapper READER = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder()
+              .maxNestingDepth(Integer.MAX_VALUE)
+              .maxNumberLength(Integer.MAX_VALUE)
+              .maxStringLength(Integer.MAX_VALUE)
+              .build())
+          .build())
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
       .build();
-  private static final JsonFactory FACTORY = new JsonFactory();
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+      .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Integer.MAX_VALUE).build())
+      .build();
   private static final ThreadLocal<MessageDigest> SHA = ThreadLocal.withInitial(() -> {
     try {
       return MessageDigest.getInstance("SHA-256");
@@ -88,6 +103,9 @@ final class ContentDigest {
       return out.toString();
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+    } catch (StackOverflowError e) {
+      // Nesting deeper than this thread's stack: a value the store never writes, reported not crashed on.
+      throw new IllegalArgumentException("JSON nested too deeply to put in canonical form");
     } catch (IOException e) {
       throw new IllegalStateException("writing to a string cannot fail", e);
     }

@@ -200,6 +200,8 @@ public final class IntegrityVerifier {
    * when a whole tail and the stream row were rewritten together.
    *
    * @throws dev.annals.core.StoreUnavailableException if the database cannot be reached
+   * @throws AnchorException naming the row if a stream row has an invalid stream id, version or head
+   *     hash (the store never writes one; {@link #verify} reports it)
    */
   public Anchor anchor() {
     return inSnapshot("take an anchor", c -> AnchorReads.take(c, schema));

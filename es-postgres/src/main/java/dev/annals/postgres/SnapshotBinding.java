@@ -35,8 +35,15 @@ final class SnapshotBinding {
         return Optional.of(new Rejection(SnapshotVerifier.Kind.BAD_SIGNATURE,
             "it carries no signature, and this store signs its snapshots"));
       }
-      if (!signing.get().verifies(streamId, version, schemaVersion, link, ContentDigest.canonical(state),
-          signature)) {
+      String canonical;
+      try {
+        canonical = ContentDigest.canonical(state);
+      } catch (IllegalArgumentException e) {
+        // The contract of a read is a rejection, never a crash, whatever was written in the row.
+        return Optional.of(new Rejection(SnapshotVerifier.Kind.UNREADABLE, "its state cannot be put in "
+            + "canonical form to check its signature (" + e.getMessage() + ")"));
+      }
+      if (!signing.get().verifies(streamId, version, schemaVersion, link, canonical, signature)) {
         return Optional.of(new Rejection(SnapshotVerifier.Kind.BAD_SIGNATURE, "its signature does not match "
             + "(written without the application's signing key, or altered since)"));
       }

@@ -190,10 +190,10 @@ public final class SnapshotVerifier {
 
     private void compare(StreamId id, StoredSnapshot s) {
       String replayed = registry.toJson(state);
-      if (ContentDigest.canonical(replayed).equals(ContentDigest.canonical(s.state()))) {
-        return;
-      }
       try {
+        if (ContentDigest.canonical(replayed).equals(ContentDigest.canonical(s.state()))) {
+          return;
+        }
         if (state.equals(registry.fromJson(s.state(), stateType))) {
           return;
         }

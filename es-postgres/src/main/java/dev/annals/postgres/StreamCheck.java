@@ -74,11 +74,18 @@ final class StreamCheck {
           + " is at position " + lastPosition + " with transaction id " + lastXid
           + ": the log order no longer follows the stream's versions, a position or transaction id was altered");
     } else {
-      byte[] digest = ContentDigest.of(e.getString(1), e.getString(4), e.getString(5),
-          e.getInt(6), e.getString(7), e.getString(8));
-      byte[] computed = ContentDigest.link(prev, digest, version,
-          pgMicros(e.getObject(9, OffsetDateTime.class)));
-      if (!Arrays.equals(computed, stored)) {
+      byte[] computed;
+      try {
+        byte[] digest = ContentDigest.of(e.getString(1), e.getString(4), e.getString(5),
+            e.getInt(6), e.getString(7), e.getString(8));
+        computed = ContentDigest.link(prev, digest, version, pgMicros(e.getObject(9, OffsetDateTime.class)));
+      } catch (IllegalArgumentException unreadable) {
+        // One altered event must not stop the check of the whole store: it is this stream's finding.
+        computed = null;
+        found = new Violation(streamId, version, position, Kind.HASH_MISMATCH, "its payload or metadata "
+            + "cannot be put in canonical form (" + unreadable.getMessage() + "): this event was altered");
+      }
+      if (computed != null && !Arrays.equals(computed, stored)) {
         found = new Violation(streamId, version, position, Kind.HASH_MISMATCH,
             "stored hash " + hex(stored) + " but the content and previous hash give "
                 + hex(computed) + ": this event or its link to the previous one was altered");

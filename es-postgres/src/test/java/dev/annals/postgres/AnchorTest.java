@@ -7,8 +7,11 @@ import dev.annals.core.StreamId;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.DisplayNameGeneration;
@@ -54,5 +57,22 @@ class AnchorTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64 lower-case hex digits");
     assertThatThrownBy(() -> Anchor.of("bank", 1, Instant.EPOCH, List.of(ANCHOR.heads().get(1), ANCHOR.heads().get(0))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ascending stream id order");
+  }
+
+  @Test
+  void a_malformed_signature_is_blamed_on_the_anchor_not_the_key(@TempDir Path dir) throws Exception {
+    KeyPair keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    Path file = dir.resolve("signed.jsonl");
+    ANCHOR.signedWith(keys.getPrivate()).write(file);
+    String header = Files.readAllLines(file).get(0);
+    assertThat(header).contains("\"signature\":\"");
+    List<String> lines = new ArrayList<>(Files.readAllLines(file));
+    lines.set(0, header.replaceAll("\"signature\":\"[^\"]*\"", "\"signature\":\"AAAA\""));
+    Files.write(file, lines);
+    Anchor malformed = Anchor.read(file);
+    assertThatThrownBy(() -> malformed.verifySignature(keys.getPublic()))
+        .isInstanceOf(AnchorException.class)
+        .hasMessageContaining("signature is malformed or the anchor was altered")
+        .hasMessageNotContaining("not an Ed25519 public key");
   }
 }

@@ -110,6 +110,19 @@ class IntegrityIT {
   }
 
   @Test
+  void content_deeper_or_longer_than_a_json_parser_allows_by_default_is_reported_not_thrown() throws Exception {
+    long deep = store.readStream(StreamId.of("cart", "b")).get(1).position();
+    tamper("UPDATE " + schema + ".events SET payload = jsonb_set(payload, '{deep}', "
+        + "(repeat('[', 1200) || repeat(']', 1200))::jsonb) WHERE position = " + deep);
+    long longNumber = store.readStream(StreamId.of("cart", "a")).get(2).position();
+    tamper("UPDATE " + schema + ".events SET metadata = '1e1500'::jsonb WHERE position = " + longNumber);
+    Report report = store.integrityVerifier().verify(Scope.all());
+    assertThat(report.violations()).extracting(Violation::stream, Violation::version, Violation::kind)
+        .containsExactly(tuple("cart-a", 3L, Kind.HASH_MISMATCH), tuple("cart-b", 2L, Kind.HASH_MISMATCH));
+    assertThat(report.streamsChecked()).isEqualTo(4);
+  }
+
+  @Test
   void altered_metadata_time_or_a_rehashed_event_are_found() throws Exception {
     long p1 = store.readStream(StreamId.of("cart", "a")).get(0).position();
     tamper("UPDATE " + schema + ".events SET recorded_at = recorded_at - interval '1 day' WHERE position = " + p1);

@@ -329,6 +329,29 @@ class SnapshotTrustIT {
   }
 
   @Test
+  void a_state_nested_deeper_than_a_json_parser_allows_by_default_is_reported_and_refused_not_thrown()
+      throws SQLException {
+    AggregateType<Add, Total, Added> type = counter("deepstate");
+    StreamId stream = type.streamId("d");
+    try (AggregateRepository<Add, Total, Added> repo = repository(type, signed)) {
+      add(repo, "d", 10);
+    }
+    // The link hash stays right: only the state is replaced, by one jsonb accepts.
+    forge("UPDATE ${schema}.snapshots SET state = (repeat('[', 1200) || repeat(']', 1200))::jsonb "
+        + "WHERE stream_id = '" + stream + "'");
+
+    assertThat(store.snapshotVerifier().verify(type).findings())
+        .extracting(Finding::streamId, Finding::version, Finding::kind)
+        .containsExactly(tuple(stream, 10L, Kind.UNREADABLE));
+    assertThat(signed.snapshotVerifier().verify(type).findings())
+        .extracting(Finding::streamId, Finding::version, Finding::kind)
+        .containsExactly(tuple(stream, 10L, Kind.BAD_SIGNATURE), tuple(stream, 10L, Kind.UNREADABLE));
+    assertThatThrownBy(() -> signed.snapshotStore().latest(stream))
+        .isInstanceOf(SnapshotRejectedException.class)
+        .hasMessageContaining(stream.toString());
+  }
+
+  @Test
   void a_type_without_snapshots_cannot_be_verified() {
     AggregateType<Add, Total, Added> none = AggregateType.builder("plain", Added.class,
         Decider.<Add, Total, Added>of(() -> new Total(0), (t, e) -> t, (c, t) -> List.of())).build();

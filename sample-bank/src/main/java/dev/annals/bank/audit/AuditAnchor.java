@@ -34,10 +34,9 @@ record AuditAnchor(Path file, Anchor anchor, boolean signatureVerified) {
     return new AuditAnchor(file, anchor, publicKey.isPresent());
   }
 
-  /** Takes an anchor, signs it with {@code key} if given, writes it to {@code file} and reports it. */
-  static void export(IntegrityVerifier verifier, Path file, Optional<PrivateKey> key, ObjectNode json,
-      PrintStream out) {
-    Anchor anchor = verifier.anchor();
+  /** Signs {@code taken} with {@code key} if given, writes it to {@code file} and reports it. */
+  static void export(Anchor taken, Path file, Optional<PrivateKey> key, ObjectNode json, PrintStream out) {
+    Anchor anchor = taken;
     if (key.isPresent()) {
       anchor = anchor.signedWith(key.get());
     }

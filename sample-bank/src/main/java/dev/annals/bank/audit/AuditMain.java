@@ -24,6 +24,7 @@ import dev.annals.core.AsOf;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
+import dev.annals.core.internal.Redaction;
 import dev.annals.postgres.Anchor;
 import dev.annals.postgres.AnchorException;
 import dev.annals.postgres.IntegrityVerifier;
@@ -115,7 +116,10 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li>2: usage error or bad input (unknown command or option, missing account, bad version or
  *       time, account not found, an anchor or key file that cannot be read or does not verify),
  *       with a one-line message on stderr naming the bad value;</li>
- *   <li>3: the database cannot be reached, or the schema does not hold an event store.</li>
+ *   <li>3: the database cannot be reached, or the schema does not hold an event store;</li>
+ *   <li>4: stored data cannot be read, or an internal error: an event that no longer decodes
+ *       (named by stream and version), a stream row that cannot be anchored (run {@code verify}),
+ *       with a one-line message on stderr.</li>
  * </ul>
  */
 public final class AuditMain {
@@ -124,6 +128,7 @@ public final class AuditMain {
   static final int PROBLEMS = 1;
   static final int USAGE = 2;
   static final int UNAVAILABLE = 3;
+  static final int UNREADABLE = 4;
 
   static final String USAGE_LINE = "usage: AuditMain [--schema NAME] [--json] "
       + "(history ACCOUNT | as-of ACCOUNT (--version V | --position P | --time ISO-8601) "
@@ -233,7 +238,15 @@ public final class AuditMain {
     } catch (StoreUnavailableException e) {
       err.println(PREFIX + "lost the database at " + BankStorage.redact(url) + ": " + firstLine(e.getMessage()));
       return UNAVAILABLE;
+    } catch (RuntimeException e) {
+      // Exit 1 means "verify found problems" to scripts, so nothing else may leave as a stack trace.
+      return unreadable(e, err);
     }
+  }
+
+  private static int unreadable(RuntimeException e, PrintStream err) {
+    err.println(PREFIX + firstLine(Redaction.redact(String.valueOf(e.getMessage()))));
+    return UNREADABLE;
   }
 
   /**
@@ -672,7 +685,14 @@ public final class AuditMain {
 
     int anchor(Optional<PrivateKey> key) {
       ObjectNode doc = command.json ? mapper.createObjectNode() : null;
-      AuditAnchor.export(store.integrityVerifier(), command.anchorOut, key, doc, out);
+      Anchor taken;
+      try {
+        taken = store.integrityVerifier().anchor();
+      } catch (AnchorException e) {
+        // Not the command line's fault: a stored row that the store never writes.
+        return unreadable(e, err);
+      }
+      AuditAnchor.export(taken, command.anchorOut, key, doc, out);
       if (doc != null) {
         printJson(doc);
       }

@@ -18,6 +18,8 @@ import dev.annals.testkit.PostgresTestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Map;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -264,5 +267,49 @@ class AuditMainIT {
     assertThat(violation.get("version").asLong()).isEqualTo(3);
     assertThat(violation.get("position").asLong()).isEqualTo(position);
     assertThat(violation.get("kind").asText()).isEqualTo("HASH_MISMATCH");
+  }
+
+  /** Runs SQL as a superuser would, behind the framework's back. */
+  private static void tamper(String sql) throws Exception {
+    try (Connection c = db.connect(); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("SET LOCAL session_replication_role = replica");
+      st.execute(sql.replace("${schema}", db.schema()));
+      c.commit();
+    }
+  }
+
+  private static void assertUnreadable(Result result, String... named) {
+    assertThat(result.status()).as(result.err()).isEqualTo(AuditMain.UNREADABLE);
+    assertThat(result.err().lines()).as(result.err()).hasSize(1);
+    assertThat(result.err()).startsWith("Annals audit: ").contains(named).doesNotContain("\tat ");
+  }
+
+  @Test
+  @Order(11)
+  void history_and_as_of_of_an_account_whose_event_no_longer_decodes_exit_with_4_naming_stream_and_version()
+      throws Exception {
+    tamper("UPDATE ${schema}.events SET payload = jsonb_set(payload, '{currency}', '\"NOPE\"') "
+        + "WHERE stream_id = 'account-1002' AND version = 1");
+
+    assertUnreadable(audit("history", "1002"), "account-1002", "version 1");
+    assertUnreadable(audit("--json", "history", "1002"), "account-1002", "version 1");
+    assertUnreadable(audit("as-of", "1002", "--version", "1"), "account-1002", "version 1");
+  }
+
+  @Test
+  @Order(12)
+  void anchor_of_a_store_with_an_invalid_stream_row_exits_with_4_naming_the_row(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("anchor.jsonl");
+    tamper("INSERT INTO ${schema}.streams SELECT (jsonb_populate_record(NULL::${schema}.streams, "
+        + "to_jsonb(s) || '{\"stream_id\": \"account-bad id\"}')).* FROM ${schema}.streams s "
+        + "WHERE stream_id = 'account-1001'");
+    assertUnreadable(audit("anchor", file.toString()), "account-bad id", "not valid", "run verify");
+    tamper("DELETE FROM ${schema}.streams WHERE stream_id = 'account-bad id'");
+
+    tamper("UPDATE ${schema}.streams SET head_hash = '\\x0102'::bytea WHERE stream_id = 'account-1001'");
+    assertUnreadable(audit("anchor", file.toString()), "account-1001", "2 bytes, not 32");
+    assertThat(Files.exists(file)).isFalse();
   }
 }
