@@ -55,6 +55,9 @@ class RedactionTest {
       "jdbc:postgresql://app:s3cret/a@b@db:5432/bank?ssl=true | jdbc:postgresql://app:***@db:5432/bank?ssl=true",
       "https://s3cret@example.org/x/@bob | https://***@example.org/x/@bob",
       "https://s3cret@host:8080/x/@bob | https://***@bob",
+      // the documented limits: a port before a path holding '@' cannot be told from a password
+      "http://host:8080/path@x | http://host:***@x",
+      "wrong password: try again | wrong password: *** again",
       "bad URL 'amqp:/user:s3cret/ab@host' | bad URL 'amqp:/user:***@host'",
       "SASL_SSL://app:s3cret/a@b1:9093,SASL_SSL://app:s3cret/b@b2:9093 | SASL_SSL://app:***@b1:9093,SASL_SSL://app:***@b2:9093",
       // names ending in key, and other credential names
