@@ -47,6 +47,44 @@ class RedactionTest {
       "bad URL 'amqp:/guest:s3cret@host' | bad URL 'amqp:/guest:***@host'",
       "bad URL 'amqp:guest:s3cret@host' | bad URL 'amqp:***@host'",
       "Illegal character in authority at index 9: amqp://gu est:s3cret@host | Illegal character in authority at index 9: amqp://gu est:***@host",
+      // a password or token holding an unencoded '/', as base64 does
+      "postgresql://user:s3cret/ab@host/db | postgresql://user:***@host/db",
+      "amqp://user:s3cret+def/ghi==@host | amqp://user:***@host",
+      "nats://s3cret/en@host:4222 | nats://***@host:4222",
+      "tls://s3cret/en@host:4222 | tls://***@host:4222",
+      "jdbc:postgresql://app:s3cret/a@b@db:5432/bank?ssl=true | jdbc:postgresql://app:***@db:5432/bank?ssl=true",
+      "https://s3cret@example.org/x/@bob | https://***@example.org/x/@bob",
+      "https://s3cret@host:8080/x/@bob | https://***@bob",
+      // the documented limits: a port before a path holding '@' cannot be told from a password
+      "http://host:8080/path@x | http://host:***@x",
+      "wrong password: try again | wrong password: *** again",
+      "bad URL 'amqp:/user:s3cret/ab@host' | bad URL 'amqp:/user:***@host'",
+      "SASL_SSL://app:s3cret/a@b1:9093,SASL_SSL://app:s3cret/b@b2:9093 | SASL_SSL://app:***@b1:9093,SASL_SSL://app:***@b2:9093",
+      // names ending in key, and other credential names
+      "secret_key=s3cret | secret_key=***",
+      "SECRET_KEY=s3cret | SECRET_KEY=***",
+      "aws.secretKey=s3cret other=1 | aws.secretKey=*** other=1",
+      "private_key=s3cret | private_key=***",
+      "https://h/x?apiKey=s3cret&access-key=s3cret&x=1 | https://h/x?apiKey=***&access-key=***&x=1",
+      "client.secret=s3cret passwd=s3cret pass=s3cret db2.password=s3cret | client.secret=*** passwd=*** pass=*** db2.password=***",
+      "credentials=s3cret ssl.key.passphrase=s3cret | credentials=*** ssl.key.passphrase=***",
+      "`{\"secret_key\":\"s3cret\"}` | `{\"secret_key\":\"***\"}`",
+      // a quoted value holding an escaped quote
+      "`password=\"a\\\"s3cret c\";` | `password=\"***\";`",
+      "`password='a\\'s3cret c';` | `password='***';`",
+      // JSON values that are not strings, or cut short
+      "`{\"password\":123456}` | `{\"password\":\"***\"}`",
+      "`{\"password\": -1.5e3, \"token\": true, \"secret\":null}` | `{\"password\": \"***\", \"token\": \"***\", \"secret\":\"***\"}`",
+      "`error: {\"password\":\"s3cre` | `error: {\"password\":\"***\"`",
+      // name: value, and Authorization headers
+      "password: s3cret | password: ***",
+      "`db:\n  password: s3cret\n  user: app` | `db:\n  password: ***\n  user: app`",
+      "X-Api-Key: s3cret | X-Api-Key: ***",
+      "`Authorization: Bearer s3cret.jwt-x_y` | `Authorization: Bearer ***`",
+      "`authorization: basic s3cretYWJj+/== (from 10.0.0.1)` | `authorization: basic *** (from 10.0.0.1)`",
+      "`{Authorization=Bearer s3cret, Accept=json}` | `{Authorization=Bearer ***, Accept=json}`",
+      "`{\"Authorization\": \"Bearer s3cret\"}` | `{\"Authorization\": \"***\"}`",
+      "`Proxy-Authorization: Digest username=\"app\", response=\"s3cret\"` | `Proxy-Authorization: ***`",
   })
   void hides_every_form_of_credential(String text, String redacted) {
     assertThat(Redaction.redact(text)).isEqualTo(redacted).doesNotContain("s3cret").doesNotContain("s3 cr");
@@ -56,7 +94,9 @@ class RedactionTest {
   @Test
   void text_without_credentials_passes_unchanged() {
     String text = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres and amqp://127.0.0.1:5672 (12:30) "
-        + "at dev.annals.core.Foo.bar(Foo.java:12) bob@example.org kafka 127.0.0.1:9092,127.0.0.1:9093";
+        + "at dev.annals.core.Foo.bar(Foo.java:12) bob@example.org kafka 127.0.0.1:9092,127.0.0.1:9093 "
+        + "https://example.org/@bob http://host/path@x?a=1 key=value monkey=1 bypass=on tests pass: 12 "
+        + "password policy: strict; the Authorization header is missing";
     assertThat(Redaction.redact(text)).isEqualTo(text);
     assertThat(Redaction.redact(null)).isNull();
   }
