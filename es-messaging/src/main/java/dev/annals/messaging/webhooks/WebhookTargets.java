@@ -12,7 +12,7 @@ import java.util.Locale;
  * who can subscribe could make the service call its own network (an admin port, a cloud
  * metadata endpoint). Every address falls in one category: public (accepted), loopback (accepted
  * with allowLoopback), private network (accepted with allowPrivateNetworks), or never a target.
- * An IPv6 address that carries an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) falls
+ * An IPv6 address that carries an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo, ISATAP) falls
  * in the category of the IPv4 address it carries, since that is where a translator sends it.
  *
  * <p>The check resolves the host when a subscription is made and before every request and
@@ -265,6 +265,14 @@ final class WebhookTargets {
         client[i] = (byte) ~b[12 + i];
       }
       return ipv4(client, ", which embeds " + dotted(client) + " (Teredo)");
+    }
+    if ((b[8] & 0xfd) == 0 && b[9] == 0 && (b[10] & 0xff) == 0x5e && (b[11] & 0xff) == 0xfe) {
+      // ISATAP (interface id [02]00:5efe:a.b.c.d): the tunnel ends at that IPv4 address inside the
+      // site, so a non-public one is judged as itself; a public one leaves the prefix to decide.
+      Verdict v = embedded(b, 12, "ISATAP");
+      if (v.category() != Category.PUBLIC) {
+        return v;
+      }
     }
     if ((b[0] & 0xff) == 0xff) {
       return new Verdict(Category.NEVER, "a multicast address", "");

@@ -88,6 +88,11 @@ class WebhookTargetsTest {
           ", which embeds 127.0.0.1 (Teredo)" + LOOP),
       row("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/", PRIVATE, "2001:0:4136:e378:8000:63bf:f5ff:fffe",
           ", which embeds 10.0.0.1 (Teredo)" + PRIV),
+      row("http://[2001:db9::5efe:7f00:1]/", LOOPBACK, "2001:db9:0:0:0:5efe:7f00:1",
+          ", which embeds 127.0.0.1 (ISATAP)" + LOOP),
+      row("http://[2001:db9::200:5efe:a9fe:a9fe]/", PRIVATE, "2001:db9:0:0:200:5efe:a9fe:a9fe",
+          ", which embeds 169.254.169.254 (ISATAP): a link-local address (where cloud metadata services answer)"),
+      row("http://[2001:db9::5efe:808:808]/", PUBLIC, "2001:db9:0:0:0:5efe:808:808", ""),
       // Plain categories.
       row("http://127.0.0.1:9000/", LOOPBACK, "127.0.0.1", LOOP),
       row("http://127.255.255.254/", LOOPBACK, "127.255.255.254", LOOP),
