@@ -1,5 +1,6 @@
 package dev.annals.core;
 
+import dev.annals.core.internal.Printable;
 import java.util.Objects;
 
 /**
@@ -105,15 +106,7 @@ public record StreamId(String category, String id) {
   }
 
   private static String printable(String value) {
-    String shown = value.length() > 60 ? value.substring(0, 60) + "...(" + value.length() + " chars)" : value;
-    StringBuilder out = new StringBuilder(shown.length());
-    shown.codePoints().forEach(cp -> {
-      if (Character.isISOControl(cp)) {
-        out.append(String.format("\\u%04x", cp));
-      } else {
-        out.appendCodePoint(cp);
-      }
-    });
-    return out.toString();
+    return Printable.cut(value, 60);
   }
+
 }

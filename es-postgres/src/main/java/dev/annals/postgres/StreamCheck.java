@@ -1,6 +1,7 @@
 package dev.annals.postgres;
 
 import dev.annals.core.StreamId;
+import dev.annals.core.internal.Printable;
 import dev.annals.postgres.IntegrityVerifier.Kind;
 import dev.annals.postgres.IntegrityVerifier.Violation;
 import java.sql.ResultSet;
@@ -148,16 +149,7 @@ final class StreamCheck {
     if (categoryOf(stored) != null || stored.matches("[A-Za-z][A-Za-z0-9_]{0,49}")) {
       return stored;
     }
-    String cut = stored.length() > 60 ? stored.substring(0, 60) + "...(" + stored.length() + " chars)" : stored;
-    StringBuilder out = new StringBuilder(cut.length());
-    cut.codePoints().forEach(cp -> {
-      if (Character.isISOControl(cp) || Character.getType(cp) == Character.FORMAT) {
-        out.append(String.format("\\u%04x", cp));
-      } else {
-        out.appendCodePoint(cp);
-      }
-    });
-    return out.toString();
+    return Printable.cut(stored, 60);
   }
 
   /** Microseconds since 2000-01-01 UTC: PostgreSQL's own representation of a timestamptz. */

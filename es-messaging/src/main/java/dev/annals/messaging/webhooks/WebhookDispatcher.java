@@ -1,6 +1,7 @@
 package dev.annals.messaging.webhooks;
 
 import dev.annals.core.Backoff;
+import dev.annals.core.internal.Printable;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.internal.CloudEventCodec;
 import dev.annals.messaging.internal.InboxDelivery;
@@ -211,17 +212,7 @@ final class WebhookDispatcher implements AutoCloseable {
 
   /** The failure cut to {@link #MAX_ERROR} characters, control characters (a reply's line breaks) escaped. */
   static String bounded(String failure) {
-    String text = String.valueOf(failure);
-    String cut = text.length() > MAX_ERROR ? text.substring(0, MAX_ERROR) + "...(" + text.length() + " chars)" : text;
-    StringBuilder out = new StringBuilder(cut.length());
-    cut.codePoints().forEach(cp -> {
-      if (Character.isISOControl(cp)) {
-        out.append(String.format("\\u%04x", cp));
-      } else {
-        out.appendCodePoint(cp);
-      }
-    });
-    return out.toString();
+    return Printable.cut(String.valueOf(failure), MAX_ERROR);
   }
 
   private static final class Claimed {
