@@ -3,6 +3,7 @@ package dev.annals.benchmarks;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.annals.core.EventRegistry;
+import dev.annals.postgres.GroupCommit;
 import dev.annals.postgres.PostgresEventStore;
 import java.math.BigDecimal;
 import java.sql.Connection;
@@ -45,8 +46,14 @@ final class Env implements AutoCloseable {
 
   /** A framework store whose connections carry {@code applicationName} (for {@link ServerCpu}). */
   PostgresEventStore store(int connections, String applicationName) {
+    return store(connections, applicationName, GroupCommit.defaults());
+  }
+
+  /** A framework store with these group commit settings. */
+  PostgresEventStore store(int connections, String applicationName, GroupCommit groupCommit) {
     PostgresEventStore store = PostgresEventStore.builder(REGISTRY).jdbcUrl(withApplicationName(applicationName))
-        .poolSize(Math.max(2, connections)).schema(frameworkSchema).installSchema(true).build();
+        .poolSize(Math.max(2, connections)).schema(frameworkSchema).installSchema(true)
+        .groupCommit(groupCommit).build();
     closeables.add(store);
     return store;
   }

@@ -10,6 +10,7 @@ import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
 import dev.annals.core.Snapshot;
 import dev.annals.core.StreamId;
+import dev.annals.postgres.GroupCommit;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSnapshotStore;
 import java.lang.management.ManagementFactory;
@@ -114,17 +115,60 @@ final class Workloads {
     return appends("2 batch appends (100/tx), " + writers + " writer" + (writers > 1 ? "s" : ""), writers, 100);
   }
 
+  /**
+   * The system name of the framework with group commit off: every append in a transaction of its
+   * own, as every append in a caller's transaction is.
+   */
+  static final String ALONE = "annals-alone";
+
   private List<Measurement> appends(String label, int writers, int batch) throws Exception {
     PostgresEventStore store = env.store(writers + 2);
+    PostgresEventStore alone = env.store(writers + 2, null, GroupCommit.off());
     HikariDataSource base = env.baseline(writers + 2);
-    List<Contender> systems = new ArrayList<>(List.of(
-        new Contender("annals", d -> Throughput.run(writers, d, i -> annalsWriter(store, batch))),
-        new Contender("jdbc", d -> Throughput.run(writers, d, i -> jdbcWriter(base, batch)))));
+    // Latency per append beside throughput where group commit gathers single appends: a group
+    // makes its appends wait for each other, and the p99 says how much.
+    boolean latency = batch == 1;
+    Map<String, Latencies> latencies = new LinkedHashMap<>();
+    Map<String, List<Double>> p99 = new LinkedHashMap<>();
+    List<Contender> systems = new ArrayList<>();
+    systems.add(new Contender("annals", timed("annals", latency, latencies, p99,
+        (d, lat) -> Throughput.run(writers, d, i -> annalsWriter(store, batch, lat)))));
+    systems.add(new Contender(ALONE, timed(ALONE, latency, latencies, p99,
+        (d, lat) -> Throughput.run(writers, d, i -> annalsWriter(alone, batch, lat)))));
+    systems.add(new Contender("jdbc", timed("jdbc", latency, latencies, p99,
+        (d, lat) -> Throughput.run(writers, d, i -> jdbcWriter(base, batch, lat)))));
     if (writers > 1) {
       String table = env.ceilingTable();
-      systems.add(new Contender(CEILING, d -> Throughput.run(writers, d, i -> ceilingWriter(base, table, batch))));
+      systems.add(new Contender(CEILING, timed(CEILING, latency, latencies, p99,
+          (d, lat) -> Throughput.run(writers, d, i -> ceilingWriter(base, table, batch, lat)))));
     }
-    return compare(label, "events/s", "events/s", true, systems);
+    List<Measurement> out = new ArrayList<>(compare(label, "events/s", "events/s", true, systems));
+    if (latency) {
+      String latencyLabel = label + ", p99 latency";
+      // The first value of each system is its warm-up's.
+      p99.forEach((system, values) -> out.add(new Measurement(latencyLabel, system, "p99 latency", "ms", false,
+          values.subList(1, values.size()))));
+    }
+    return out;
+  }
+
+  /** A trial that records each call's latency when asked to. */
+  private interface TimedTrial {
+    double run(Duration duration, Latencies latencies) throws Exception;
+  }
+
+  private static Trial timed(String system, boolean record, Map<String, Latencies> latencies,
+      Map<String, List<Double>> p99, TimedTrial trial) {
+    if (!record) {
+      return d -> trial.run(d, null);
+    }
+    Latencies lat = latencies.computeIfAbsent(system, k -> new Latencies());
+    return d -> {
+      lat.clear();
+      double result = trial.run(d, lat);
+      p99.computeIfAbsent(system, k -> new ArrayList<>()).add(lat.percentileMillis(99));
+      return result;
+    };
   }
 
   /**
@@ -190,12 +234,22 @@ final class Workloads {
 
   /** A writer appending {@code batch} events per call to a stream of its own. */
   private static Throughput.Writer annalsWriter(PostgresEventStore store, int batch) {
+    return annalsWriter(store, batch, null);
+  }
+
+  /** As above, recording each call's latency into {@code latencies} when not null. */
+  private static Throughput.Writer annalsWriter(PostgresEventStore store, int batch, Latencies latencies) {
     return deadline -> {
       StreamId stream = StreamId.of("bench", UUID.randomUUID().toString());
+      Latencies.Recorder recorder = latencies == null ? null : latencies.recorder();
       long version = 0;
       while (System.nanoTime() < deadline) {
         if (batch == 1) {
+          long start = System.nanoTime();
           store.append(stream, ExpectedVersion.exactly(version), NewEvent.of(EVENT));
+          if (recorder != null) {
+            recorder.add(System.nanoTime() - start);
+          }
         } else {
           List<NewEvent> events = new ArrayList<>(batch);
           for (int k = 0; k < batch; k++) {
@@ -211,7 +265,11 @@ final class Workloads {
 
   /** The baseline's writer: the minimal row of the baseline. */
   private Throughput.Writer jdbcWriter(HikariDataSource base, int batch) {
-    return plainWriter(base, batch, "INSERT INTO " + env.baselineSchema
+    return jdbcWriter(base, batch, null);
+  }
+
+  private Throughput.Writer jdbcWriter(HikariDataSource base, int batch, Latencies latencies) {
+    return plainWriter(base, batch, latencies, "INSERT INTO " + env.baselineSchema
         + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))",
         (ps, stream, version) -> {
           ps.setString(1, stream);
@@ -227,8 +285,12 @@ final class Workloads {
    * value: the ceiling has no chain to compute.
    */
   private Throughput.Writer ceilingWriter(HikariDataSource base, String table, int batch) {
+    return ceilingWriter(base, table, batch, null);
+  }
+
+  private Throughput.Writer ceilingWriter(HikariDataSource base, String table, int batch, Latencies latencies) {
     byte[] hash = new byte[32];
-    return plainWriter(base, batch, "INSERT INTO " + table + " (stream_id, category, version, event_id, type, "
+    return plainWriter(base, batch, latencies, "INSERT INTO " + table + " (stream_id, category, version, event_id, type, "
         + "schema_version, payload, metadata, recorded_at, hash) "
         + "VALUES (?, 'bench', ?, ?, 'Deposited', 1, CAST(? AS jsonb), CAST(? AS jsonb), clock_timestamp(), ?)",
         (ps, stream, version) -> {
@@ -250,9 +312,11 @@ final class Workloads {
    * A plain JDBC writer on a stream of its own: one autocommit insert per event, or a batched
    * insert (rewritten to a multi-row insert by the driver) and a commit per {@code batch} events.
    */
-  private static Throughput.Writer plainWriter(HikariDataSource base, int batch, String insert, RowBinder binder) {
+  private static Throughput.Writer plainWriter(HikariDataSource base, int batch, Latencies latencies,
+      String insert, RowBinder binder) {
     return deadline -> {
       String stream = "bench-" + UUID.randomUUID();
+      Latencies.Recorder recorder = latencies == null ? null : latencies.recorder();
       long version = 0;
       try (Connection c = base.getConnection(); PreparedStatement ps = c.prepareStatement(insert)) {
         c.setAutoCommit(batch == 1);
@@ -264,7 +328,11 @@ final class Workloads {
             }
           }
           if (batch == 1) {
+            long start = System.nanoTime();
             ps.executeUpdate();
+            if (recorder != null) {
+              recorder.add(System.nanoTime() - start);
+            }
           } else {
             ps.executeBatch();
             c.commit();
@@ -380,32 +448,22 @@ final class Workloads {
   List<Measurement> contention() throws Exception {
     int writers = 8;
     PostgresEventStore store = env.store(writers + 2);
+    PostgresEventStore alone = env.store(writers + 2, null, GroupCommit.off());
     HikariDataSource base = env.baseline(writers + 2);
     AtomicLong fwRetries = new AtomicLong();
     AtomicLong fwCommands = new AtomicLong();
+    AtomicLong aloneRetries = new AtomicLong();
+    AtomicLong aloneCommands = new AtomicLong();
     AtomicLong baseRetries = new AtomicLong();
     AtomicLong baseCommands = new AtomicLong();
     AggregateType<Add, Balance, Deposited> type = AggregateType.builder("contended", Deposited.class, ACCOUNT).build();
     String insert = "INSERT INTO " + env.baselineSchema
         + ".events (stream_id, version, payload, metadata) VALUES (?, ?, CAST(? AS jsonb), CAST(? AS jsonb))";
     List<Measurement> out = new ArrayList<>(compare("6 contention, 8 writers on one aggregate", "commands/s",
-        "commands/s", true,
-        d -> {
-          AggregateRepository<Add, Balance, Deposited> repo = AggregateRepository.builder(type, store)
-              .maxAttempts(1000).build();
-          String id = UUID.randomUUID().toString();
-          return Throughput.run(writers, d, i -> deadline -> {
-            long done = 0;
-            while (System.nanoTime() < deadline) {
-              CommandResult<Balance, Deposited> r = repo.handle(id, new Add(BigDecimal.ONE));
-              fwRetries.addAndGet(r.attempts() - 1);
-              done++;
-            }
-            fwCommands.addAndGet(done);
-            return done;
-          });
-        },
-        d -> {
+        "commands/s", true, List.of(
+        new Contender("annals", d -> contended(type, store, writers, d, fwRetries, fwCommands)),
+        new Contender(ALONE, d -> contended(type, alone, writers, d, aloneRetries, aloneCommands)),
+        new Contender("jdbc", d -> {
           String stream = "contended-" + UUID.randomUUID();
           return Throughput.run(writers, d, i -> deadline -> {
             long done = 0;
@@ -438,12 +496,31 @@ final class Workloads {
             baseCommands.addAndGet(done);
             return done;
           });
-        }));
+        }))));
     out.add(new Measurement("6 contention, 8 writers on one aggregate", "annals", "retries/command", "ratio",
         false, List.of(fwCommands.get() == 0 ? 0 : fwRetries.get() / (double) fwCommands.get())));
+    out.add(new Measurement("6 contention, 8 writers on one aggregate", ALONE, "retries/command", "ratio",
+        false, List.of(aloneCommands.get() == 0 ? 0 : aloneRetries.get() / (double) aloneCommands.get())));
     out.add(new Measurement("6 contention, 8 writers on one aggregate", "jdbc", "retries/command", "ratio",
         false, List.of(baseCommands.get() == 0 ? 0 : baseRetries.get() / (double) baseCommands.get())));
     return out;
   }
 
+  /** Workload 6's framework side: writers sending commands to one new aggregate through a repository. */
+  private static double contended(AggregateType<Add, Balance, Deposited> type, PostgresEventStore store, int writers,
+      Duration d, AtomicLong retries, AtomicLong commands) throws Exception {
+    AggregateRepository<Add, Balance, Deposited> repo = AggregateRepository.builder(type, store)
+        .maxAttempts(1000).build();
+    String id = UUID.randomUUID().toString();
+    return Throughput.run(writers, d, i -> deadline -> {
+      long done = 0;
+      while (System.nanoTime() < deadline) {
+        CommandResult<Balance, Deposited> r = repo.handle(id, new Add(BigDecimal.ONE));
+        retries.addAndGet(r.attempts() - 1);
+        done++;
+      }
+      commands.addAndGet(done);
+      return done;
+    });
+  }
 }

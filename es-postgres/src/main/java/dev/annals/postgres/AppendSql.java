@@ -62,6 +62,16 @@ final class AppendSql {
    */
   final String appendGroup;
   /**
+   * A group of single-event appends, each at an exact version of an existing stream, streams all
+   * different: {@link #appendOne} for many streams at once, one statement of two, sent with one
+   * Sync (so in autocommit one implicit transaction, as the log reader does): the planner setting
+   * first, so that the statement's cached plan looks event ids and streams up by index whatever
+   * the log's size was when it was planned, and locks the streams in the order given. Its answer
+   * has a row (ordinal in the group, version, position) per append written; an append it did not
+   * write (a conflict, an order conflict, a missing stream, an event id stored before) has no row.
+   */
+  final String appendSingles;
+  /**
    * One event at an exact version of an existing stream, as one statement: an answer row of
    * (version, position) when written, none when it wrote nothing (a conflict, a missing stream or
    * an order conflict, which {@link #appendEvents} then tells apart).
@@ -75,6 +85,22 @@ final class AppendSql {
     // a call in FROM goes through a function scan that measured a tenth more per append.
     this.appendEvents = "SELECT " + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
         + JSONB_ARRAY + ", ?)::text";
+    this.appendSingles = "SELECT set_config('enable_seqscan', 'off', true); "
+        + "WITH i AS (SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS int8[]), CAST(? AS bytea[]), "
+        + "CAST(? AS text[]), CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS int4[]), CAST(? AS text[]), "
+        + "CAST(? AS text[])) WITH ORDINALITY AS i(stream_id, expected, digest, category, event_id, type, "
+        + "schema_version, payload, metadata, n)), "
+        + "u AS (UPDATE " + schema + ".streams AS st SET version = st.version + 1, "
+        + "head_hash = sha256(st.head_hash || i.digest || int8send(st.version + 1) || timestamptz_send(x.now)), "
+        + "last_xid = pg_current_xact_id() FROM i, (SELECT clock_timestamp() AS now) AS x "
+        + "WHERE st.stream_id = i.stream_id AND st.version = i.expected AND st.last_xid <= pg_current_xact_id() "
+        + "AND NOT EXISTS (SELECT 1 FROM " + schema + ".events AS e WHERE e.event_id = i.event_id) "
+        + "RETURNING i.n, st.stream_id, st.version, st.head_hash, x.now), "
+        + "w AS (INSERT INTO " + schema + ".events (stream_id, category, version, event_id, type, schema_version, "
+        + "payload, metadata, recorded_at, hash) SELECT u.stream_id, i.category, u.version, i.event_id, i.type, "
+        + "i.schema_version, CAST(i.payload AS jsonb), CAST(i.metadata AS jsonb), u.now, u.head_hash "
+        + "FROM u JOIN i ON i.n = u.n ORDER BY u.n RETURNING stream_id, position) "
+        + "SELECT u.n, u.version, w.position FROM w JOIN u ON u.stream_id = w.stream_id";
     this.appendGroup = "SELECT * FROM " + schema + ".append_group(?, ?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
         + JSONB_ARRAY + ", ?)";
     // Most commands produce one event for a stream at the version they loaded. That append is

@@ -83,6 +83,8 @@ final class EventAppender {
       if (grouped != null && grouped.status() != AppendSql.Status.ORDER_CONFLICT) {
         return result(streamId, expected, batch, grouped);
       }
+      // No outcome: the group wrote it not (see writeSingles); an order conflict: only a new
+      // transaction can help. Either way it goes again alone.
       attempt = grouped == null ? 1 : 2;
     }
     for (; ; attempt++) {
@@ -155,6 +157,9 @@ final class EventAppender {
     }
     // Stable: appends to one stream keep their order of arrival.
     java.util.Arrays.sort(order, (x, y) -> group.get(x).stream().compareTo(group.get(y).stream()));
+    if (singles(group, order)) {
+      return writeSingles(group, order);
+    }
     int events = 0;
     for (Batch b : group) {
       events += b.ids().length;
@@ -232,6 +237,74 @@ final class EventAppender {
           e.payload(), e.metadata());
     }
     return b;
+  }
+
+  /** Whether every append of the group is one event at an exact version, each on a stream of its own. */
+  private static boolean singles(List<Batch> group, Integer[] order) {
+    for (int a = 0; a < order.length; a++) {
+      Batch b = group.get(order[a]);
+      if (b.ids().length != 1 || b.expected() < 1
+          || (a > 0 && b.stream().equals(group.get(order[a - 1]).stream()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A group of single-event appends through {@link AppendSql#appendSingles}. An append it did not
+   * write gets no outcome (null): its caller sends it again alone, which tells a conflict from an
+   * id stored before (rare: under contention, or on a retry).
+   */
+  private List<AppendSql.Outcome> writeSingles(List<Batch> group, Integer[] order) throws SQLException {
+    int n = order.length;
+    String[] streams = new String[n];
+    Long[] expected = new Long[n];
+    byte[][] digests = new byte[n][];
+    String[] categories = new String[n];
+    UUID[] ids = new UUID[n];
+    String[] types = new String[n];
+    Integer[] schemaVersions = new Integer[n];
+    String[] payloads = new String[n];
+    String[] metadata = new String[n];
+    for (int a = 0; a < n; a++) {
+      Batch b = group.get(order[a]);
+      streams[a] = b.stream();
+      expected[a] = b.expected();
+      digests[a] = b.digests()[0];
+      categories[a] = b.category();
+      ids[a] = b.ids()[0];
+      types[a] = b.types()[0];
+      schemaVersions[a] = b.schemaVersions()[0];
+      payloads[a] = b.payloads()[0];
+      metadata[a] = b.metadata()[0];
+    }
+    AppendSql.Outcome[] outcomes = new AppendSql.Outcome[n];
+    connections.<Void>append(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.appendSingles)) {
+        ps.setArray(1, c.createArrayOf("text", streams));
+        ps.setArray(2, c.createArrayOf("int8", expected));
+        ps.setArray(3, c.createArrayOf("bytea", digests));
+        ps.setArray(4, c.createArrayOf("text", categories));
+        ps.setArray(5, c.createArrayOf("uuid", ids));
+        ps.setArray(6, c.createArrayOf("text", types));
+        ps.setArray(7, c.createArrayOf("int4", schemaVersions));
+        ps.setArray(8, c.createArrayOf("text", payloads));
+        ps.setArray(9, c.createArrayOf("text", metadata));
+        ps.execute();
+        if (!ps.getMoreResults()) {
+          throw new IllegalStateException("the group append answered no rows");
+        }
+        try (ResultSet rs = ps.getResultSet()) {
+          while (rs.next()) {
+            int a = rs.getInt(1) - 1;
+            outcomes[order[a]] = AppendSql.Outcome.written(rs.getLong(2), rs.getLong(3));
+          }
+        }
+      }
+      return null;
+    });
+    return java.util.Arrays.asList(outcomes);
   }
 
   /** {@link AppendSql#appendOne} for the batch's one event; empty when it wrote nothing. */

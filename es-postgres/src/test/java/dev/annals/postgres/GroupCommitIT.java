@@ -274,4 +274,88 @@ class GroupCommitIT {
       assertThat(store.integrityVerifier().verify(IntegrityVerifier.Scope.all()).violations()).isEmpty();
     }
   }
+
+  @Test
+  void a_group_of_single_events_at_exact_versions_answers_conflicts_and_replays_alone_and_survives_a_lost_connection()
+      throws Exception {
+    String app = "annals-group-singles-" + System.nanoTime();
+    try (PostgresEventStore store = store(app, 1 << 20)) {
+      StreamId blocked = StreamId.of("cart", "singles-blocked");
+      StreamId contested = StreamId.of("cart", "singles-contested");
+      StreamId replayed = StreamId.of("cart", "singles-replayed");
+      StreamId held = StreamId.of("cart", "singles-held");
+      List<StreamId> plain = new ArrayList<>();
+      for (StreamId s : List.of(blocked, contested, replayed, held)) {
+        store.append(s, ExpectedVersion.noStream(), NewEvent.of(new ItemAdded("first", 1)));
+      }
+      for (int i = 0; i < 4; i++) {
+        plain.add(StreamId.of("cart", "singles-" + i));
+        store.append(plain.get(i), ExpectedVersion.noStream(), NewEvent.of(new ItemAdded("first", 1)));
+      }
+      store.append(contested, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("second", 1)));
+      NewEvent original = NewEvent.of(new ItemAdded("r2", 1));
+      AppendResult first = store.append(replayed, ExpectedVersion.exactly(1), original);
+
+      // One group of single events at exact versions: a conflict, a replay and good appends.
+      CompletableFuture<AppendResult> conflict;
+      CompletableFuture<AppendResult> duplicate;
+      List<CompletableFuture<AppendResult>> good = new ArrayList<>();
+      try (Connection lock = lockRow(blocked)) {
+        CompletableFuture<AppendResult> leader =
+            async(() -> store.append(blocked, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("b2", 1))));
+        blockedBackend(app, "INSERT INTO");
+        conflict = async(() -> store.append(contested, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("late", 1))));
+        duplicate = async(() -> store.append(replayed, ExpectedVersion.exactly(1), original));
+        for (int i = 0; i < 2; i++) {
+          StreamId s = plain.get(i);
+          good.add(async(() -> store.append(s, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("g", 1)))));
+        }
+        Await.until("four appends queued", BOUND, () -> groups(store).queued() == 4);
+        lock.commit();
+        leader.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+      }
+      assertThat(failureOf(conflict)).isInstanceOfSatisfying(ConcurrencyConflictException.class,
+          e -> assertThat(e.actualVersion()).isEqualTo(2));
+      assertThat(duplicate.get(BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(first);
+      for (CompletableFuture<AppendResult> g : good) {
+        assertThat(g.get(BOUND.toSeconds(), TimeUnit.SECONDS).lastVersion()).isEqualTo(2);
+      }
+      assertThat(store.readStream(replayed)).hasSize(2);
+      assertThat(store.readStream(contested)).hasSize(2);
+
+      // The same kind of group, cut off while it waits for a row inside its statement.
+      Map<StreamId, NewEvent> sent = new java.util.LinkedHashMap<>();
+      Map<StreamId, CompletableFuture<AppendResult>> calls = new java.util.LinkedHashMap<>();
+      try (Connection lockFirst = lockRow(blocked); Connection lockSecond = lockRow(held)) {
+        CompletableFuture<AppendResult> leader =
+            async(() -> store.append(blocked, ExpectedVersion.exactly(2), NewEvent.of(new ItemAdded("b3", 1))));
+        blockedBackend(app, "INSERT INTO");
+        for (StreamId s : List.of(plain.get(2), plain.get(3), held)) {
+          NewEvent e = NewEvent.of(new ItemAdded("cut", 1));
+          sent.put(s, e);
+          calls.put(s, async(() -> store.append(s, ExpectedVersion.exactly(1), e)));
+        }
+        Await.until("three appends queued", BOUND, () -> groups(store).queued() == 3);
+        lockFirst.commit();
+        leader.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        int pid = blockedBackend(app, "WITH i AS");
+        try (Statement st = lockSecond.createStatement()) {
+          st.execute("SELECT pg_terminate_backend(" + pid + ")");
+        }
+        lockSecond.rollback();
+      }
+      for (Map.Entry<StreamId, CompletableFuture<AppendResult>> call : calls.entrySet()) {
+        StreamId s = call.getKey();
+        Throwable failure = failureOf(call.getValue());
+        if (failure != null) {
+          assertThat(failure).isInstanceOf(StoreUnavailableException.class);
+          store.append(s, ExpectedVersion.exactly(1), sent.get(s));
+        }
+        List<RecordedEvent> events = store.readStream(s);
+        assertThat(events).as("stream " + s).hasSize(2);
+        assertThat(events.get(1).eventId()).isEqualTo(sent.get(s).eventId());
+      }
+      assertThat(store.integrityVerifier().verify(IntegrityVerifier.Scope.all()).violations()).isEmpty();
+    }
+  }
 }

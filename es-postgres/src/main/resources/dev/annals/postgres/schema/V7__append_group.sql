@@ -10,7 +10,12 @@ CREATE FUNCTION ${schema}.append_group(p_counts integer[], p_expected bigint[], 
         p_payloads jsonb[], p_metadata jsonb[], p_digests bytea[],
         OUT statuses integer[], OUT actual_versions bigint[], OUT first_versions bigint[],
         OUT first_positions bigint[], OUT last_positions bigint[])
-    RETURNS record LANGUAGE plpgsql AS $$
+    RETURNS record LANGUAGE plpgsql
+    -- PL/pgSQL keeps a generic plan per statement per session, possibly made while the log was
+    -- small enough to scan: a group then read the whole log for its event ids (measured: the cost
+    -- of a group growing with the log). Every lookup here has its index.
+    SET enable_seqscan = off
+    AS $$
 -- p_counts and p_expected hold one element per append (p_expected as in append_events); the
 -- other arrays one per event, the events of each append together and in order. Appends to one
 -- stream are applied in the order given. Status per append: 0 written; 1 version conflict
