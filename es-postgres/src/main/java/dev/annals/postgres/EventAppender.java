@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -239,12 +240,11 @@ final class EventAppender {
     return b;
   }
 
-  /** Whether every append of the group is one event at an exact version, each on a stream of its own. */
+  /** Whether every append of the group is one event at an exact version. */
   private static boolean singles(List<Batch> group, Integer[] order) {
-    for (int a = 0; a < order.length; a++) {
-      Batch b = group.get(order[a]);
-      if (b.ids().length != 1 || b.expected() < 1
-          || (a > 0 && b.stream().equals(group.get(order[a - 1]).stream()))) {
+    for (Integer a : order) {
+      Batch b = group.get(a);
+      if (b.ids().length != 1 || b.expected() < 1) {
         return false;
       }
     }
@@ -252,11 +252,21 @@ final class EventAppender {
   }
 
   /**
-   * A group of single-event appends through {@link AppendSql#appendSingles}. An append it did not
-   * write gets no outcome (null): its caller sends it again alone, which tells a conflict from an
-   * id stored before (rare: under contention, or on a retry).
+   * A group of single-event appends through {@link AppendSql#appendSingles}, the first of each
+   * stream only (the statement updates each stream row once). An append it did not write gets no
+   * outcome (null): its caller sends it again alone, which tells a conflict from an id stored
+   * before (rare: under contention, or on a retry). A later append to a stream of the group, which
+   * under contention usually expects the same version as the first and loses, goes alone after
+   * the group, so appends to one stream still take effect in their order of arrival.
    */
-  private List<AppendSql.Outcome> writeSingles(List<Batch> group, Integer[] order) throws SQLException {
+  private List<AppendSql.Outcome> writeSingles(List<Batch> group, Integer[] sorted) throws SQLException {
+    List<Integer> firsts = new ArrayList<>(sorted.length);
+    for (int a = 0; a < sorted.length; a++) {
+      if (a == 0 || !group.get(sorted[a]).stream().equals(group.get(sorted[a - 1]).stream())) {
+        firsts.add(sorted[a]);
+      }
+    }
+    Integer[] order = firsts.toArray(new Integer[0]);
     int n = order.length;
     String[] streams = new String[n];
     Long[] expected = new Long[n];
@@ -279,7 +289,7 @@ final class EventAppender {
       payloads[a] = b.payloads()[0];
       metadata[a] = b.metadata()[0];
     }
-    AppendSql.Outcome[] outcomes = new AppendSql.Outcome[n];
+    AppendSql.Outcome[] outcomes = new AppendSql.Outcome[group.size()];
     connections.<Void>append(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql.appendSingles)) {
         ps.setArray(1, c.createArrayOf("text", streams));
