@@ -27,10 +27,11 @@ class BankDemoTest {
 
   @Test
   void bad_arguments_are_named() {
-    assertThatThrownBy(() -> BankMain.parse(new String[] {"--comands", "5"})).hasMessage("unknown argument '--comands'");
-    assertThatThrownBy(() -> BankMain.parse(new String[] {"--commands"})).hasMessage("option --commands needs a value");
+    assertThatThrownBy(() -> BankMain.parse(new String[] {"--comands", "5"})).hasMessageContaining("Unknown option")
+        .hasMessageContaining("'--comands'");
+    assertThatThrownBy(() -> BankMain.parse(new String[] {"--commands"})).hasMessage("Missing required parameter for option '--commands' (N)");
     assertThatThrownBy(() -> BankMain.parse(new String[] {"--threads", "many"}))
-        .hasMessage("option --threads needs a whole number, was 'many'");
+        .hasMessage("Invalid value for option '--threads': 'many' is not a whole number");
     assertThatThrownBy(() -> BankMain.parse(new String[] {"--transfers", "-5"}))
         .hasMessage("transfer percent must be 0 to 100, was -5");
     assertThatThrownBy(() -> BankMain.parse(new String[] {"--threads", "99999999999"}))
