@@ -94,10 +94,11 @@ public final class BankMain implements Callable<Integer> {
    * printing to {@code out} and {@code err}.
    */
   static CommandLine commandLine(PrintStream out, PrintStream err) {
-    CommandLine line = new CommandLine(new BankMain());
+    // Configured before the subcommands are added, so that they keep their own error handlers.
+    CommandLine line = Cli.configure(new CommandLine(new BankMain()), PREFIX, out, err);
     line.addSubcommand("serve", BankServer.commandLine(out, err));
     line.addSubcommand("audit", AuditMain.commandLine(System.getenv(), out, err));
-    return Cli.configure(line, PREFIX, out, err);
+    return line;
   }
 
   /** The settings the arguments ask for, over the defaults; the demo's subcommands aside. */

@@ -8,10 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
 import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
@@ -35,12 +38,46 @@ public final class Cli {
     Objects.requireNonNull(prefix, "prefix");
     commandLine.setOut(writer(out));
     commandLine.setErr(writer(err));
-    commandLine.setParameterExceptionHandler((e, args) -> {
-      e.getCommandLine().getErr().println(prefix + usageMessage(e));
+    commandLine.setParameterExceptionHandler(new UsageErrors(prefix));
+    commandLine.setExecutionExceptionHandler(new OwnHandler());
+    return commandLine;
+  }
+
+  /**
+   * Prints a usage error as one line. picocli asks the handler of the command whose
+   * {@code execute} runs, not the failing subcommand's; so the line takes the prefix of the
+   * failing command, or of its nearest parent that has one (a subcommand added later, such as
+   * {@code audit} to {@code bank}, keeps its own).
+   */
+  private record UsageErrors(String prefix) implements IParameterExceptionHandler {
+    @Override
+    public int handleParseException(ParameterException e, String[] args) {
+      String own = prefix;
+      for (CommandLine c = e.getCommandLine(); c != null; c = c.getParent()) {
+        if (c.getParameterExceptionHandler() instanceof UsageErrors u) {
+          own = u.prefix;
+          break;
+        }
+      }
+      e.getCommandLine().getErr().println(own + usageMessage(e));
       e.getCommandLine().getErr().flush();
       return USAGE;
-    });
-    return commandLine;
+    }
+  }
+
+  /**
+   * Hands an exception to the handler of the command it came from, for the same reason: so that
+   * {@code bank audit} fails as {@code audit} does. Without one of its own, rethrows.
+   */
+  private static final class OwnHandler implements IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception e, CommandLine failed, ParseResult parsed) throws Exception {
+      IExecutionExceptionHandler own = failed.getExecutionExceptionHandler();
+      if (own != null && !(own instanceof OwnHandler)) {
+        return own.handleExecutionException(e, failed, parsed);
+      }
+      throw e;
+    }
   }
 
   private static PrintWriter writer(PrintStream stream) {
