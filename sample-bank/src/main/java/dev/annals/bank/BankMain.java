@@ -63,19 +63,19 @@ public final class BankMain implements Callable<Integer> {
   /** Held so that its level stays set: the library's progress messages would interleave with the report. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
 
-  @Option(names = "--commands", paramLabel = "N", converter = Cli.Number.class,
+  @Option(names = "--commands", paramLabel = "N", converter = Cli.WholeNumber.class,
       description = "Commands the tellers send (default: 4,000).")
   private Long commands;
 
-  @Option(names = "--threads", paramLabel = "T", converter = Cli.Number.class,
+  @Option(names = "--threads", paramLabel = "T", converter = Cli.WholeNumber.class,
       description = "Tellers sending at once, 1 to 16 (default: 2 to 4, by the cores).")
   private Long threads;
 
-  @Option(names = "--transfers", paramLabel = "PERCENT", converter = Cli.Number.class,
+  @Option(names = "--transfers", paramLabel = "PERCENT", converter = Cli.WholeNumber.class,
       description = "Share of the commands that are transfers, 0 to 100 (default: 30).")
   private Long transfers;
 
-  @Option(names = "--seed", paramLabel = "S", converter = Cli.Number.class,
+  @Option(names = "--seed", paramLabel = "S", converter = Cli.WholeNumber.class,
       description = "Seed of the workload's random choices (default: 42).")
   private Long seed;
 

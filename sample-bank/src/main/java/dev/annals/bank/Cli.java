@@ -139,7 +139,7 @@ public final class Cli {
   }
 
   /** A whole number, of any sign (the demo's settings check their own ranges). */
-  public static final class Number implements ITypeConverter<Long> {
+  public static final class WholeNumber implements ITypeConverter<Long> {
     @Override
     public Long convert(String value) {
       try {

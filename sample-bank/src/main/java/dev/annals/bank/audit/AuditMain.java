@@ -394,7 +394,8 @@ public final class AuditMain {
     boolean json;
   }
 
-  @CommandLine.Command(name = "audit",       description = "The auditor of the sample bank's PostgreSQL store (the database in BANK_DB_URL, else "
+  @CommandLine.Command(name = "audit",
+      description = "The auditor of the sample bank's PostgreSQL store (the database in BANK_DB_URL, else "
           + BankStorage.LOCAL_URL + ").",
       subcommands = {History.class, AsOfCommand.class, Rebuild.class, Verify.class, AnchorCommand.class},
       footer = {"", "Exit status: 0 ok (verify: nothing found); 1 verify found problems; 2 usage error or bad "
@@ -439,7 +440,8 @@ public final class AuditMain {
     }
   }
 
-  @CommandLine.Command(name = "history",       description = "Every event of the account with its version, log position, recorded-at time, actor, "
+  @CommandLine.Command(name = "history",
+      description = "Every event of the account with its version, log position, recorded-at time, actor, "
           + "correlation id, type and payload.")
   static final class History implements Callable<Integer> {
     @ParentCommand
@@ -462,7 +464,8 @@ public final class AuditMain {
     }
   }
 
-  @CommandLine.Command(name = "as-of",       description = "The account's state after a version, or made of its events at or before a log position, "
+  @CommandLine.Command(name = "as-of",
+      description = "The account's state after a version, or made of its events at or before a log position, "
           + "or recorded at or before a time, and the events that led there.")
   static final class AsOfCommand implements Callable<Integer> {
     @ParentCommand
@@ -519,7 +522,8 @@ public final class AuditMain {
     }
   }
 
-  @CommandLine.Command(name = "rebuild",       description = {"Rebuilds one read model from the start, or replays it from the event at a log position, "
+  @CommandLine.Command(name = "rebuild",
+      description = {"Rebuilds one read model from the start, or replays it from the event at a log position, "
           + "with progress on stderr. When a running bank owns the projector, the reset reaches it and the "
           + "command waits for it to catch up."})
   static final class Rebuild implements Callable<Integer> {
@@ -549,7 +553,8 @@ public final class AuditMain {
     }
   }
 
-  @CommandLine.Command(name = "verify",       description = {"Recomputes every stream's hash chain, replays every account from its events alone, checks "
+  @CommandLine.Command(name = "verify",
+      description = {"Recomputes every stream's hash chain, replays every account from its events alone, checks "
           + "that money is conserved, that the balances read model agrees with the replay and that every "
           + "stored snapshot matches its stream; with --anchor, that every anchored stream head is still in "
           + "place. Progress on stderr."})
@@ -588,7 +593,8 @@ public final class AuditMain {
     }
   }
 
-  @CommandLine.Command(name = "anchor",       description = "Writes an anchor of the log to FILE: the log position and every stream's head with a "
+  @CommandLine.Command(name = "anchor",
+      description = "Writes an anchor of the log to FILE: the log position and every stream's head with a "
           + "digest over them. Keep it away from the database.")
   static final class AnchorCommand implements Callable<Integer> {
     @ParentCommand
