@@ -140,23 +140,34 @@ async function showHistory(id) {
   }
   history = [];
   document.getElementById('events').replaceChildren();
+  // The whole history is listed first and its state asked for once: asking per event fired one
+  // request per event, and the newest state waited behind all of them.
   for (const e of body.events.concat(pending)) {
-    addEvent(e);
+    listEvent(e);
   }
   pending = [];
   slider.value = slider.max;
   await showAsOf(Number(slider.value));
 }
 
+// A live event of the selected account: listed, and shown if the slider was at the newest event.
 function addEvent(event) {
   if (history === null) {
     pending.push(event);
     return;
   }
-  if (event.version <= history.length) {
-    return; // already shown
-  }
   const atEnd = Number(slider.value) === history.length;
+  if (listEvent(event) && atEnd) {
+    slider.value = slider.max;
+    showAsOf(history.length).catch(report);
+  }
+}
+
+// Appends the event to the list and the slider's range; false if it was listed already.
+function listEvent(event) {
+  if (event.version <= history.length) {
+    return false;
+  }
   history.push(event);
   const li = document.createElement('li');
   li.dataset.version = String(event.version);
@@ -167,10 +178,7 @@ function addEvent(event) {
   li.appendChild(when);
   document.getElementById('events').appendChild(li);
   slider.max = String(history.length);
-  if (atEnd) {
-    slider.value = slider.max;
-    showAsOf(history.length).catch(report);
-  }
+  return true;
 }
 
 async function showAsOf(version) {

@@ -138,9 +138,10 @@ final class Claim {
     haltedOpen = false;
     lastRenewNanos = System.nanoTime();
     LogCursor to = last(events).cursor();
+    long from = row.cursor().position();
     row = row.advanced(to, next, events.size());
     throughput.record(events.size());
-    reporter.committed(row, next == RowState.REBUILDING || row.isReplay(to));
+    reporter.committed(row, from, events.size(), next == RowState.REBUILDING || row.isReplay(to));
   }
 
   /** The partition stopped before a failing event (policy STOP): FAILED, lease given up. */

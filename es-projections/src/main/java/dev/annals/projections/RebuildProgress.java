@@ -12,8 +12,9 @@ import java.util.Optional;
  * @param version the version being built
  * @param partition the partition
  * @param eventsDone events processed since the rebuild or reset began
- * @param eventsToGo an estimate of what is left: log positions between the partition's cursor
- *     and the log's safe head, so it includes events the projector's filter skips
+ * @param eventsToGo an estimate of what is left: the log positions between the partition's
+ *     cursor and the log's safe head, times the share of the positions read so far in this
+ *     rebuild that held the partition's own events (those its filter and partition take)
  * @param eventsPerSecond events processed per second since the last report
  * @param estimatedTimeLeft {@code eventsToGo / eventsPerSecond}; empty while the rate is zero
  */

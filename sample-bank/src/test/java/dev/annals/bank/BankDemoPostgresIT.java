@@ -57,7 +57,7 @@ class BankDemoPostgresIT {
         .contains("Transfer of 25.00 EUR from 1003 to the USD account 2001: COMPENSATED")
         .contains("Snapshots taken: 1001 at v")
         .containsPattern("Account 1001 as of log position [0-9,]+ \\(half-way\\): balance")
-        .containsPattern("Projector balances +v1 p0: RUNNING, position [0-9,]+ of head [0-9,]+, lag 0 events")
+        .containsPattern("Projector balances +v1 p0: RUNNING, last handled position [0-9,]+ \\([^)]+\\), 0 events / ")
         .contains("Money conserved: yes", "Transfers half-applied: none", "Read model agrees with the log: yes")
         .doesNotContain("NOT", ": NO", "DISAGREES", "WRITTEN TWICE", "SOME");
   }

@@ -1,4 +1,4 @@
-// Over 400 lines: the auditor's five commands with their parsing and output, until it moves onto picocli.
+// Over 400 lines: the auditor's five commands, their picocli declarations and their output.
 package dev.annals.bank.audit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.annals.bank.Bank;
 import dev.annals.bank.BankStorage;
+import dev.annals.bank.Cli;
 import dev.annals.bank.domain.Account;
 import dev.annals.bank.domain.AccountCommand;
 import dev.annals.bank.domain.AccountEvent;
@@ -53,21 +54,37 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.postgresql.ds.PGSimpleDataSource;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * The auditor's command line for the sample bank's PostgreSQL store: shows an account's events,
  * replays an account as of an earlier point, verifies the whole log, and anchors it.
  *
  * <pre>
- * AuditMain [--schema NAME] [--json] history ACCOUNT
- * AuditMain [--schema NAME] [--json] as-of ACCOUNT (--version V | --position P | --time ISO-8601)
- * AuditMain [--schema NAME] [--json] rebuild VIEW [--from-position P]
- * AuditMain [--schema NAME] [--json] verify [--anchor FILE [--public-key KEY]]
- * AuditMain [--schema NAME] [--json] anchor FILE [--private-key KEY]
+ * bank audit [--schema NAME] [--json] history ACCOUNT
+ * bank audit [--schema NAME] [--json] as-of ACCOUNT (--version V | --position P | --time ISO-8601)
+ * bank audit [--schema NAME] [--json] rebuild VIEW [--from-position P]
+ * bank audit [--schema NAME] [--json] verify [--anchor FILE [--public-key KEY]]
+ * bank audit [--schema NAME] [--json] anchor FILE [--private-key KEY]
  * </pre>
+ *
+ * <p>The command line is picocli's ({@code bank audit --help}, {@code bank audit verify --help});
+ * {@code --schema} and {@code --json} may also follow the command's name. This class's
+ * {@link #main} runs the same commands without the {@code bank audit} in front.
  *
  * <ul>
  *   <li>{@code history ACCOUNT}: every event of the account with its version, log position,
@@ -130,11 +147,6 @@ public final class AuditMain {
   static final int UNAVAILABLE = 3;
   static final int UNREADABLE = 4;
 
-  static final String USAGE_LINE = "usage: AuditMain [--schema NAME] [--json] "
-      + "(history ACCOUNT | as-of ACCOUNT (--version V | --position P | --time ISO-8601) "
-      + "| rebuild VIEW [--from-position P] | verify [--anchor FILE [--public-key KEY]] "
-      + "| anchor FILE [--private-key KEY])";
-
   /** How long {@code rebuild} waits for a running bank that owns the projector to catch up. */
   private static final Duration REBUILD_WAIT = Duration.ofMinutes(30);
 
@@ -151,10 +163,6 @@ public final class AuditMain {
    * {@code BANK_DB_URL} from the environment.
    */
   public static void main(String[] args) {
-    LIBRARY_LOG.setLevel(Level.WARNING);
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
     int status = run(args, System.getenv(), System.out, System.err);
     System.out.flush();
     System.err.flush();
@@ -163,12 +171,31 @@ public final class AuditMain {
 
   /** Runs one command, printing to {@code out} and {@code err}; returns the exit status. */
   static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
-    Command command;
-    try {
-      command = Command.parse(args);
-    } catch (UsageException e) {
-      err.println(PREFIX + e.getMessage());
-      return USAGE;
+    return commandLine(environment, out, err).execute(args);
+  }
+
+  /**
+   * The auditor's command line ({@code bank audit}) on the database {@code environment} names,
+   * printing to {@code out} and {@code err}; its {@code execute} returns the exit status.
+   */
+  public static CommandLine commandLine(Map<String, String> environment, PrintStream out, PrintStream err) {
+    CommandLine line = Cli.configure(new CommandLine(new Root(environment, out, err)), PREFIX, out, err);
+    // A safety net: exit 1 means "verify found problems" to scripts, so nothing may leave as a stack trace.
+    line.setExecutionExceptionHandler((e, failed, parsed) -> {
+      if (e instanceof RuntimeException runtime) {
+        return unreadable(runtime, err);
+      }
+      err.println(PREFIX + firstLine(Redaction.redact(String.valueOf(e.getMessage()))));
+      return UNREADABLE;
+    });
+    return line;
+  }
+
+  /** Runs a parsed command (the body of every subcommand). */
+  static int execute(Command command, Map<String, String> environment, PrintStream out, PrintStream err) {
+    LIBRARY_LOG.setLevel(Level.WARNING);
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
     Optional<AuditAnchor> anchor;
     Optional<PrivateKey> signingKey;
@@ -341,7 +368,7 @@ public final class AuditMain {
     }
   }
 
-  /** The parsed command line. */
+  /** A parsed command, as the subcommands hand it to {@link #execute}. */
   static final class Command {
     String name;
     String account;
@@ -355,157 +382,269 @@ public final class AuditMain {
     Optional<Path> publicKey = Optional.empty();
     Optional<Path> privateKey = Optional.empty();
     Path anchorOut;
+  }
 
-    static Command parse(String[] args) {
+  /** The options every command takes, before or after its name. */
+  static final class Common {
+    @Option(names = "--schema", paramLabel = "NAME", converter = Cli.Schema.class,
+        description = "Schema of the event store (default: " + BankStorage.DEMO_SCHEMA + ").")
+    String schema;
+
+    @Option(names = "--json", description = "Print one JSON document on stdout instead of text.")
+    boolean json;
+  }
+
+  @CommandLine.Command(name = "audit",
+      description = "The auditor of the sample bank's PostgreSQL store (the database in BANK_DB_URL, else "
+          + BankStorage.LOCAL_URL + ").",
+      subcommands = {History.class, AsOfCommand.class, Rebuild.class, Verify.class, AnchorCommand.class},
+      footer = {"", "Exit status: 0 ok (verify: nothing found); 1 verify found problems; 2 usage error or bad "
+          + "input; 3 database unreachable or no event store in the schema; 4 stored data that cannot be read."})
+  static final class Root implements Callable<Integer> {
+    final Map<String, String> environment;
+    final PrintStream out;
+    final PrintStream err;
+
+    @Mixin
+    Common common = new Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @Spec
+    CommandSpec spec;
+
+    Root(Map<String, String> environment, PrintStream out, PrintStream err) {
+      this.environment = Map.copyOf(environment);
+      this.out = out;
+      this.err = err;
+    }
+
+    @Override
+    public Integer call() {
+      throw new ParameterException(spec.commandLine(),
+          "no command given; expected history, as-of, rebuild, verify or anchor");
+    }
+
+    /** A command of {@code name} with the common options of this command and of the subcommand. */
+    Command command(String name, Common own) {
       Command c = new Command();
-      List<String> positional = new ArrayList<>();
-      String version = null;
-      String time = null;
-      String position = null;
-      String fromPosition = null;
-      for (int i = 0; i < args.length; i++) {
-        String arg = args[i];
-        if (arg.equals("--json")) {
-          c.json = true;
-        } else if (arg.equals("--schema") || arg.equals("--version") || arg.equals("--time")
-            || arg.equals("--position") || arg.equals("--from-position") || arg.equals("--anchor")
-            || arg.equals("--public-key") || arg.equals("--private-key")) {
-          if (i + 1 >= args.length) {
-            throw new UsageException("option " + arg + " needs a value; " + USAGE_LINE);
-          }
-          String value = args[++i];
-          if (arg.equals("--schema")) {
-            c.schema = value;
-          } else if (arg.equals("--version")) {
-            version = value;
-          } else if (arg.equals("--position")) {
-            position = value;
-          } else if (arg.equals("--from-position")) {
-            fromPosition = value;
-          } else if (arg.equals("--anchor")) {
-            c.anchorFile = Optional.of(path(value, arg));
-          } else if (arg.equals("--public-key")) {
-            c.publicKey = Optional.of(path(value, arg));
-          } else if (arg.equals("--private-key")) {
-            c.privateKey = Optional.of(path(value, arg));
-          } else {
-            time = value;
-          }
-        } else if (arg.startsWith("--")) {
-          throw new UsageException("unknown option '" + arg + "'; " + USAGE_LINE);
-        } else {
-          positional.add(arg);
-        }
-      }
-      try {
-        PostgresSchema.checkName(c.schema);
-      } catch (IllegalArgumentException e) {
-        throw new UsageException("bad schema name '" + c.schema + "': " + e.getMessage());
-      }
-      if (positional.isEmpty()) {
-        throw new UsageException("no command given; " + USAGE_LINE);
-      }
-      c.name = positional.get(0);
-      int expected;
-      if (c.name.equals("verify")) {
-        expected = 1;
-      } else if (c.name.equals("history") || c.name.equals("as-of")) {
-        expected = 2;
-        if (positional.size() < 2) {
-          throw new UsageException("command " + c.name + " needs an account id; " + USAGE_LINE);
-        }
-        c.account = positional.get(1);
-      } else if (c.name.equals("rebuild")) {
-        expected = 2;
-        if (positional.size() < 2) {
-          throw new UsageException("command rebuild needs a view, one of " + views() + "; " + USAGE_LINE);
-        }
-        c.view = positional.get(1);
-        if (!Bank.READ_MODELS.containsKey(c.view)) {
-          throw new UsageException("unknown view '" + c.view + "'; expected one of " + views());
-        }
-      } else if (c.name.equals("anchor")) {
-        expected = 2;
-        if (positional.size() < 2) {
-          throw new UsageException("command anchor needs the file to write the anchor to; " + USAGE_LINE);
-        }
-        c.anchorOut = path(positional.get(1), "anchor");
-      } else {
-        throw new UsageException("unknown command '" + c.name + "'; expected history, as-of, rebuild, verify or anchor");
-      }
-      if (positional.size() > expected) {
-        throw new UsageException("unexpected argument '" + positional.get(expected) + "' after "
-            + c.name + "; " + USAGE_LINE);
-      }
-      if (!c.name.equals("as-of") && (version != null || time != null || position != null)) {
-        throw new UsageException("--version, --position and --time apply to as-of only, not to " + c.name);
-      }
-      if (!c.name.equals("rebuild") && fromPosition != null) {
-        throw new UsageException("--from-position applies to rebuild only, not to " + c.name);
-      }
-      if (!c.name.equals("verify") && (c.anchorFile.isPresent() || c.publicKey.isPresent())) {
-        throw new UsageException("--anchor and --public-key apply to verify only, not to " + c.name);
-      }
-      if (c.publicKey.isPresent() && c.anchorFile.isEmpty()) {
-        throw new UsageException("--public-key checks the signature of an anchor: give --anchor FILE too");
-      }
-      if (!c.name.equals("anchor") && c.privateKey.isPresent()) {
-        throw new UsageException("--private-key applies to anchor only, not to " + c.name);
-      }
-      if (c.name.equals("as-of")) {
-        int given = (version == null ? 0 : 1) + (time == null ? 0 : 1) + (position == null ? 0 : 1);
-        if (given != 1) {
-          throw new UsageException("as-of needs exactly one of --version V, --position P or --time ISO-8601");
-        }
-        if (version != null) {
-          c.asOf = AsOf.version(parseCount(version, "version"));
-          c.asOfText = "version " + version;
-        } else if (position != null) {
-          c.asOf = AsOf.position(parseCount(position, "position"));
-          c.asOfText = "position " + position;
-        } else {
-          c.asOf = parseTime(time);
-          c.asOfText = "time " + time;
-        }
-      }
-      if (fromPosition != null) {
-        c.fromPosition = parseCount(fromPosition, "position");
-      }
+      c.name = name;
+      c.schema = own.schema != null ? own.schema : common.schema != null ? common.schema : BankStorage.DEMO_SCHEMA;
+      c.json = own.json || common.json;
       return c;
     }
 
-    private static Path path(String text, String what) {
-      try {
-        return Path.of(text);
-      } catch (java.nio.file.InvalidPathException e) {
-        throw new UsageException("bad file name for " + what + " '" + text + "': " + e.getReason());
+    int execute(Command command) {
+      return AuditMain.execute(command, environment, out, err);
+    }
+  }
+
+  @CommandLine.Command(name = "history",
+      description = "Every event of the account with its version, log position, recorded-at time, actor, "
+          + "correlation id, type and payload.")
+  static final class History implements Callable<Integer> {
+    @ParentCommand
+    Root root;
+
+    @Mixin
+    Common common = new Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @Parameters(paramLabel = "ACCOUNT", description = "The account's id, such as 1001.")
+    String account;
+
+    @Override
+    public Integer call() {
+      Command c = root.command("history", common);
+      c.account = account;
+      return root.execute(c);
+    }
+  }
+
+  @CommandLine.Command(name = "as-of",
+      description = "The account's state after a version, or made of its events at or before a log position, "
+          + "or recorded at or before a time, and the events that led there.")
+  static final class AsOfCommand implements Callable<Integer> {
+    @ParentCommand
+    Root root;
+
+    @Mixin
+    Common common = new Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @Parameters(paramLabel = "ACCOUNT", description = "The account's id, such as 1001.")
+    String account;
+
+    // Optional for picocli, which would otherwise refuse "as-of --help"; call() requires one.
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Point point;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Exactly one of the three. */
+    static final class Point {
+      @Option(names = "--version", paramLabel = "V", converter = Cli.Count.class, description = "A version.")
+      Long version;
+
+      @Option(names = "--position", paramLabel = "P", converter = Cli.Count.class, description = "A log position.")
+      Long position;
+
+      @Option(names = "--time", paramLabel = "ISO-8601", converter = Time.class,
+          description = "A time with an offset, such as 2025-01-31T12:00:00Z.")
+      Instant time;
+    }
+
+    @Override
+    public Integer call() {
+      if (point == null) {
+        throw new ParameterException(spec.commandLine(),
+            "as-of needs exactly one of --version V, --position P or --time ISO-8601");
       }
-    }
-
-    private static String views() {
-      return String.join(", ", new TreeSet<>(Bank.READ_MODELS.keySet()));
-    }
-
-    private static long parseCount(String text, String what) {
-      try {
-        long v = Long.parseLong(text);
-        if (v >= 0) {
-          return v;
-        }
-      } catch (NumberFormatException e) {
-        // reported below
+      Command c = root.command("as-of", common);
+      c.account = account;
+      if (point.version != null) {
+        c.asOf = AsOf.version(point.version);
+        c.asOfText = "version " + point.version;
+      } else if (point.position != null) {
+        c.asOf = AsOf.position(point.position);
+        c.asOfText = "position " + point.position;
+      } else {
+        c.asOf = AsOf.time(point.time);
+        c.asOfText = "time " + point.time;
       }
-      throw new UsageException("bad " + what + " '" + text + "': expected a whole number, 0 or more");
+      return root.execute(c);
+    }
+  }
+
+  @CommandLine.Command(name = "rebuild",
+      description = {"Rebuilds one read model from the start, or replays it from the event at a log position, "
+          + "with progress on stderr. When a running bank owns the projector, the reset reaches it and the "
+          + "command waits for it to catch up."})
+  static final class Rebuild implements Callable<Integer> {
+    @ParentCommand
+    Root root;
+
+    @Mixin
+    Common common = new Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @Parameters(paramLabel = "VIEW", converter = View.class,
+        description = "balances, daily_totals, statements or transfers.")
+    String view;
+
+    @Option(names = "--from-position", paramLabel = "P", converter = Cli.Count.class,
+        description = "Replay from the event at this log position (default: rebuild from the start).")
+    long fromPosition;
+
+    @Override
+    public Integer call() {
+      Command c = root.command("rebuild", common);
+      c.view = view;
+      c.fromPosition = fromPosition;
+      return root.execute(c);
+    }
+  }
+
+  @CommandLine.Command(name = "verify",
+      description = {"Recomputes every stream's hash chain, replays every account from its events alone, checks "
+          + "that money is conserved, that the balances read model agrees with the replay and that every "
+          + "stored snapshot matches its stream; with --anchor, that every anchored stream head is still in "
+          + "place. Progress on stderr."})
+  static final class Verify implements Callable<Integer> {
+    @ParentCommand
+    Root root;
+
+    @Mixin
+    Common common = new Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @ArgGroup(exclusive = false)
+    AnchorCheck anchor;
+
+    /** An anchor to compare with, and the key that checks its signature. */
+    static final class AnchorCheck {
+      @Option(names = "--anchor", paramLabel = "FILE", required = true,
+          description = "An anchor written by the anchor command.")
+      Path file;
+
+      @Option(names = "--public-key", paramLabel = "KEY",
+          description = "Ed25519 public key (X.509 PEM or DER) that checks the anchor's signature first.")
+      Path publicKey;
     }
 
-    private static AsOf parseTime(String text) {
+    @Override
+    public Integer call() {
+      Command c = root.command("verify", common);
+      if (anchor != null) {
+        c.anchorFile = Optional.of(anchor.file);
+        c.publicKey = Optional.ofNullable(anchor.publicKey);
+      }
+      return root.execute(c);
+    }
+  }
+
+  @CommandLine.Command(name = "anchor",
+      description = "Writes an anchor of the log to FILE: the log position and every stream's head with a "
+          + "digest over them. Keep it away from the database.")
+  static final class AnchorCommand implements Callable<Integer> {
+    @ParentCommand
+    Root root;
+
+    @Mixin
+    Common common = new Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @Parameters(paramLabel = "FILE", description = "Where to write the anchor.")
+    Path file;
+
+    @Option(names = "--private-key", paramLabel = "KEY",
+        description = "Ed25519 private key (PKCS#8 PEM or DER) that signs the anchor.")
+    Path privateKey;
+
+    @Override
+    public Integer call() {
+      Command c = root.command("anchor", common);
+      c.anchorOut = file;
+      c.privateKey = Optional.ofNullable(privateKey);
+      return root.execute(c);
+    }
+  }
+
+  /** One of the read models {@link Bank#READ_MODELS} names. */
+  static final class View implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      if (!Bank.READ_MODELS.containsKey(value)) {
+        throw new TypeConversionException("unknown view '" + value + "'; expected one of "
+            + String.join(", ", new TreeSet<>(Bank.READ_MODELS.keySet())));
+      }
+      return value;
+    }
+  }
+
+  /** An ISO-8601 time with an offset. */
+  static final class Time implements ITypeConverter<Instant> {
+    @Override
+    public Instant convert(String value) {
       try {
-        return AsOf.time(Instant.parse(text));
+        return Instant.parse(value);
       } catch (DateTimeParseException e) {
         try {
-          return AsOf.time(OffsetDateTime.parse(text).toInstant());
+          return OffsetDateTime.parse(value).toInstant();
         } catch (DateTimeParseException e2) {
-          throw new UsageException("bad time '" + text + "': expected ISO-8601 with an offset, such as "
+          throw new TypeConversionException("bad time '" + value + "': expected ISO-8601 with an offset, such as "
               + "2025-01-31T12:00:00Z or 2025-01-31T13:00:00+01:00");
         }
       }

@@ -380,8 +380,7 @@ final class BankApi implements HttpHandler {
     Optional<String> key = idempotencyKey(exchange);
     String id = optionalText(body, "id");
     if (id == null) {
-      id = key.map(k -> UUID.nameUUIDFromBytes(("transfer|" + k).getBytes(StandardCharsets.UTF_8)))
-          .orElseGet(UUID::randomUUID).toString();
+      id = key.map(BankApi::keyedTransferId).orElseGet(() -> UUID.randomUUID().toString());
     }
     transferId(id);
     String from = accountId(requiredText(body, "from"));
@@ -395,28 +394,49 @@ final class BankApi implements HttpHandler {
     sameRequest(key, fingerprint, result);
     exchange.getResponseHeaders().set("Location", "/transfers/" + id);
     ObjectNode response = transferJson(id, result.state());
+    key.ifPresent(k -> response.put("idempotencyKey", k));
     response.put("replayed", result.replayed());
     send(exchange, 202, response);
   }
 
   /**
+   * The id of a transfer requested without one under Idempotency-Key {@code key}: derived from
+   * the key, so that every resend reaches the same transfer.
+   */
+  private static String keyedTransferId(String key) {
+    return UUID.nameUUIDFromBytes(("transfer|" + key).getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  /**
    * A transfer from the {@code transfers} read model; one requested a moment ago that the read
    * model has not caught up with is answered from its own events, so a client can follow the
-   * {@code Location} of {@code POST /transfers} at once.
+   * {@code Location} of {@code POST /transfers} at once. {@code idOrKey} is the transfer's id or,
+   * for a transfer requested without an id, the Idempotency-Key it was requested under.
    */
-  private void transferStatus(HttpExchange exchange, String id) throws IOException {
-    transferId(id);
+  private void transferStatus(HttpExchange exchange, String idOrKey) throws IOException {
+    boolean validId = validTransferId(idOrKey);
+    boolean validKey = KEY.matcher(idOrKey).matches();
+    if (!validId && !validKey) {
+      transferId(idOrKey);
+    }
+    Optional<ObjectNode> found = validId ? transfer(idOrKey) : Optional.empty();
+    if (found.isEmpty() && validKey) {
+      found = transfer(keyedTransferId(idOrKey)).map(node -> node.put("idempotencyKey", idOrKey));
+    }
+    if (found.isEmpty()) {
+      throw new ApiException(404, "transfer_not_found", "no transfer '" + idOrKey + "' has been requested, "
+          + "by that id or under that Idempotency-Key; request one with POST /transfers");
+    }
+    send(exchange, 200, found.get());
+  }
+
+  private Optional<ObjectNode> transfer(String id) {
     Optional<TransferStatusProjection.View> view = bank.transferStatus(id);
     if (view.isPresent()) {
-      send(exchange, 200, json.valueToTree(view.get()));
-      return;
+      return Optional.of((ObjectNode) json.valueToTree(view.get()));
     }
     AggregateState<TransferState> state = bank.transfers().load(id);
-    if (!state.exists()) {
-      throw new ApiException(404, "transfer_not_found", "no transfer '" + id + "' has been requested; "
-          + "request one with POST /transfers");
-    }
-    send(exchange, 200, transferJson(id, state.state()));
+    return state.exists() ? Optional.of(transferJson(id, state.state())) : Optional.empty();
   }
 
   private ObjectNode transferJson(String id, TransferState state) {
@@ -807,6 +827,15 @@ final class BankApi implements HttpHandler {
       return id;
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "bad_account_id", "bad account id: " + e.getMessage());
+    }
+  }
+
+  private static boolean validTransferId(String id) {
+    try {
+      Transfer.TYPE.streamId(id);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

@@ -5,10 +5,10 @@ import com.sun.net.httpserver.HttpServer;
 import dev.annals.bank.Bank;
 import dev.annals.bank.BankPublishing;
 import dev.annals.bank.BankStorage;
+import dev.annals.bank.Cli;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
-import dev.annals.postgres.PostgresSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -25,6 +26,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * The sample bank over HTTP: the JSON API and live event feeds of {@link BankApi}, and a small
@@ -32,7 +38,7 @@ import java.util.logging.Logger;
  * malformed request heads with the API's JSON errors.
  *
  * <pre>
- * BankServer [--port N] [--host ADDRESS] [--schema NAME]
+ * bank serve [--port N] [--host ADDRESS] [--schema NAME]
  * </pre>
  *
  * <p>{@link #main} serves the bank in {@code --schema} (default {@value #DEFAULT_SCHEMA}, created
@@ -61,7 +67,7 @@ public final class BankServer implements AutoCloseable {
   /** The JDK server's switch for TCP_NODELAY on its connections. */
   private static final String NO_DELAY = "sun.net.httpserver.nodelay";
 
-  private static final String USAGE = "usage: BankServer [--port N] [--host ADDRESS] [--schema NAME]";
+  private static final String PREFIX = "Annals bank server: ";
   /** Held so that its level stays set: the library's progress messages would fill the console. */
   private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
 
@@ -165,24 +171,32 @@ public final class BankServer implements AutoCloseable {
 
   /** Serves the bank until the process is stopped; see the class description. */
   public static void main(String[] args) {
+    int status = commandLine(System.out, System.err).execute(args);
+    System.out.flush();
+    System.err.flush();
+    System.exit(status);
+  }
+
+  /**
+   * The server's command line ({@code bank serve}), printing help to {@code out} and errors to
+   * {@code err}; its {@code execute} serves until the process is stopped, or returns the exit
+   * status of a failed start.
+   */
+  public static picocli.CommandLine commandLine(java.io.PrintStream out, java.io.PrintStream err) {
+    return Cli.configure(new picocli.CommandLine(new Options()), PREFIX, out, err);
+  }
+
+  /** Serves the bank as {@code options} say until the process is stopped; else the exit status. */
+  private static int serve(Options options) {
     LIBRARY_LOG.setLevel(Level.WARNING);
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
-    Options options;
-    try {
-      options = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("Annals bank server: " + Redaction.redact(e.getMessage()));
-      System.err.println(USAGE);
-      System.exit(2);
-      return;
     }
     String configured = System.getenv(BankStorage.URL_VARIABLE);
     String url = configured != null && !configured.isBlank() ? configured.trim() : BankStorage.LOCAL_URL;
     Optional<String> problem = BankStorage.probe(url);
     if (problem.isPresent()) {
-      unavailable(url, problem.get());
+      return unavailable(url, problem.get());
     }
     BankStorage storage;
     try {
@@ -190,8 +204,7 @@ public final class BankServer implements AutoCloseable {
           ? BankStorage.Access.AS_GIVEN : BankStorage.Access.SEPARATE_ROLES);
     } catch (RuntimeException e) {
       // Unreachable, or the schema holds something that is not an event store.
-      unavailable(url, String.valueOf(e.getMessage()));
-      return;
+      return unavailable(url, String.valueOf(e.getMessage()));
     }
     PostgresEventStore store = storage.postgres().orElseThrow();
     // Several servers may serve one schema; each needs its own node id for projector ownership.
@@ -200,9 +213,8 @@ public final class BankServer implements AutoCloseable {
       publishing = BankPublishing.fromEnvironment(System.getenv());
     } catch (IllegalArgumentException e) {
       storage.close();
-      System.err.println("Annals bank server: " + Redaction.redact(e.getMessage()));
-      System.exit(2);
-      return;
+      System.err.println(PREFIX + Redaction.redact(e.getMessage()));
+      return Cli.USAGE;
     }
     Bank bank = Bank.start(store, "bank-server-" + UUID.randomUUID().toString().substring(0, 8), publishing);
     BankServer server;
@@ -211,9 +223,8 @@ public final class BankServer implements AutoCloseable {
     } catch (UncheckedIOException e) {
       bank.close();
       storage.close();
-      System.err.println("Annals bank server: " + e.getMessage() + "; choose another --port");
-      System.exit(2);
-      return;
+      System.err.println(PREFIX + e.getMessage() + "; choose another --port");
+      return Cli.USAGE;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
@@ -228,6 +239,7 @@ public final class BankServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    return 0;
   }
 
   /** What the server prints first: where it listens and which database it uses, password hidden. */
@@ -236,42 +248,57 @@ public final class BankServer implements AutoCloseable {
         + "); stop it with Ctrl-C";
   }
 
-  private static void unavailable(String url, String problem) {
-    System.err.println("Annals bank server: cannot use the database at " + BankStorage.redact(url) + ": "
+  private static int unavailable(String url, String problem) {
+    System.err.println(PREFIX + "cannot use the database at " + BankStorage.redact(url) + ": "
         + Redaction.redact(problem));
     System.err.println("Set " + BankStorage.URL_VARIABLE + " to a JDBC URL "
         + "(jdbc:postgresql://HOST:5432/DB?user=USER&password=PASSWORD) or start PostgreSQL on 127.0.0.1:5432.");
-    System.exit(3);
+    return 3;
   }
 
   /** The parsed command line. */
-  static final class Options {
+  @Command(name = "serve",
+      description = "Serves the bank's JSON API, live event feeds and web page until stopped (Ctrl-C).",
+      footer = {"", "Environment: BANK_DB_URL (a JDBC URL; else jdbc:postgresql://127.0.0.1:5432/test?user=postgres), "
+          + "BANK_PUBLISH (a broker URL to publish the account events to).",
+          "Exit status: 2 bad arguments or port in use, 3 the database cannot be used."})
+  static final class Options implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    Cli.Help help;
+
+    @Option(names = "--port", paramLabel = "N", converter = Port.class,
+        description = "Port to listen on, 0 picks a free one (default: " + DEFAULT_PORT + ").")
     int port = DEFAULT_PORT;
+
+    @Option(names = "--host", paramLabel = "ADDRESS",
+        description = "Address to listen on (default: " + DEFAULT_HOST + ").")
     String host = DEFAULT_HOST;
+
+    @Option(names = "--schema", paramLabel = "NAME", converter = Cli.Schema.class,
+        description = "Schema of the bank, created if missing, never dropped (default: " + DEFAULT_SCHEMA + ").")
     String schema = DEFAULT_SCHEMA;
 
     /** @throws IllegalArgumentException naming the bad argument */
     static Options parse(String[] args) {
       Options o = new Options();
-      for (int i = 0; i < args.length; i++) {
-        String arg = args[i];
-        if (!arg.equals("--port") && !arg.equals("--host") && !arg.equals("--schema")) {
-          throw new IllegalArgumentException("unknown argument '" + arg + "'");
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("option " + arg + " needs a value");
-        }
-        String value = args[++i];
-        switch (arg) {
-          case "--port" -> o.port = port(value);
-          case "--host" -> o.host = value;
-          default -> o.schema = schema(value);
-        }
+      try {
+        new picocli.CommandLine(o).parseArgs(args);
+      } catch (ParameterException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
       }
       return o;
     }
 
-    private static int port(String value) {
+    @Override
+    public Integer call() {
+      return serve(this);
+    }
+  }
+
+  /** A port number, 0 to 65535. */
+  static final class Port implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
       try {
         int port = Integer.parseInt(value);
         if (port >= 0 && port <= 65_535) {
@@ -280,15 +307,7 @@ public final class BankServer implements AutoCloseable {
       } catch (NumberFormatException e) {
         // reported below
       }
-      throw new IllegalArgumentException("bad port '" + value + "': expected 0 to 65535 (0 picks a free one)");
-    }
-
-    private static String schema(String value) {
-      try {
-        return PostgresSchema.checkName(value);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("bad schema name '" + value + "': " + e.getMessage());
-      }
+      throw new TypeConversionException("bad port '" + value + "': expected 0 to 65535 (0 picks a free one)");
     }
   }
 }

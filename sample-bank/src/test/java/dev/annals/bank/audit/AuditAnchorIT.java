@@ -130,12 +130,12 @@ class AuditAnchorIT {
   @Test
   @Order(2)
   void bad_anchor_files_keys_and_options_exit_with_2_and_one_line() throws Exception {
-    assertUsage(audit("anchor"), "needs the file");
+    assertUsage(audit("anchor"), "Missing required parameter: 'FILE'");
     assertUsage(audit("anchor", dir.resolve("no-such-dir").resolve("a.jsonl").toString()), "cannot write the anchor file");
     assertUsage(audit("verify", "--anchor", dir.resolve("nowhere.jsonl").toString()), "cannot read the anchor file");
-    assertUsage(audit("verify", "--public-key", publicKey.toString()), "give --anchor FILE too");
+    assertUsage(audit("verify", "--public-key", publicKey.toString()), "Missing required argument(s): --anchor=FILE");
     assertUsage(audit("verify", "--private-key", privateKey.toString()), "--private-key applies to anchor only");
-    assertUsage(audit("history", "1001", "--anchor", anchorFile.toString()), "apply to verify only");
+    assertUsage(audit("history", "1001", "--anchor", anchorFile.toString()), "--anchor applies to verify only");
 
     KeyPair other = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     Path otherKey = pem(dir.resolve("other.pub"), "PUBLIC KEY", other.getPublic().getEncoded());

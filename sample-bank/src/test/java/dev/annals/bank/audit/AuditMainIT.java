@@ -207,14 +207,41 @@ class AuditMainIT {
   @Order(4)
   void usage_errors_exit_with_2_and_name_the_bad_value() {
     assertUsage(audit("frobnicate"), "'frobnicate'");
-    assertUsage(audit("history"), "needs an account id");
+    assertUsage(audit("history"), "Missing required parameter: 'ACCOUNT'");
     assertUsage(audit("history", "9999"), "'9999' not found");
     assertUsage(audit("as-of", "1001", "--version", "abc"), "'abc'");
     assertUsage(audit("as-of", "1001", "--version", "-1"), "'-1'");
     assertUsage(audit("as-of", "1001", "--version", "100000"), "'100000'");
     assertUsage(audit("as-of", "1001", "--time", "yesterday"), "'yesterday'");
     assertUsage(audit("as-of", "1001"), "exactly one of --version");
+    assertUsage(audit("as-of", "1001", "--version", "1", "--time", "2000-01-01T00:00:00Z"), "mutually exclusive");
     assertUsage(audit("verify", "--bogus"), "'--bogus'");
+    assertUsage(audit("verify", "extra"), "'extra'");
+    assertUsage(audit("verify", "--public-key", "key.pub"), "--anchor");
+    assertUsage(audit("anchor", "heads.jsonl", "--anchor", "old.jsonl"), "--anchor applies to verify only");
+    assertUsage(audit(), "no command given");
+    assertUsage(audit("verify", "--schema", "no-dashes"), "bad schema name 'no-dashes'");
+  }
+
+  @Test
+  @Order(4)
+  void help_goes_to_stdout_with_status_0_and_names_every_command() {
+    Result help = audit("--help");
+    assertThat(help.status()).as(help.err()).isZero();
+    assertThat(help.out()).contains("history", "as-of", "rebuild", "verify", "anchor", "--json", "Exit status");
+    assertThat(help.err()).isEmpty();
+
+    Result asOf = audit("as-of", "--help");
+    assertThat(asOf.status()).isZero();
+    assertThat(asOf.out()).contains("--version", "--position", "--time");
+  }
+
+  @Test
+  @Order(4)
+  void the_common_options_may_also_follow_the_command() throws Exception {
+    Result result = audit("history", "1001", "--json");
+    assertThat(result.status()).as(result.err()).isZero();
+    assertThat(json(result).get("account").asText()).isEqualTo("1001");
   }
 
   private static void assertUsage(Result result, String named) {

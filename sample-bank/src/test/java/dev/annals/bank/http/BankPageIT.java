@@ -171,6 +171,31 @@ class BankPageIT {
         .noneMatch(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue());
   }
 
+  @Test
+  void picking_an_account_with_a_long_history_asks_for_its_state_once() throws Exception {
+    bank.handle("page-long", new AccountCommand.Open("carol", Currency.getInstance("EUR")), CommandContext.random());
+    int deposits = 40;
+    for (int i = 1; i <= deposits; i++) {
+      bank.handle("page-long", new AccountCommand.Deposit(Money.of("1", "EUR")), CommandContext.random());
+    }
+    assertThat(bank.projections().awaitCaughtUp(BalancesProjection.NAME, PATIENCE)).isTrue();
+
+    browser.get(server.uri().toString());
+    WebDriverWait wait = new WebDriverWait(browser, PATIENCE);
+    wait.until(ExpectedConditions.textToBe(balanceOf("page-long"), "40.00 EUR"));
+    // Counts the page's as-of requests as they are sent, not as they finish.
+    browser.executeScript("window.asOfRequests = 0; const fetched = window.fetch; window.fetch = (url, init) => {"
+        + " if (String(url).includes('/as-of')) { window.asOfRequests++; } return fetched(url, init); };");
+
+    browser.findElement(row("page-long")).click();
+    String newest = String.valueOf(deposits + 1);
+    wait.until(ExpectedConditions.attributeToBe(By.id("as-of-state"), "data-version", newest));
+    assertThat(browser.findElements(By.cssSelector("#events li"))).hasSize(deposits + 1);
+    assertThat(browser.findElement(By.cssSelector("#as-of-state .balance")).getText()).isEqualTo("40.00 EUR");
+    assertThat(((Number) browser.executeScript("return window.asOfRequests;")).longValue())
+        .as("as-of requests for a history of %d events", deposits + 1).isEqualTo(1);
+  }
+
   private static By row(String account) {
     return By.cssSelector("#accounts tr[data-account='" + account + "']");
   }

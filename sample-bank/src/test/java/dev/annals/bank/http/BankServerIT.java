@@ -216,6 +216,28 @@ class BankServerIT {
         409, "transfer_id_taken");
   }
 
+  @Test
+  void a_transfer_requested_without_an_id_is_found_by_its_idempotency_key() {
+    open("keyed-from", "kim", "EUR");
+    open("keyed-to", "lee", "EUR");
+    post("/accounts/keyed-from/deposits", "{\"amount\": \"50\", \"currency\": \"EUR\"}");
+
+    Reply accepted = post("/transfers",
+        "{\"from\": \"keyed-from\", \"to\": \"keyed-to\", \"amount\": \"5\", \"currency\": \"EUR\"}",
+        Map.of("Idempotency-Key", "pay-key-1"));
+    assertThat(accepted.status).as(accepted.text).isEqualTo(202);
+    String id = accepted.json.path("transferId").asText();
+    assertThat(accepted.header("Location")).isEqualTo("/transfers/" + id);
+    assertThat(accepted.json.path("idempotencyKey").asText()).isEqualTo("pay-key-1");
+
+    Reply byKey = get("/transfers/pay-key-1");
+    assertThat(byKey.status).as(byKey.text).isEqualTo(200);
+    assertThat(byKey.json.path("transferId").asText()).isEqualTo(id);
+    assertThat(byKey.json.path("idempotencyKey").asText()).isEqualTo("pay-key-1");
+    assertThat(get("/transfers/" + id).json.path("transferId").asText()).isEqualTo(id);
+    assertError(get("/transfers/pay-key-2"), 404, "transfer_not_found");
+  }
+
   // ---- reads --------------------------------------------------------------------------
 
   @Test

@@ -38,9 +38,9 @@ class BankServerTest {
     assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--schema", "no-dashes"}))
         .hasMessageContaining("bad schema name 'no-dashes'");
     assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--verbose"}))
-        .hasMessageContaining("unknown argument '--verbose'");
+        .hasMessageContaining("Unknown option: '--verbose'");
     assertThatThrownBy(() -> BankServer.Options.parse(new String[] {"--port"}))
-        .hasMessageContaining("option --port needs a value");
+        .hasMessageContaining("Missing required parameter for option '--port'");
   }
 
   @Test
