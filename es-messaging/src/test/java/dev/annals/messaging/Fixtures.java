@@ -86,6 +86,16 @@ public final class Fixtures {
     return e.eventId();
   }
 
+  /** Every event of the store as a publisher would send it. */
+  public static List<OutgoingMessage> messages(PostgresEventStore store) {
+    CloudEventMapper mapper = mapper();
+    List<OutgoingMessage> out = new ArrayList<>();
+    for (dev.annals.core.RecordedEvent e : store.readAll(0, 1000, dev.annals.core.LogFilter.all())) {
+      out.add(mapper.toMessage(e));
+    }
+    return out;
+  }
+
   /** Waits for a condition, failing with {@code what} after {@code timeout}. */
   public static void await(String what, Duration timeout, BooleanSupplier condition) {
     Await.until(what, timeout, condition);
