@@ -101,6 +101,15 @@ public final class Fixtures {
     Await.until(what, timeout, condition);
   }
 
+  /** A port of 127.0.0.1 that nothing listens on (it was free a moment ago). */
+  public static int closedPort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Fails with how to start the service when nothing listens on 127.0.0.1:{@code port}. */
   public static void requireListening(String service, int port, String howToStart) {
     try (Socket s = new Socket()) {

@@ -148,21 +148,13 @@ class SqsStandardIT {
 
   @Test
   void a_sink_whose_server_is_gone_fails_without_showing_the_credentials() {
-    SqsClient nowhere = ElasticMq.client(closedPort());
+    SqsClient nowhere = ElasticMq.client(Fixtures.closedPort());
     closeLater.add(nowhere);
     SqsSink sink = SqsSink.builder(nowhere).queueUrl(queue).build();
     Fixtures.append(store, StreamId.of("account", "gone"), new Fixtures.Deposited(1));
     assertThatThrownBy(() -> sink.send(messages()))
         .satisfies(e -> assertThat(e.toString()).doesNotContain(ElasticMq.SECRET_KEY));
     assertThat(sink.describe()).contains(queue).doesNotContain(ElasticMq.SECRET_KEY);
-  }
-
-  static int closedPort() {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 
   /** Receives and deletes everything on {@code queueUrl} until a receive comes back empty. */

@@ -9,23 +9,17 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
 import dev.annals.core.StreamId;
 import dev.annals.messaging.Fixtures;
-import dev.annals.messaging.MessageSink;
-import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.CountingSink;
 import dev.annals.messaging.Publisher;
 import dev.annals.messaging.PublisherStatus;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -71,7 +65,7 @@ class RabbitMqAtMostOnceIT {
   @Test
   void with_the_broker_down_the_publisher_drops_each_batch_once_and_moves_on() throws Exception {
     List<UUID> ids = append(5, 10);
-    RabbitMqSink down = RabbitMqSink.builder(RabbitMqIT.factory(closedPort())).exchange("notifications").build();
+    RabbitMqSink down = RabbitMqSink.builder(RabbitMqIT.factory(Fixtures.closedPort())).exchange("notifications").build();
     CountingSink counting = new CountingSink(down);
 
     try (ProjectionRunner runner = Fixtures.runner(store, "node1", Publisher.builder("notify", counting)
@@ -85,11 +79,11 @@ class RabbitMqAtMostOnceIT {
       assertThat(status.openDeadLetters()).isZero();
     }
 
-    assertThat(counting.offered).as("times each event was offered to the sink")
+    assertThat(counting.offered()).as("times each event was offered to the sink")
         .containsOnlyKeys(ids.stream().map(UUID::toString).toList())
         .allSatisfy((id, times) -> assertThat(times).as("offers of %s", id).isEqualTo(1));
-    assertThat(counting.failed.get()).as("batches the sink refused").isEqualTo(counting.calls.get()).isPositive();
-    assertThat(counting.confirmedSends.get()).as("confirmed sends").isZero();
+    assertThat(counting.failed()).as("batches the sink refused").isEqualTo(counting.calls()).isPositive();
+    assertThat(counting.confirmedSends()).as("confirmed sends").isZero();
     assertThatThrownBy(() -> down.sendAtMostOnce(Fixtures.messages(store).subList(0, 1)))
         .as("a direct send with no broker").isInstanceOf(IOException.class);
   }
@@ -127,53 +121,6 @@ class RabbitMqAtMostOnceIT {
       return ch.messageCount(queue);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  static int closedPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  /** Counts what the publisher asks of the sink. */
-  static final class CountingSink implements MessageSink {
-    private final MessageSink inner;
-    final Map<String, Integer> offered = new ConcurrentHashMap<>();
-    final AtomicInteger calls = new AtomicInteger();
-    final AtomicInteger failed = new AtomicInteger();
-    final AtomicInteger confirmedSends = new AtomicInteger();
-
-    CountingSink(MessageSink inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public String describe() {
-      return inner.describe();
-    }
-
-    @Override
-    public void send(List<OutgoingMessage> batch) throws Exception {
-      confirmedSends.incrementAndGet();
-      inner.send(batch);
-    }
-
-    @Override
-    public void sendAtMostOnce(List<OutgoingMessage> batch) throws Exception {
-      calls.incrementAndGet();
-      batch.forEach(m -> offered.merge(m.id(), 1, Integer::sum));
-      try {
-        inner.sendAtMostOnce(batch);
-      } catch (Exception e) {
-        failed.incrementAndGet();
-        throw e;
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      inner.close();
     }
   }
 }
