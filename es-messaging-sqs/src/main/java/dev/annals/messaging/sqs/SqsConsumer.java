@@ -265,8 +265,9 @@ public final class SqsConsumer implements AutoCloseable {
   }
 
   /**
-   * Stops consuming and waits for the consumer's thread to end; a message in progress is left
-   * in flight and comes again after its visibility timeout.
+   * Stops consuming and waits for the consumer's thread to end, which can take up to the wait
+   * time of a receive in progress; a message in progress is left in flight and comes again after
+   * its visibility timeout.
    */
   @Override
   public void close() {
