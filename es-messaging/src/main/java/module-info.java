@@ -20,5 +20,5 @@ module dev.annals.messaging {
   exports dev.annals.messaging.rabbitmq;
   exports dev.annals.messaging.webhooks;
   // What the transports share (retries, the CloudEvent codec, inbox delivery); not API.
-  exports dev.annals.messaging.internal to dev.annals.messaging.kafka;
+  exports dev.annals.messaging.internal to dev.annals.messaging.kafka, dev.annals.messaging.sqs;
 }

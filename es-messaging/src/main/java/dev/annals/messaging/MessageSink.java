@@ -36,4 +36,21 @@ public interface MessageSink extends AutoCloseable {
    * @throws Exception if any message was not confirmed (the batch is sent again later)
    */
   void send(List<OutgoingMessage> batch) throws Exception;
+
+  /**
+   * Hands a batch to the broker without waiting for any confirmation, for a publisher that
+   * delivers at most once ({@link Publisher.Builder#atMostOnce()}). It must not block on a broker
+   * that is down and must not retry: it returns once the messages are written to the connection,
+   * or throws if there is no connection, and the publisher then drops the batch. Messages of one
+   * stream still leave in batch order.
+   *
+   * <p>The default sends with confirmation ({@link #send}), which waits for the broker up to the
+   * sink's own timeouts; the publisher still never sends a batch twice.
+   *
+   * @param batch one or more messages, in log order
+   * @throws Exception if the batch could not be handed over (it is not sent again)
+   */
+  default void sendAtMostOnce(List<OutgoingMessage> batch) throws Exception {
+    send(batch);
+  }
 }

@@ -41,8 +41,15 @@ import java.util.Objects;
  *       retried, then parked; later events of its stream wait behind it (policy
  *       {@link FailurePolicy#CONTINUE} by default), other streams go on.</li>
  * </ul>
+ *
+ * <p>{@link Builder#atMostOnce()} trades all of that for speed, for notifications that may be
+ * lost: the checkpoint commits first, then the batch is handed to the sink without waiting for
+ * a confirmation ({@link MessageSink#sendAtMostOnce}), and a batch the sink could not take is
+ * dropped, never sent again.
  */
 public final class Publisher {
+
+  private static final System.Logger LOG = System.getLogger("dev.annals.messaging");
 
   private Publisher() {}
 
@@ -61,16 +68,23 @@ public final class Publisher {
 
   /** Configures a publisher; each setter checks its value, {@link #build()} the combination. */
   public static final class Builder {
+    // Every setting goes to both: build() picks the side-effect projector (at least once) or a
+    // transactional one whose commit comes before the send (at most once).
     private final Projector.SideEffectsBuilder projector;
+    private final Projector.ReadModelBuilder atMostOnceProjector;
     private final String name;
     private final MessageSink sink;
     private CloudEventMapper mapper;
+    private boolean atMostOnce;
 
     private Builder(Projector.SideEffectsBuilder projector, String name, MessageSink sink) {
       this.projector = projector;
+      this.atMostOnceProjector = Projector.builder(name);
       this.name = name;
       this.sink = sink;
       projector.onFailure(FailurePolicy.CONTINUE).batchSize(500)
+          .retries(5, Duration.ofMillis(100), Duration.ofSeconds(30));
+      atMostOnceProjector.onFailure(FailurePolicy.CONTINUE).batchSize(500)
           .retries(5, Duration.ofMillis(100), Duration.ofSeconds(30));
     }
 
@@ -86,6 +100,7 @@ public final class Publisher {
     /** Which events to publish, by category and type; all by default. */
     public Builder filter(LogFilter filter) {
       projector.filter(filter);
+      atMostOnceProjector.filter(filter);
       return this;
     }
 
@@ -95,12 +110,14 @@ public final class Publisher {
      */
     public Builder partitions(int count) {
       projector.partitions(count);
+      atMostOnceProjector.partitions(count);
       return this;
     }
 
     /** Most events per {@link MessageSink#send} call, 1 to 10,000; 500 by default. */
     public Builder batchSize(int events) {
       projector.batchSize(events);
+      atMostOnceProjector.batchSize(events);
       return this;
     }
 
@@ -111,6 +128,7 @@ public final class Publisher {
      */
     public Builder retries(int maxAttempts, Duration first, Duration max) {
       projector.retries(maxAttempts, first, max);
+      atMostOnceProjector.retries(maxAttempts, first, max);
       return this;
     }
 
@@ -120,6 +138,20 @@ public final class Publisher {
      */
     public Builder onFailure(FailurePolicy policy) {
       projector.onFailure(policy);
+      atMostOnceProjector.onFailure(policy);
+      return this;
+    }
+
+    /**
+     * Delivers at most once (fire and forget), for messages that may be lost, such as
+     * notifications: each batch's checkpoint commits first, then the batch is handed to
+     * {@link MessageSink#sendAtMostOnce} without waiting for a confirmation; if the broker is
+     * down the batch is dropped (and logged), never tried again, and publishing goes on. A crash
+     * between the commit and the send loses the batch; nothing is ever sent twice by the
+     * publisher. At least once (confirmed, retried) is the default.
+     */
+    public Builder atMostOnce() {
+      this.atMostOnce = true;
       return this;
     }
 
@@ -135,16 +167,43 @@ public final class Publisher {
       }
       CloudEventMapper m = mapper;
       MessageSink s = sink;
+      if (atMostOnce) {
+        String publisher = name;
+        return atMostOnceProjector.batchHandler((events, tables) -> {
+          // Mapping failures escape as they are: they are one event's fault and end up parked.
+          List<OutgoingMessage> batch = map(events, m);
+          tables.handle().afterCommit(() -> fire(publisher, batch, s));
+        }).build();
+      }
       return projector.batchHandler(events -> send(events, m, s)).build();
+    }
+
+    private static List<OutgoingMessage> map(List<RecordedEvent> events, CloudEventMapper mapper) {
+      List<OutgoingMessage> batch = new ArrayList<>(events.size());
+      for (RecordedEvent e : events) {
+        batch.add(mapper.toMessage(e));
+      }
+      return batch;
+    }
+
+    /** Runs after the checkpoint committed; nothing it throws may reach the engine. */
+    private static void fire(String publisher, List<OutgoingMessage> batch, MessageSink sink) {
+      try {
+        sink.sendAtMostOnce(batch);
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        LOG.log(System.Logger.Level.WARNING, "publisher {0} (at most once): dropped {1} events, first {2}, "
+            + "because {3} did not take them: {4}", publisher, batch.size(), batch.get(0).id(),
+            sink.describe(), Redaction.describe(e));
+      }
     }
 
     private static void send(List<RecordedEvent> events, CloudEventMapper mapper, MessageSink sink)
         throws TargetUnavailableException {
       // Mapping failures escape as they are: they are one event's fault and end up parked.
-      List<OutgoingMessage> batch = new ArrayList<>(events.size());
-      for (RecordedEvent e : events) {
-        batch.add(mapper.toMessage(e));
-      }
+      List<OutgoingMessage> batch = map(events, mapper);
       try {
         sink.send(batch);
       } catch (InterruptedException e) {

@@ -86,9 +86,28 @@ public final class Fixtures {
     return e.eventId();
   }
 
+  /** Every event of the store as a publisher would send it. */
+  public static List<OutgoingMessage> messages(PostgresEventStore store) {
+    CloudEventMapper mapper = mapper();
+    List<OutgoingMessage> out = new ArrayList<>();
+    for (dev.annals.core.RecordedEvent e : store.readAll(0, 1000, dev.annals.core.LogFilter.all())) {
+      out.add(mapper.toMessage(e));
+    }
+    return out;
+  }
+
   /** Waits for a condition, failing with {@code what} after {@code timeout}. */
   public static void await(String what, Duration timeout, BooleanSupplier condition) {
     Await.until(what, timeout, condition);
+  }
+
+  /** A port of 127.0.0.1 that nothing listens on (it was free a moment ago). */
+  public static int closedPort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Fails with how to start the service when nothing listens on 127.0.0.1:{@code port}. */

@@ -125,6 +125,11 @@ public final class InboxDelivery {
     return Redaction.describe(e);
   }
 
+  /** {@code text} with credentials in it (URL user info, passwords) masked, for logs and errors. */
+  public static String redact(String text) {
+    return Redaction.redact(text);
+  }
+
   /** A broken or refused connection says nothing about the message; it must not count as a try. */
   static boolean isDatabaseDown(Throwable e) {
     for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {

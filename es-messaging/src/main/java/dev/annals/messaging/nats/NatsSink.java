@@ -137,6 +137,37 @@ public final class NatsSink implements MessageSink {
     }
   }
 
+  /**
+   * Publishes with core NATS, without waiting for JetStream's acks: the stream still stores what
+   * reaches it (and drops a repeated {@code Nats-Msg-Id}), but nothing tells the sink whether it
+   * did. Returns once the messages are in the connection's outgoing buffer; with no connection to
+   * be had it throws, after at most the 5 s connection timeout.
+   *
+   * @throws Exception if there is no connection; the publisher does not send the batch again
+   */
+  @Override
+  public synchronized void sendAtMostOnce(List<OutgoingMessage> batch) throws Exception {
+    if (closed) {
+      throw new IllegalStateException(describe() + ": the sink is closed");
+    }
+    try {
+      jetStream();
+      for (OutgoingMessage m : batch) {
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
+        Headers headers = new Headers();
+        enc.headers().forEach(headers::put);
+        if (enc.contentType() != null) {
+          headers.put("content-type", enc.contentType());
+        }
+        headers.put("Nats-Msg-Id", m.id());
+        connection.publish(subject(m.category()), headers, enc.body());
+      }
+    } catch (Exception e) {
+      disconnect();
+      throw e;
+    }
+  }
+
   private JetStream jetStream() throws Exception {
     if (connection != null && connection.getStatus() == Connection.Status.CONNECTED) {
       return jetStream;

@@ -40,6 +40,17 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * could deliver a later message after an earlier one was lost; instead the connection is
  * dropped on any failure and opened again at the next send, when the batch goes again whole.
  *
+ * <p><b>Priorities</b>: {@link Builder#priority(String, int)} gives the messages of a category
+ * an AMQP priority, so that on a queue declared with {@code x-max-priority} urgent messages
+ * (fraud alerts) overtake a backlog of bulk ones (statements). RabbitMQ keeps publish order
+ * among messages of equal priority, and a stream's events all share their category's priority,
+ * so each stream stays in order.
+ *
+ * <p><b>At most once</b>: {@link #sendAtMostOnce} publishes on a second channel without
+ * confirms and without the mandatory flag, and returns once the messages are written to the
+ * socket; with no connection to be had it throws at once (or after the factory's connection
+ * timeout if the host does not answer at all).
+ *
  * <p>Thread-safe: sends are serialized on one channel.
  */
 public final class RabbitMqSink implements MessageSink {
@@ -59,9 +70,11 @@ public final class RabbitMqSink implements MessageSink {
   private final RoutingKey routingKey;
   private final Encoding encoding;
   private final Duration confirmTimeout;
+  private final Map<String, Integer> priorities;
   private final ConcurrentLinkedQueue<String> returned = new ConcurrentLinkedQueue<>();
   private Connection connection;
   private Channel channel;
+  private Channel unconfirmed;
   private boolean closed;
 
   private RabbitMqSink(Builder b) {
@@ -72,6 +85,7 @@ public final class RabbitMqSink implements MessageSink {
     this.routingKey = b.routingKey;
     this.encoding = b.encoding;
     this.confirmTimeout = b.confirmTimeout;
+    this.priorities = Map.copyOf(b.priorities);
   }
 
   /** Starts configuring a sink that connects with (a copy of) {@code factory}. */
@@ -96,14 +110,7 @@ public final class RabbitMqSink implements MessageSink {
       returned.clear();
       for (OutgoingMessage m : batch) {
         CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
-        Map<String, Object> headers = new HashMap<>(enc.headers());
-        AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
-            .messageId(m.id())
-            .contentType(enc.contentType())
-            .deliveryMode(2)
-            .headers(headers)
-            .build();
-        ch.basicPublish(exchange, key(m), true, props, enc.body());
+        ch.basicPublish(exchange, key(m), true, properties(m, enc), enc.body());
       }
       // Throws if any message was nacked or the timeout passed; returns precede their acks.
       ch.waitForConfirmsOrDie(confirmTimeout.toMillis());
@@ -117,17 +124,58 @@ public final class RabbitMqSink implements MessageSink {
     }
   }
 
+  /**
+   * Publishes without confirms and without the mandatory flag (a message no queue is bound for
+   * is dropped by the broker), and returns once the batch is written to the connection.
+   *
+   * @throws Exception if there is no connection; the publisher does not send the batch again
+   */
+  @Override
+  public synchronized void sendAtMostOnce(List<OutgoingMessage> batch) throws Exception {
+    if (closed) {
+      throw new IllegalStateException(describe() + ": the sink is closed");
+    }
+    try {
+      if (unconfirmed == null || !unconfirmed.isOpen()) {
+        unconfirmed = connection().createChannel();
+      }
+      for (OutgoingMessage m : batch) {
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
+        unconfirmed.basicPublish(exchange, key(m), false, properties(m, enc), enc.body());
+      }
+    } catch (Exception e) {
+      disconnect();
+      throw e;
+    }
+  }
+
+  private AMQP.BasicProperties properties(OutgoingMessage m, CloudEventCodec.Encoded enc) {
+    return new AMQP.BasicProperties.Builder()
+        .messageId(m.id())
+        .contentType(enc.contentType())
+        .deliveryMode(2)
+        .priority(priorities.get(m.category()))
+        .headers(new HashMap<>(enc.headers()))
+        .build();
+  }
+
   private String key(OutgoingMessage m) {
     return routingKey == RoutingKey.CATEGORY ? m.category() : m.streamId();
+  }
+
+  private Connection connection() throws Exception {
+    if (connection == null || !connection.isOpen()) {
+      disconnect();
+      connection = factory.newConnection("annals-publisher");
+    }
+    return connection;
   }
 
   private Channel channel() throws Exception {
     if (channel != null && channel.isOpen()) {
       return channel;
     }
-    disconnect();
-    connection = factory.newConnection("annals-publisher");
-    Channel ch = connection.createChannel();
+    Channel ch = connection().createChannel();
     ch.confirmSelect();
     ch.addReturnListener(r -> returned.add(r.getProperties().getMessageId() + " (routing key '"
         + r.getRoutingKey() + "': " + r.getReplyText() + ")"));
@@ -141,6 +189,7 @@ public final class RabbitMqSink implements MessageSink {
     }
     connection = null;
     channel = null;
+    unconfirmed = null;
   }
 
   /** Closes the connection; later sends fail. */
@@ -157,6 +206,7 @@ public final class RabbitMqSink implements MessageSink {
     private RoutingKey routingKey = RoutingKey.CATEGORY;
     private Encoding encoding = Encoding.BINARY;
     private Duration confirmTimeout = Duration.ofSeconds(30);
+    private final Map<String, Integer> priorities = new HashMap<>();
 
     private Builder(ConnectionFactory factory) {
       this.factory = factory;
@@ -183,6 +233,29 @@ public final class RabbitMqSink implements MessageSink {
     /** How long to wait for the broker to confirm a batch; 30 s by default. */
     public Builder confirmTimeout(Duration timeout) {
       this.confirmTimeout = Checks.positive(timeout, "confirm timeout");
+      return this;
+    }
+
+    /**
+     * Sends the events of {@code category} with AMQP priority {@code priority}; those of other
+     * categories have none (which counts as 0). Takes effect on queues declared with {@code
+     * x-max-priority} of at least {@code priority} (RabbitMQ advises at most 10); the consumer's
+     * prefetch bounds how many bulk messages it already holds when an urgent one arrives.
+     *
+     * @throws IllegalArgumentException if {@code priority} is not 0 to 255, or the category was
+     *     given a priority already
+     */
+    public Builder priority(String category, int priority) {
+      Objects.requireNonNull(category, "category must not be null");
+      if (priority < 0 || priority > 255) {
+        throw new IllegalArgumentException("priority of category '" + category + "' must be 0 to 255, was "
+            + priority);
+      }
+      if (priorities.containsKey(category)) {
+        throw new IllegalArgumentException("category '" + category + "' has priority "
+            + priorities.get(category) + " already");
+      }
+      priorities.put(category, priority);
       return this;
     }
 

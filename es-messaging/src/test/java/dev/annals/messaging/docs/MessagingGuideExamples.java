@@ -67,6 +67,34 @@ final class MessagingGuideExamples {
     return runner;
   }
 
+  static ProjectionRunner fireAndForget(ConnectionFactory factory, CloudEventMapper mapper,
+      PostgresEventStore store) {
+    // tag::at-most-once[]
+    MessageSink sink = RabbitMqSink.builder(factory).exchange("bank.notifications").build();
+
+    Projector notifications = Publisher.builder("balance_notifications", sink)
+        .mapper(mapper)
+        .filter(LogFilter.types("Deposited", "Withdrawn"))
+        .atMostOnce()            // no confirms, no retries: a batch the broker does not take is lost
+        .build();
+    // end::at-most-once[]
+    ProjectionRunner runner = ProjectionRunner.builder(store).projector(notifications).build();
+    runner.start();
+    return runner;
+  }
+
+  static RabbitMqSink priorities(ConnectionFactory factory) throws Exception {
+    // tag::priority-lane[]
+    // The queue:  channel.queueDeclare("bank.work", true, false, false, Map.of("x-max-priority", 10));
+    RabbitMqSink sink = RabbitMqSink.builder(factory)
+        .exchange("bank.events")
+        .priority("fraud", 9)           // fraud alerts overtake ...
+        .priority("statement", 1)       // ... a backlog of statements
+        .build();
+    // end::priority-lane[]
+    return sink;
+  }
+
   static RabbitMqSink rabbitMq() throws Exception {
     // tag::rabbitmq-sink[]
     ConnectionFactory factory = new ConnectionFactory();
