@@ -57,7 +57,8 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
       try {
         PostgresSchema.checkName(schema);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("annals.store.schema: " + e.getMessage(), e);
+        // The library's message, named for the property; its own trace adds nothing.
+        throw new IllegalArgumentException("annals.store.schema: " + e.getMessage());
       }
       if (notifyInterval.isNegative()) {
         throw new IllegalArgumentException("annals.store.notify-interval must not be negative, was " + notifyInterval);
@@ -230,7 +231,7 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
       PostgresSchema.checkName(role);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(property + " '" + role + "' is not a valid role name: use 1 to 63 "
-          + "lower-case letters, digits or underscores, starting with a letter or underscore", e);
+          + "lower-case letters, digits or underscores, starting with a letter or underscore");
     }
     if (role.equals("public")) {
       throw new IllegalArgumentException(property + " must not be public");

@@ -12,7 +12,7 @@ final class StarterContexts {
 
   /**
    * A runner of contexts on {@code db}'s server in a schema of their own, with a small pool and
-   * quick projector polling.
+   * quick projector polling. Leases outlast any handler a test holds up, so that a partition is never lost to its own slowness.
    */
   static ApplicationContextRunner on(PostgresTestDatabase db, String schema) {
     return new ApplicationContextRunner()
@@ -21,7 +21,7 @@ final class StarterContexts {
         .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
             "spring.datasource.hikari.maximum-pool-size=6",
             "annals.store.schema=" + schema,
-            "annals.projections.lease-duration=2s",
+            "annals.projections.lease-duration=60s",
             "annals.projections.poll-max=50ms");
   }
 }
