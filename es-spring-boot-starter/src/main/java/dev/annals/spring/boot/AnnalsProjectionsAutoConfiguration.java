@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanNotOfRequiredTypeException;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -95,7 +96,7 @@ public class AnnalsProjectionsAutoConfiguration {
         MessageSink sink;
         try {
           sink = beans.getBean(settings.sink(), MessageSink.class);
-        } catch (NoSuchBeanDefinitionException e) {
+        } catch (NoSuchBeanDefinitionException | BeanNotOfRequiredTypeException e) {
           throw new IllegalStateException("annals.publishers." + name + ".sink names '" + settings.sink()
               + "', but there is no MessageSink bean of that name", e);
         }
