@@ -194,6 +194,16 @@ class StarterIT {
   }
 
   @Test
+  void without_an_event_registry_the_start_fails_naming_it() {
+    StarterContexts.on(db, db.newSchema()).withBean("ticket", AggregateType.class, Wallets::ticketType)
+        .run(context -> {
+          assertThat(context).hasFailed();
+          assertThat(context.getStartupFailure()).hasStackTraceContaining("annalsEventStore")
+              .hasStackTraceContaining("dev.annals.core.EventRegistry");
+        });
+  }
+
+  @Test
   void without_projectors_there_is_no_runner_and_the_rest_works() {
     StarterContexts.on(db, db.newSchema()).withBean(EventRegistry.class, () -> Wallets.REGISTRY)
         .withBean("ticket", AggregateType.class, Wallets::ticketType)
