@@ -1,6 +1,5 @@
 package dev.annals.spring.boot.docs;
 
-import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateType;
 import dev.annals.core.Decider;
 import dev.annals.core.DomainException;
@@ -11,7 +10,6 @@ import java.util.List;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
-import org.springframework.stereotype.Service;
 
 /** The example application of docs/spring-boot.md: a wallet, its balances view, and a service. */
 // tag::spring-boot-application[]
@@ -64,22 +62,3 @@ public class WalletApplication {
   }
 }
 // end::spring-boot-application[]
-
-/** The service of docs/spring-boot.md: application code using the auto-configured repository. */
-// tag::spring-boot-service[]
-@Service
-class Teller {
-
-  private final AggregateRepository<WalletApplication.WalletCommand, WalletApplication.Wallet,
-      WalletApplication.WalletEvent> wallets;
-
-  Teller(AggregateRepository<WalletApplication.WalletCommand, WalletApplication.Wallet,
-      WalletApplication.WalletEvent> wallets) {
-    this.wallets = wallets;
-  }
-
-  long deposit(String wallet, long cents) {
-    return wallets.handle(wallet, new WalletApplication.Deposit(cents)).state().cents();
-  }
-}
-// end::spring-boot-service[]
