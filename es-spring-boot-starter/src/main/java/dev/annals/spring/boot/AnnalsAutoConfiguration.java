@@ -1,6 +1,7 @@
 package dev.annals.spring.boot;
 
 import dev.annals.core.EventRegistry;
+import dev.annals.core.EventStore;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.PostgresSnapshotStore;
 import javax.sql.DataSource;
@@ -26,10 +27,11 @@ public class AnnalsAutoConfiguration {
 
   /**
    * The PostgreSQL event store in {@code annals.store.schema}, installing the schema first when
-   * so configured (as the owner, when one is set, who then grants the application role).
+   * so configured (as the owner, when one is set, who then grants the application role). Backs
+   * off for any {@link EventStore} of the application's, such as an in-memory one.
    */
   @Bean
-  @ConditionalOnMissingBean
+  @ConditionalOnMissingBean(EventStore.class)
   @ConditionalOnSingleCandidate(DataSource.class)
   public PostgresEventStore annalsEventStore(DataSource dataSource, EventRegistry registry, AnnalsProperties properties,
       Environment environment) {

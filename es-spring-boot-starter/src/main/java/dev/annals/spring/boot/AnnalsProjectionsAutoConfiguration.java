@@ -45,6 +45,10 @@ public class AnnalsProjectionsAutoConfiguration {
   @Conditional(OnProjectorsCondition.class)
   public ProjectionRunner annalsProjectionRunner(PostgresEventStore store, ObjectProvider<Projector> projectors,
       ObjectProvider<ConfiguredPublishers> publishers, AnnalsProperties properties) {
+    if (!properties.publishers().isEmpty() && publishers.getIfAvailable() == null) {
+      throw new IllegalStateException("annals.publishers configures " + properties.publishers().keySet()
+          + ", but es-messaging (dev.annals:es-messaging) is not on the class path");
+    }
     AnnalsProperties.Projections settings = properties.projections();
     ProjectionRunner.Builder builder = ProjectionRunner.builder(store)
         .projectors(projectorsOf(projectors, publishers))

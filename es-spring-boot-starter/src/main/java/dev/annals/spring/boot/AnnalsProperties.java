@@ -141,12 +141,12 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
   /**
    * The projection runner of the {@code Projector} beans and configured publishers.
    *
-   * @param autoStart Whether they start with the application context (and stop with it)
+   * @param autoStart Whether the projectors start with the application context (and stop with it)
    * @param nodeId This node's id in projector ownership; random when not set. Two live nodes must
    *     never share one
    * @param leaseDuration How long a claim on a partition lasts without renewal
    * @param pollMin The shortest wait of an idle partition before reading again
-   * @param pollMax The longest such wait
+   * @param pollMax The longest wait of an idle partition before reading again
    * @param idleTransactionTimeout How long a batch transaction may sit idle before PostgreSQL ends it
    */
   public record Projections(@DefaultValue("true") boolean autoStart, String nodeId,

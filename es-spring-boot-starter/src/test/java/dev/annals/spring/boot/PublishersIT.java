@@ -30,6 +30,7 @@ import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.context.ApplicationContext;
 
 /**
@@ -130,6 +131,19 @@ class PublishersIT {
           assertThat((String) failing.getDetails().get("reason")).startsWith("failing: ");
           assertThat((String) failing.getDetails().get("lastError")).contains("did not confirm");
           assertThat((Long) failing.getDetails().get("lagEvents")).isPositive();
+        });
+  }
+
+  @Test
+  void publishers_without_es_messaging_on_the_class_path_stop_the_start_saying_so() {
+    StarterContexts.on(db, db.newSchema())
+        .withClassLoader(new FilteredClassLoader("dev.annals.messaging"))
+        .withPropertyValues("annals.publishers.out.sink=rabbit", "annals.publishers.out.source=urn:test:out")
+        .withBean(EventRegistry.class, () -> Wallets.REGISTRY)
+        .run(context -> {
+          assertThat(context).hasFailed();
+          assertThat(context.getStartupFailure()).hasStackTraceContaining("IllegalStateException: annals.publishers "
+              + "configures [out], but es-messaging (dev.annals:es-messaging) is not on the class path");
         });
   }
 

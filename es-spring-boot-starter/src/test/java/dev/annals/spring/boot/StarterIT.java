@@ -6,6 +6,7 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateType;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.EventStore;
+import dev.annals.core.InMemoryEventStore;
 import dev.annals.core.InMemorySnapshotStore;
 import dev.annals.core.SnapshotStore;
 import dev.annals.core.StreamId;
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -191,6 +194,27 @@ class StarterIT {
           assertThat(teller.tickets).as("the other type still gets one").isSameAs(context.getBean("ticketRepository"));
           assertThat(context.getBean(ProjectionRunner.class).nodeId()).isEqualTo("own-runner");
         });
+  }
+
+  @Test
+  void an_event_store_of_the_application_replaces_the_postgres_one_and_its_runner() {
+    StarterContexts.on(db, db.newSchema()).withUserConfiguration(Application.class, WithTeller.class)
+        .withBean(EventStore.class, () -> InMemoryEventStore.create(Wallets.REGISTRY))
+        .run(context -> {
+          assertThat(context).hasNotFailed().doesNotHaveBean(PostgresEventStore.class)
+              .doesNotHaveBean(ProjectionRunner.class).doesNotHaveBean(SnapshotStore.class);
+          Teller teller = context.getBean(Teller.class);
+          teller.wallets.handle("w-1", new Deposit(3));
+          assertThat(context.getBean(EventStore.class).streamVersion(StreamId.of("wallet", "w-1"))).isEqualTo(1);
+        });
+  }
+
+  @Test
+  void without_spring_boot_health_there_are_no_health_indicators_and_the_rest_works() {
+    StarterContexts.on(db, db.newSchema()).withUserConfiguration(Application.class)
+        .withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+        .run(context -> assertThat(context).hasNotFailed().hasSingleBean(ProjectionRunner.class)
+            .doesNotHaveBean("annalsHealthContributor"));
   }
 
   @Test
