@@ -1,0 +1,62 @@
+package dev.annals.spring.boot;
+
+import dev.annals.core.EventRegistry;
+import dev.annals.core.EventStore;
+import dev.annals.postgres.PostgresEventStore;
+import dev.annals.postgres.PostgresSnapshotStore;
+import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+
+/**
+ * The event store and snapshot store on the application's {@link DataSource}, and an
+ * {@code AggregateRepository} for each {@code AggregateType} bean. Needs an {@link EventRegistry}
+ * bean. Each bean backs off when the application defines its own.
+ */
+@AutoConfiguration(afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
+@EnableConfigurationProperties(AnnalsProperties.class)
+public class AnnalsAutoConfiguration {
+
+  /** Created by Spring. */
+  public AnnalsAutoConfiguration() {}
+
+  /**
+   * The PostgreSQL event store in {@code annals.store.schema}, installing the schema first when
+   * so configured (as the owner, when one is set, who then grants the application role). Backs
+   * off for any {@link EventStore} of the application's, such as an in-memory one.
+   */
+  @Bean
+  @ConditionalOnMissingBean(EventStore.class)
+  @ConditionalOnSingleCandidate(DataSource.class)
+  public PostgresEventStore annalsEventStore(DataSource dataSource, EventRegistry registry, AnnalsProperties properties,
+      Environment environment) {
+    AnnalsProperties.Store store = properties.store();
+    SchemaSetup.prepare(store, () -> environment.getProperty("spring.datasource.url"));
+    return PostgresEventStore.builder(registry)
+        .dataSource(dataSource)
+        .schema(store.schema())
+        .installSchema(SchemaSetup.applicationInstalls(store))
+        .notifyInterval(store.notifyInterval())
+        .maxEventSize((int) store.maxEventSize().toBytes())
+        .build();
+  }
+
+  /** The snapshot store in the event store's schema and pool. */
+  @Bean
+  @ConditionalOnMissingBean(dev.annals.core.SnapshotStore.class)
+  @ConditionalOnBean(PostgresEventStore.class)
+  public PostgresSnapshotStore annalsSnapshotStore(PostgresEventStore store) {
+    return store.snapshotStore();
+  }
+
+  /** Registers a repository for each aggregate type bean that has none. */
+  @Bean
+  static AggregateRepositoryRegistrar annalsAggregateRepositoryRegistrar() {
+    return new AggregateRepositoryRegistrar();
+  }
+}
