@@ -11,7 +11,8 @@ import dev.annals.core.ExpectedVersion;
  * {@value #STREAM_EXISTS} stream exists, 0 no stream, n (1 or more) exactly n. They answer
  * {@code (status, actual_version, first_version, first_position, last_position)}, where status is
  * 0 written, 1 version conflict (nothing written; actual_version set) or 2 transaction order
- * conflict (nothing written; only a new transaction can succeed). The functions are in the
+ * conflict (nothing written; only a new transaction can succeed); {@code append_group} answers
+ * each append of a group alike, and with 3 when an event id of it is stored already. The functions are in the
  * migrations under {@code schema/} and, as they stand today, in {@code schema/current.sql}.
  */
 final class AppendSql {
@@ -27,7 +28,9 @@ final class AppendSql {
 
   /** What an append did. */
   enum Status {
-    WRITTEN, VERSION_CONFLICT, ORDER_CONFLICT;
+    WRITTEN, VERSION_CONFLICT, ORDER_CONFLICT,
+    /** An event id of the append is stored already; only {@code append_group} answers it. */
+    STORED_BEFORE;
 
     static Status of(long code) {
       if (code < 0 || code >= values().length) {
@@ -53,6 +56,12 @@ final class AppendSql {
   /** The call of {@code append_events}, answering its record as text: see {@link #outcome}. */
   final String appendEvents;
   /**
+   * The call of {@code append_group} (schema version 7): a group of appends of several streams
+   * in one transaction, answered by five arrays with one element per append (status, actual
+   * version, first version, first position, last position).
+   */
+  final String appendGroup;
+  /**
    * One event at an exact version of an existing stream, as one statement: an answer row of
    * (version, position) when written, none when it wrote nothing (a conflict, a missing stream or
    * an order conflict, which {@link #appendEvents} then tells apart).
@@ -66,6 +75,8 @@ final class AppendSql {
     // a call in FROM goes through a function scan that measured a tenth more per append.
     this.appendEvents = "SELECT " + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
         + JSONB_ARRAY + ", ?)::text";
+    this.appendGroup = "SELECT * FROM " + schema + ".append_group(?, ?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
+        + JSONB_ARRAY + ", ?)";
     // Most commands produce one event for a stream at the version they loaded. That append is
     // one statement, no function: the update of the stream row checks the version and the
     // transaction order and computes the hash-chain link (chain_hash() written out, with the
@@ -124,7 +135,8 @@ final class AppendSql {
         value = value * 10 + (ch - '0');
       }
     }
-    if (!wellFormed || field != 5 || fields[0] >= Status.values().length) {
+    // The single-stream functions answer 0 to 2; only append_group knows STORED_BEFORE.
+    if (!wellFormed || field != 5 || fields[0] > Status.ORDER_CONFLICT.ordinal()) {
       throw new IllegalStateException("unexpected answer from the append function: " + record);
     }
     return new Outcome(Status.of(fields[0]), fields[1], fields[2], fields[3], fields[4]);

@@ -24,7 +24,9 @@ import java.util.UUID;
 /**
  * {@link PostgresEventStore#append}: encodes a batch, sends it as one statement (see
  * {@link AppendSql}), and turns the answer into a result or the store's exceptions. An event id
- * stored before gives the original append's result. Thread-safe.
+ * stored before gives the original append's result. With group commit, appends of the store's own
+ * transactions that arrive together are written by one statement in one transaction (see {@link
+ * GroupCommitter}), each keeping its own answer. Thread-safe.
  */
 final class EventAppender {
 
@@ -34,58 +36,184 @@ final class EventAppender {
   private final AppendSql sql;
   private final Connections connections;
   private final Notifications notifications;
+  private final Optional<GroupCommitter<Batch, AppendSql.Outcome>> groups;
 
   EventAppender(EventRegistry registry, int maxEventSize, String schema, Connections connections,
-      Notifications notifications) {
+      Notifications notifications, GroupCommit groupCommit) {
     this.registry = registry;
     this.maxEventSize = maxEventSize;
     this.schema = schema;
     this.sql = new AppendSql(schema);
     this.connections = connections;
     this.notifications = notifications;
+    // Only the store's own transactions are grouped: a caller's transaction is the caller's.
+    this.groups = groupCommit.enabled() && connections instanceof Connections.Pooled
+        ? Optional.of(new GroupCommitter<>(this::writeGroup, groupCommit.maxWait().toNanos(),
+            groupCommit.maxGroup(), groupCommit.maxInFlight()))
+        : Optional.empty();
+  }
+
+  /** The group committer, when appends are grouped. */
+  Optional<GroupCommitter<Batch, AppendSql.Outcome>> groups() {
+    return groups;
   }
 
   /** A batch as the statements bind it: one array per column. */
-  private record Batch(String stream, String category, long expected, UUID[] ids, String[] types,
+  record Batch(String stream, String category, long expected, UUID[] ids, String[] types,
       Integer[] schemaVersions, String[] payloads, String[] metadata, byte[][] digests) {}
 
   AppendResult append(StreamId streamId, ExpectedVersion expected, List<NewEvent> events) {
     List<EncodedEvent> encoded = EventEncoding.encode(registry, streamId, events, maxEventSize);
     Batch batch = batch(streamId, AppendSql.expected(expected), encoded);
     boolean single = AppendSql.singleStatement(encoded.size(), expected);
-    for (int attempt = 1; ; attempt++) {
+    int attempt = 1;
+    if (groups.isPresent()) {
+      AppendSql.Outcome grouped = null;
+      try {
+        grouped = groups.get().submit(batch);
+      } catch (GroupCommitter.GroupFailedException e) {
+        if (e.groupSize() == 1) {
+          // Alone in its group, it was written as it would be without group commit: same answer.
+          return failed(streamId, batch, e.getCause());
+        }
+        // One group failed, perhaps for one of its appends (a duplicate id racing with its
+        // original, a deadlock): each append is tried again alone, in a transaction of its own.
+        // When the failure hid a commit (a connection lost at commit), the id check answers it.
+      }
+      if (grouped != null && grouped.status() != AppendSql.Status.ORDER_CONFLICT) {
+        return result(streamId, expected, batch, grouped);
+      }
+      attempt = grouped == null ? 1 : 2;
+    }
+    for (; ; attempt++) {
       AppendSql.Outcome outcome;
       try {
         // Plain JDBC on the hottest path: prepared statements, which the driver keeps server-side
         // prepared per connection, and no per-call statement machinery.
-        outcome = connections.append(c -> {
-          Optional<AppendSql.Outcome> one = single ? appendOne(c, batch) : Optional.empty();
-          return one.isPresent() ? one.get() : appendMany(c, batch);
-        });
+        outcome = connections.append(c -> alone(c, batch, single));
       } catch (SQLException | RuntimeException e) {
-        if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
-          return originalResult(streamId, List.of(batch.ids()), Optional.empty());
-        }
-        throw SqlErrors.translate("append to stream " + streamId, schema, e);
+        return failed(streamId, batch, e);
       }
-      switch (outcome.status()) {
-        case WRITTEN:
-          notifications.appended();
-          return new AppendResult(streamId, outcome.firstVersion(), outcome.actualVersion(),
-              outcome.firstPosition(), outcome.lastPosition());
-        case VERSION_CONFLICT:
-          return originalResult(streamId, List.of(batch.ids()),
-              Optional.of(new ConcurrencyConflictException(streamId, expected, outcome.actualVersion())));
-        default:
-          // The stream's last writer is a younger transaction than ours. Nothing was written; a
-          // new transaction gets a newer id. (Rare: append_events' advisory lock prevents it
-          // between its own callers, and a single-event statement's id is newer than any commit
-          // it sees.)
-          if (attempt >= connections.orderConflictAttempts()) {
-            throw new TransactionOrderConflictException(streamId);
-          }
+      if (outcome.status() != AppendSql.Status.ORDER_CONFLICT) {
+        return result(streamId, expected, batch, outcome);
+      }
+      // The stream's last writer is a younger transaction than ours. Nothing was written; a
+      // new transaction gets a newer id. (Rare: append_events' advisory lock prevents it
+      // between its own callers, and a single-event statement's id is newer than any commit
+      // it sees.)
+      if (attempt >= connections.orderConflictAttempts()) {
+        throw new TransactionOrderConflictException(streamId);
       }
     }
+  }
+
+  /** The answer to an append that the database answered with {@code outcome} (not an order conflict). */
+  private AppendResult result(StreamId streamId, ExpectedVersion expected, Batch batch, AppendSql.Outcome outcome) {
+    switch (outcome.status()) {
+      case WRITTEN:
+        notifications.appended();
+        return new AppendResult(streamId, outcome.firstVersion(), outcome.actualVersion(),
+            outcome.firstPosition(), outcome.lastPosition());
+      case VERSION_CONFLICT:
+        return originalResult(streamId, List.of(batch.ids()),
+            Optional.of(new ConcurrencyConflictException(streamId, expected, outcome.actualVersion())));
+      case STORED_BEFORE:
+        return originalResult(streamId, List.of(batch.ids()), Optional.empty());
+      default:
+        throw new IllegalStateException("no result for " + outcome);
+    }
+  }
+
+  /** The answer to an append whose statement failed with {@code e}. */
+  private AppendResult failed(StreamId streamId, Batch batch, Throwable e) {
+    if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
+      return originalResult(streamId, List.of(batch.ids()), Optional.empty());
+    }
+    throw SqlErrors.translate("append to stream " + streamId, schema, e);
+  }
+
+  /** One append in a transaction of its own (or the caller's). */
+  private AppendSql.Outcome alone(Connection c, Batch batch, boolean single) throws SQLException {
+    Optional<AppendSql.Outcome> one = single ? appendOne(c, batch) : Optional.empty();
+    return one.isPresent() ? one.get() : appendMany(c, batch);
+  }
+
+  /**
+   * A group of appends in one transaction: a group of one as {@link #alone}, more through {@code
+   * append_group}, their streams in order so that two groups lock shared streams in one order.
+   */
+  private List<AppendSql.Outcome> writeGroup(List<Batch> group) throws SQLException {
+    if (group.size() == 1) {
+      Batch b = group.get(0);
+      boolean single = b.ids().length == 1 && b.expected() >= 1;
+      AppendSql.Outcome outcome = connections.append(c -> alone(c, b, single));
+      return List.of(outcome);
+    }
+    Integer[] order = new Integer[group.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    // Stable: appends to one stream keep their order of arrival.
+    java.util.Arrays.sort(order, (x, y) -> group.get(x).stream().compareTo(group.get(y).stream()));
+    int events = 0;
+    for (Batch b : group) {
+      events += b.ids().length;
+    }
+    Integer[] counts = new Integer[order.length];
+    Long[] expected = new Long[order.length];
+    String[] streams = new String[events];
+    String[] categories = new String[events];
+    UUID[] ids = new UUID[events];
+    String[] types = new String[events];
+    Integer[] schemaVersions = new Integer[events];
+    String[] payloads = new String[events];
+    String[] metadata = new String[events];
+    byte[][] digests = new byte[events][];
+    int k = 0;
+    for (int a = 0; a < order.length; a++) {
+      Batch b = group.get(order[a]);
+      counts[a] = b.ids().length;
+      expected[a] = b.expected();
+      for (int i = 0; i < b.ids().length; i++, k++) {
+        streams[k] = b.stream();
+        categories[k] = b.category();
+        ids[k] = b.ids()[i];
+        types[k] = b.types()[i];
+        schemaVersions[k] = b.schemaVersions()[i];
+        payloads[k] = b.payloads()[i];
+        metadata[k] = b.metadata()[i];
+        digests[k] = b.digests()[i];
+      }
+    }
+    AppendSql.Outcome[] outcomes = new AppendSql.Outcome[order.length];
+    connections.<Void>append(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.appendGroup)) {
+        ps.setArray(1, c.createArrayOf("int4", counts));
+        ps.setArray(2, c.createArrayOf("int8", expected));
+        ps.setArray(3, c.createArrayOf("text", streams));
+        ps.setArray(4, c.createArrayOf("text", categories));
+        ps.setArray(5, c.createArrayOf("uuid", ids));
+        ps.setArray(6, c.createArrayOf("text", types));
+        ps.setArray(7, c.createArrayOf("int4", schemaVersions));
+        ps.setArray(8, c.createArrayOf("text", payloads));
+        ps.setArray(9, c.createArrayOf("text", metadata));
+        ps.setArray(10, c.createArrayOf("bytea", digests));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          Integer[] statuses = (Integer[]) rs.getArray(1).getArray();
+          Long[] actual = (Long[]) rs.getArray(2).getArray();
+          Long[] firstVersions = (Long[]) rs.getArray(3).getArray();
+          Long[] firstPositions = (Long[]) rs.getArray(4).getArray();
+          Long[] lastPositions = (Long[]) rs.getArray(5).getArray();
+          for (int a = 0; a < order.length; a++) {
+            outcomes[order[a]] = new AppendSql.Outcome(AppendSql.Status.of(statuses[a]), actual[a],
+                firstVersions[a], firstPositions[a], lastPositions[a]);
+          }
+        }
+      }
+      return null;
+    });
+    return List.of(outcomes);
   }
 
   private static Batch batch(StreamId streamId, long expected, List<EncodedEvent> encoded) {

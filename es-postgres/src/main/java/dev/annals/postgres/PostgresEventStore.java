@@ -38,9 +38,10 @@ import org.jdbi.v3.core.Jdbi;
  *
  * <p>An append is one statement, one round trip, atomic: a call of the SQL function {@code
  * append_events}, or for one event at an exact version of an existing stream a single update and
- * insert. Either checks the stream row first, so a losing writer fails fast with nothing written
- * and no position used; it then writes the events with their hash chain. Writers of different
- * streams never wait for each other.
+ * insert. Either checks the stream row first, so a losing writer fails fast with nothing written;
+ * it then writes the events with their hash chain. Writers of different streams never wait for
+ * each other. Appends that arrive together share one statement and one commit ({@link
+ * GroupCommit}, on by default), each with its own outcome.
  *
  * <p>After appends commit, a background thread sends at most one {@code NOTIFY} per interval
  * so that readers on other nodes wake up quickly; nothing is sent inside the append's
@@ -58,15 +59,18 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private final EventAppender appender;
   private final EventReads reads;
   private final Optional<SnapshotSigning> snapshotSigning;
+  private final GroupCommit groupCommit;
 
   private PostgresEventStore(EventRegistry registry, String schema, int maxEventSize,
-      Notifications notifications, Connections connections, Optional<SnapshotSigning> snapshotSigning) {
+      Notifications notifications, Connections connections, Optional<SnapshotSigning> snapshotSigning,
+      GroupCommit groupCommit) {
     this.registry = registry;
     this.schema = schema;
     this.maxEventSize = maxEventSize;
     this.notifications = notifications;
     this.connections = connections;
-    this.appender = new EventAppender(registry, maxEventSize, schema, connections, notifications);
+    this.groupCommit = groupCommit;
+    this.appender = new EventAppender(registry, maxEventSize, schema, connections, notifications, groupCommit);
     this.reads = new EventReads(registry, schema, connections.jdbi());
     this.snapshotSigning = snapshotSigning;
   }
@@ -74,7 +78,8 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private static PostgresEventStore pooled(Builder b, DataSource dataSource, Optional<HikariDataSource> ownedPool) {
     Notifications notifications = new Notifications(dataSource, b.schema, b.notifyInterval);
     return new PostgresEventStore(b.registry, b.schema, b.maxEventSize, notifications,
-        new Connections.Pooled(dataSource, ownedPool, notifications), Optional.ofNullable(b.snapshotSigning));
+        new Connections.Pooled(dataSource, ownedPool, notifications), Optional.ofNullable(b.snapshotSigning),
+        b.groupCommit);
   }
 
   /**
@@ -97,7 +102,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           + "(jdbi.inTransaction or handle.begin()); outside one, use the store itself");
     }
     return new PostgresEventStore(registry, schema, maxEventSize, notifications,
-        Connections.Joined.on(handle.getConnection()), snapshotSigning);
+        Connections.Joined.on(handle.getConnection()), snapshotSigning, groupCommit);
   }
 
   /** Starts configuring a store that serializes with {@code registry}. */
@@ -179,6 +184,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     b.maxEventSize = maxEventSize;
     b.notifyInterval = Duration.ZERO;
     b.snapshotSigning = snapshotSigning.orElse(null);
+    b.groupCommit = groupCommit;
     return pooled(b, connections.dataSource(), Optional.empty());
   }
 
@@ -224,6 +230,11 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return reads.streamVersion(streamId);
   }
 
+  /** The group committer, when appends are grouped; for tests. */
+  Optional<GroupCommitter<EventAppender.Batch, AppendSql.Outcome>> groupCommitter() {
+    return appender.groups();
+  }
+
   @Override
   public void close() {
     connections.close();
@@ -244,6 +255,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     private Duration connectionTimeout = Duration.ofSeconds(10);
     private boolean poolSizeSet;
     private SnapshotSigning snapshotSigning;
+    private GroupCommit groupCommit = GroupCommit.defaults();
 
     private Builder(EventRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
@@ -344,6 +356,16 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
      */
     public Builder snapshotSigning(SnapshotSigning signing) {
       this.snapshotSigning = Objects.requireNonNull(signing, "snapshot signing must not be null");
+      return this;
+    }
+
+    /**
+     * Whether and how concurrent appends outside a caller's transaction share a transaction;
+     * {@link GroupCommit#defaults()} (on) unless set. Appends in a caller's transaction ({@link
+     * PostgresEventStore#joining}) are never grouped.
+     */
+    public Builder groupCommit(GroupCommit settings) {
+      this.groupCommit = Objects.requireNonNull(settings, "groupCommit must not be null");
       return this;
     }
 

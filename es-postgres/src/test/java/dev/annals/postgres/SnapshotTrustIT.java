@@ -378,7 +378,7 @@ class SnapshotTrustIT {
           + "VALUES ('bound-old', 10, 1, '{\"sum\": 1000000}', now())");
     }
 
-    assertThat(PostgresSchema.install(pool, schema)).isEqualTo(6);
+    assertThat(PostgresSchema.install(pool, schema)).isEqualTo(PostgresSchema.CURRENT_VERSION);
     try (Connection c = db.connect(); Statement st = c.createStatement();
         java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM " + schema + ".snapshots")) {
       rs.next();

@@ -37,6 +37,7 @@ GRANT INSERT, UPDATE ON TABLE ${schema}.snapshots TO ${role};
 
 -- Functions are executable by PUBLIC unless revoked.
 REVOKE ALL ON FUNCTION
+    ${schema}.append_group(integer[], bigint[], text[], text[], uuid[], text[], integer[], jsonb[], jsonb[], bytea[]),
     ${schema}.append_events(text, text, bigint, uuid[], text[], integer[], jsonb[], jsonb[], bytea[]),
     ${schema}.append_event(text, text, bigint, uuid, text, integer, jsonb, jsonb, bytea),
     ${schema}.chain_hash(bytea, bytea, bigint, timestamptz),
@@ -44,6 +45,7 @@ REVOKE ALL ON FUNCTION
     ${schema}.reject_event_change()
     FROM PUBLIC, ${role};
 GRANT EXECUTE ON FUNCTION
+    ${schema}.append_group(integer[], bigint[], text[], text[], uuid[], text[], integer[], jsonb[], jsonb[], bytea[]),
     ${schema}.append_events(text, text, bigint, uuid[], text[], integer[], jsonb[], jsonb[], bytea[]),
     ${schema}.append_event(text, text, bigint, uuid, text, integer, jsonb, jsonb, bytea),
     ${schema}.chain_hash(bytea, bytea, bigint, timestamptz)
