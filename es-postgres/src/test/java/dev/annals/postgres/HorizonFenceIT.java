@@ -342,6 +342,10 @@ class HorizonFenceIT {
     writing.set(false);
     readerThread.join(WAIT.toMillis() * 2);
 
+    HorizonAdvancer advancer = store.horizonAdvancer().orElseThrow();
+    System.out.printf("HorizonFenceIT: %d appends committed, %d refused, fence moved %d times, "
+        + "%d moves gave up after the lock timeout%n", committed.size(), refused.get(),
+        advancer.advances(), advancer.timeouts());
     assertThat(failures).isEmpty();
     List<UUID> seenIds = seen.stream().map(StoredEvent::eventId).toList();
     assertThat(seenIds).as("no event twice").doesNotHaveDuplicates();
