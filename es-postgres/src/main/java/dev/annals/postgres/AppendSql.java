@@ -11,7 +11,8 @@ import dev.annals.core.ExpectedVersion;
  * {@value #STREAM_EXISTS} stream exists, 0 no stream, n (1 or more) exactly n. They answer
  * {@code (status, actual_version, first_version, first_position, last_position)}, where status is
  * 0 written, 1 version conflict (nothing written; actual_version set) or 2 transaction order
- * conflict (nothing written; only a new transaction can succeed); {@code append_group} answers
+ * conflict (nothing written; only a new transaction can succeed: another transaction wrote the
+ * stream since this one took its id, or its id is below the horizon fence); {@code append_group} answers
  * each append of a group alike, and with 3 when an event id of it is stored already. The functions are in the
  * migrations under {@code schema/} and, as they stand today, in {@code schema/current.sql}.
  */
@@ -94,6 +95,7 @@ final class AppendSql {
         + "head_hash = sha256(st.head_hash || i.digest || int8send(st.version + 1) || timestamptz_send(x.now)), "
         + "last_xid = pg_current_xact_id() FROM i, (SELECT clock_timestamp() AS now) AS x "
         + "WHERE st.stream_id = i.stream_id AND st.version = i.expected AND st.last_xid <= pg_current_xact_id() "
+        + "AND pg_current_xact_id() >= " + fenceAfterLock(schema) + " "
         + "AND NOT EXISTS (SELECT 1 FROM " + schema + ".events AS e WHERE e.event_id = i.event_id) "
         + "RETURNING i.n, st.stream_id, st.version, st.head_hash, x.now), "
         + "w AS (INSERT INTO " + schema + ".events (stream_id, category, version, event_id, type, schema_version, "
@@ -112,10 +114,30 @@ final class AppendSql {
         + "head_hash = sha256(st.head_hash || ? || int8send(st.version + 1) || timestamptz_send(x.now)), "
         + "last_xid = pg_current_xact_id() FROM (SELECT clock_timestamp() AS now) AS x "
         + "WHERE st.stream_id = ? AND st.version = ? AND st.last_xid <= pg_current_xact_id() "
+        + "AND pg_current_xact_id() >= " + fenceAfterLock(schema) + " "
         + "RETURNING st.version, st.head_hash, x.now) "
         + "INSERT INTO " + schema + ".events (stream_id, category, version, event_id, type, schema_version, "
         + "payload, metadata, recorded_at, hash) SELECT ?, ?, s.version, CAST(? AS uuid), ?, ?, "
         + "CAST(? AS jsonb), CAST(? AS jsonb), s.now, s.head_hash FROM s RETURNING version, position";
+  }
+
+  /**
+   * The key of the store's append lock: every append holds it shared until commit, the horizon
+   * advancer takes it exclusively (schema version 8, {@code V8__horizon_fence.sql}).
+   */
+  static String appendLockKey(String schema) {
+    return "hashtextextended('annals.append:" + schema + "', 0)";
+  }
+
+  /**
+   * The append fence, read after taking the append lock shared. The CASE orders the two: its
+   * condition runs first, and the subquery, an init plan, runs only when the branch is evaluated,
+   * so a fence moved while this append waited for the lock is the one compared. Appends below it
+   * write nothing and {@link #appendEvents} reports the transaction order conflict.
+   */
+  static String fenceAfterLock(String schema) {
+    return "(CASE WHEN pg_advisory_xact_lock_shared(" + appendLockKey(schema) + ") IS NULL THEN NULL "
+        + "ELSE (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM " + schema + ".append_fence f) END)";
   }
 
   /** {@code p_expected} for {@code expected}. */

@@ -11,8 +11,10 @@ import java.util.Optional;
  * @param safeHeadPosition the highest position readers can see now (0 if none)
  * @param heldBackEvents committed events readers cannot see yet, because an older transaction
  *     is still open
- * @param oldestTransaction the oldest open transaction holding a transaction id, anywhere in
- *     the cluster: the one that holds readers back
+ * @param oldestTransaction the open transaction that holds readers back: while the horizon
+ *     fence is ahead of the cluster's oldest transaction, the oldest transaction that appended to
+ *     this store and has not ended (empty if none: the fence is moving); otherwise the oldest
+ *     transaction holding a transaction id, anywhere in the cluster
  */
 public record LogHead(long headPosition, long safeHeadPosition, long heldBackEvents,
     Optional<OpenTransaction> oldestTransaction) {

@@ -40,11 +40,20 @@ import org.jdbi.v3.core.Jdbi;
  * transaction id); the store retries it in a new transaction, which has a newer id. Within a
  * stream, log order therefore always equals version order.
  *
+ * <h2>The fence</h2>
+ * {@code pg_snapshot_xmin} is the oldest transaction holding an id anywhere in the cluster, in
+ * any database: one that never appends to this store would hold its readers back for as long as
+ * it stays open. So the horizon is the larger of that and the store's fence ({@code
+ * log_horizon.fence}), below which no transaction can append any more (see {@link
+ * HorizonAdvancer}): reads see everything below it that will ever be there. The fence is read in
+ * the read's own snapshot, which shows it moved only once the appends below it committed.
+ *
  * <h2>Caveats</h2>
  * <ul>
- *   <li>A long-running transaction anywhere in the cluster that holds a transaction id keeps the
- *       horizon back: readers then see nothing newer until it ends. {@link #head()} reports it;
- *       set {@code idle_in_transaction_session_timeout} to bound the damage.</li>
+ *   <li>A long-running transaction that appended to this store keeps the fence, and so the
+ *       horizon, back until it ends: readers then see nothing newer. {@link #head()} reports it;
+ *       set {@code idle_in_transaction_session_timeout} to bound the damage. Without a fence
+ *       ({@code horizonLag(Duration.ZERO)}) any transaction holding an id does.</li>
  *   <li>Transaction ids belong to one cluster. After a dump and restore into another cluster,
  *       checkpoints must be translated (see docs/postgres.md).</li>
  * </ul>
@@ -140,7 +149,7 @@ public final class LogReader {
     StringBuilder sql = new StringBuilder("SELECT ").append(EventRow.COLUMNS)
         .append(" FROM ").append(schema).append(".events")
         .append(" WHERE (transaction_id, position) > (CAST(? AS xid8), ?)")
-        .append(" AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())");
+        .append(" AND transaction_id < ").append(horizon(schema));
     if (!filter.categories().isEmpty()) {
       sql.append(" AND category = ANY(?)");
     }
@@ -151,6 +160,15 @@ public final class LogReader {
       sql.append(" AND (hashtext(stream_id) & 2147483647) % ? = ?");
     }
     return sql.append(" ORDER BY transaction_id, position LIMIT ?").toString();
+  }
+
+  /**
+   * The horizon of a read: the larger of the cluster's oldest running transaction and the
+   * store's fence, as this statement's snapshot sees them. Every event below it is committed.
+   */
+  static String horizon(String schema) {
+    return "greatest(pg_snapshot_xmin(pg_current_snapshot()), (SELECT h.fence FROM " + schema
+        + ".log_horizon h))";
   }
 
   /** Sets the parameters of {@link #query}, alone or after parameterless statements. */
@@ -232,7 +250,7 @@ public final class LogReader {
   public long heldBackUpTo(long position) {
     try {
       return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM " + schema + ".events "
-              + "WHERE position <= :p AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())")
+              + "WHERE position <= :p AND transaction_id >= " + horizon(schema))
           .bind("p", position).mapTo(Long.class).one());
     } catch (RuntimeException e) {
       throw SqlErrors.translate("count held-back events", schema, e);
@@ -246,27 +264,39 @@ public final class LogReader {
    */
   public LogHead head() {
     try {
+      record Partial(long head, long safeHead, long heldBack, boolean fenced) {}
       return jdbi.withHandle(h -> {
-        LogHead partial = h.createQuery("SELECT (SELECT coalesce(max(position), 0) FROM " + schema
+        Partial partial = h.createQuery("SELECT (SELECT coalesce(max(position), 0) FROM " + schema
                 + ".events) AS head, "
                 + "(SELECT position FROM " + schema + ".events WHERE transaction_id < "
-                + "pg_snapshot_xmin(pg_current_snapshot()) ORDER BY position DESC LIMIT 1) AS safe_head, "
+                + horizon(schema) + " ORDER BY position DESC LIMIT 1) AS safe_head, "
                 + "(SELECT count(*) FROM " + schema + ".events WHERE transaction_id >= "
-                + "pg_snapshot_xmin(pg_current_snapshot())) AS held_back")
-            .map((rs, ctx) -> new LogHead(rs.getLong("head"), rs.getLong("safe_head"),
-                rs.getLong("held_back"), Optional.empty()))
+                + horizon(schema) + ") AS held_back, "
+                + "(SELECT h.fence > pg_snapshot_xmin(pg_current_snapshot()) FROM " + schema
+                + ".log_horizon h) AS fenced")
+            .map((rs, ctx) -> new Partial(rs.getLong("head"), rs.getLong("safe_head"),
+                rs.getLong("held_back"), rs.getBoolean("fenced")))
             .one();
+        // What holds the horizon: while the fence is ahead of the cluster's horizon, only a
+        // transaction that holds the append lock shared (it appended and has not ended) can hold
+        // it (the advancer holds it exclusively, for a moment);
+        // otherwise the oldest transaction holding an id, anywhere in the cluster.
         Optional<LogHead.OpenTransaction> oldest = h.createQuery(
                 "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start) AS age, state, "
-                    + "application_name, left(query, 200) AS query FROM pg_stat_activity "
+                    + "application_name, left(query, 200) AS query FROM pg_stat_activity a, "
+                    + "(SELECT " + AppendSql.appendLockKey(schema) + " AS key) k "
                     + "WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() "
+                    + "AND (NOT :fenced OR EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid "
+                    + "AND l.locktype = 'advisory' AND l.mode = 'ShareLock' AND l.granted AND l.objsubid = 1 "
+                    + "AND l.classid = CAST((k.key >> 32) & 4294967295 AS oid) "
+                    + "AND l.objid = CAST(k.key & 4294967295 AS oid))) "
                     + "ORDER BY xact_start LIMIT 1")
+            .bind("fenced", partial.fenced())
             .map((rs, ctx) -> new LogHead.OpenTransaction(rs.getInt("pid"),
                 Duration.ofNanos((long) (rs.getDouble("age") * 1e9)), rs.getString("state"),
                 rs.getString("application_name"), rs.getString("query")))
             .findOne();
-        return new LogHead(partial.headPosition(), partial.safeHeadPosition(),
-            partial.heldBackEvents(), oldest);
+        return new LogHead(partial.head(), partial.safeHead(), partial.heldBack(), oldest);
       });
     } catch (RuntimeException e) {
       throw SqlErrors.translate("read the log head", schema, e);

@@ -60,10 +60,11 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
   private final EventReads reads;
   private final Optional<SnapshotSigning> snapshotSigning;
   private final GroupCommit groupCommit;
+  private final Optional<HorizonAdvancer> horizon;
 
   private PostgresEventStore(EventRegistry registry, String schema, int maxEventSize,
       Notifications notifications, Connections connections, Optional<SnapshotSigning> snapshotSigning,
-      GroupCommit groupCommit) {
+      GroupCommit groupCommit, Optional<HorizonAdvancer> horizon) {
     this.registry = registry;
     this.schema = schema;
     this.maxEventSize = maxEventSize;
@@ -73,13 +74,15 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     this.appender = new EventAppender(registry, maxEventSize, schema, connections, notifications, groupCommit);
     this.reads = new EventReads(registry, schema, connections.jdbi());
     this.snapshotSigning = snapshotSigning;
+    this.horizon = horizon;
   }
 
   private static PostgresEventStore pooled(Builder b, DataSource dataSource, Optional<HikariDataSource> ownedPool) {
     Notifications notifications = new Notifications(dataSource, b.schema, b.notifyInterval);
     return new PostgresEventStore(b.registry, b.schema, b.maxEventSize, notifications,
         new Connections.Pooled(dataSource, ownedPool, notifications), Optional.ofNullable(b.snapshotSigning),
-        b.groupCommit);
+        b.groupCommit, b.horizonLag.isZero() ? Optional.empty()
+            : Optional.of(new HorizonAdvancer(dataSource, b.schema, b.horizonLag)));
   }
 
   /**
@@ -102,7 +105,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           + "(jdbi.inTransaction or handle.begin()); outside one, use the store itself");
     }
     return new PostgresEventStore(registry, schema, maxEventSize, notifications,
-        Connections.Joined.on(handle.getConnection()), snapshotSigning, groupCommit);
+        Connections.Joined.on(handle.getConnection()), snapshotSigning, groupCommit, horizon);
   }
 
   /** Starts configuring a store that serializes with {@code registry}. */
@@ -154,8 +157,12 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return connections.dataSource();
   }
 
-  /** A new gap-safe reader of the log. Each consumer thread should use its own. */
+  /**
+   * A new gap-safe reader of the log. Each consumer thread should use its own. The first call
+   * starts the horizon advancer ({@link Builder#horizonLag}).
+   */
   public LogReader logReader() {
+    horizon.ifPresent(HorizonAdvancer::start);
     return new LogReader(connections.jdbi(), schema, notifications);
   }
 
@@ -235,8 +242,20 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     return appender.groups();
   }
 
+  /** The horizon advancer, when there is one; for tests. */
+  Optional<HorizonAdvancer> horizonAdvancer() {
+    return horizon;
+  }
+
+  /**
+   * Stops the notifier and the horizon advancer, and closes the pool if the store made it. A
+   * store made by {@link #joining} closes nothing.
+   */
   @Override
   public void close() {
+    if (connections instanceof Connections.Pooled) {
+      horizon.ifPresent(HorizonAdvancer::close);
+    }
     connections.close();
   }
 
@@ -256,6 +275,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     private boolean poolSizeSet;
     private SnapshotSigning snapshotSigning;
     private GroupCommit groupCommit = GroupCommit.defaults();
+    private Duration horizonLag = Duration.ofMillis(300);
 
     private Builder(EventRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
@@ -356,6 +376,25 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
      */
     public Builder snapshotSigning(SnapshotSigning signing) {
       this.snapshotSigning = Objects.requireNonNull(signing, "snapshot signing must not be null");
+      return this;
+    }
+
+    /**
+     * How far the horizon fence trails the newest transaction ids; 300 ms by default, 10 ms to
+     * 1 min, or {@link Duration#ZERO} for no fence. While a transaction that never appends to
+     * this store stays open (in any database of the cluster), readers trail the newest commits by
+     * about this much instead of waiting for it to end; without a fence they wait. The price: an
+     * append whose transaction took its id longer than this before appending (it wrote other
+     * tables first, in {@link PostgresEventStore#joining}) is refused with the retryable {@link
+     * TransactionOrderConflictException} when the fence has passed its id (docs/postgres.md, "The
+     * horizon"). Every store and node of a schema should use the same setting.
+     */
+    public Builder horizonLag(Duration lag) {
+      Objects.requireNonNull(lag, "horizonLag must not be null");
+      if (!lag.isZero() && (lag.toMillis() < 10 || lag.compareTo(Duration.ofMinutes(1)) > 0)) {
+        throw new IllegalArgumentException("horizonLag must be zero (no fence) or 10 ms to 1 min, was " + lag);
+      }
+      this.horizonLag = lag;
       return this;
     }
 

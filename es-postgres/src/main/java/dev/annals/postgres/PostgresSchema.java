@@ -27,7 +27,7 @@ import javax.sql.DataSource;
 public final class PostgresSchema {
 
   /** The schema version this library needs. */
-  public static final int CURRENT_VERSION = 7;
+  public static final int CURRENT_VERSION = 8;
 
   /** Where the scripts are on the classpath. */
   public static final String SCRIPT_DIRECTORY = "dev/annals/postgres/schema/";
@@ -38,7 +38,7 @@ public final class PostgresSchema {
       PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "schema_version",
       List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql", "V3__drop_category_index.sql",
           "V4__append_event.sql", "V5__single_event_statement.sql", "V6__snapshot_binding.sql",
-          "V7__append_group.sql"));
+          "V7__append_group.sql", "V8__horizon_fence.sql"));
 
   private static final RoleScript APPLICATION_ROLE = RoleScript.of("event store",
       PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");
@@ -133,8 +133,10 @@ public final class PostgresSchema {
     checkName(schema);
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT (SELECT max(transaction_id) FROM " + schema
-            + ".events)::text, pg_snapshot_xmax(pg_current_snapshot())::text")) {
+        // The horizon fence too: one ahead of the counter would refuse every append.
+        ResultSet rs = st.executeQuery("SELECT (SELECT greatest(max(transaction_id), (SELECT nullif(h.fence, "
+            + "'0') FROM " + schema + ".log_horizon h)) FROM " + schema + ".events)::text, "
+            + "pg_snapshot_xmax(pg_current_snapshot())::text")) {
       rs.next();
       String storedText = rs.getString(1);
       if (storedText == null) {

@@ -42,7 +42,7 @@ final class CatchUp {
       p = slot.projector;
     }
     List<Checkpoint> claimed = engine.checkpoints.acquire(engine.jdbi(), p.name(), p.version(),
-        engine.node.id(), engine.node.lease(), List.of());
+        engine.node.id(), engine.node.lease(), List.of(), Integer.MAX_VALUE);
     List<PartitionProcessor> processors = new ArrayList<>();
     try {
       for (Checkpoint c : claimed) {

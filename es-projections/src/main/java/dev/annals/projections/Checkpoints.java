@@ -79,12 +79,12 @@ final class Checkpoints {
   }
 
   /**
-   * Takes every partition of a projector version that is runnable and free (no owner, an ended
-   * lease, or already this node's), except {@code excluded}. Rows another transaction has locked
-   * (a batch in flight) are skipped, not waited for.
+   * Takes up to {@code limit} partitions of a projector version that are runnable and free (no
+   * owner, an ended lease, or already this node's), except {@code excluded}; this node's own
+   * first. Rows another transaction has locked (a batch in flight) are skipped, not waited for.
    */
   List<Checkpoint> acquire(Jdbi jdbi, String projector, int version, String node, Duration lease,
-      Collection<Integer> excluded) {
+      Collection<Integer> excluded, int limit) {
     return jdbi.withHandle(h -> h.createQuery("UPDATE " + table + " c SET owner_node = :node, "
             + "lease_until = " + LEASE + ", updated_at = clock_timestamp() "
             + "FROM (SELECT projector, projector_version, partition_index FROM " + table
@@ -92,10 +92,11 @@ final class Checkpoints {
             + "AND state IN ('RUNNING', 'CATCHING_UP', 'REBUILDING') "
             + "AND (owner_node IS NULL OR owner_node = :node OR lease_until < clock_timestamp()) "
             + "AND partition_index <> ALL(:excluded) "
-            + "ORDER BY partition_index FOR UPDATE SKIP LOCKED) free "
+            + "ORDER BY owner_node IS NOT DISTINCT FROM :node DESC, partition_index LIMIT :limit "
+            + "FOR UPDATE SKIP LOCKED) free "
             + "WHERE c.projector = free.projector AND c.projector_version = free.projector_version "
             + "AND c.partition_index = free.partition_index RETURNING " + prefixed("c"))
-        .bind("node", node).bind("leaseMillis", lease.toMillis())
+        .bind("node", node).bind("leaseMillis", lease.toMillis()).bind("limit", limit)
         .bind("projector", projector).bind("version", version)
         .bindArray("excluded", Integer.class, (Object[]) excluded.toArray(new Integer[0]))
         .map((rs, ctx) -> map(rs)).list());

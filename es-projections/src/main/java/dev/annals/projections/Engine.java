@@ -53,6 +53,7 @@ final class Engine {
   final Pacing pacing;
   final Reporting reporting;
   final Checkpoints checkpoints;
+  final Members members;
   final DeadLetters deadLetters;
   final Versions versions;
   /** Reads the next batch of a busy partition while the current one is handled. */
@@ -64,6 +65,7 @@ final class Engine {
     this.pacing = pacing;
     this.reporting = reporting;
     this.checkpoints = new Checkpoints(store.schema());
+    this.members = new Members(store.schema());
     this.deadLetters = new DeadLetters(store.schema());
     this.versions = new Versions(this);
     this.readAhead = Executors.newCachedThreadPool(r -> {

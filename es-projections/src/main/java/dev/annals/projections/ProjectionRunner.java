@@ -30,8 +30,9 @@ import java.util.function.Consumer;
  *
  * <p>Each partition of each started projector is claimed by one node at a time through a lease
  * in its checkpoint row, and processed on its own thread named {@code projector-<name>-<partition>}.
- * Several runners (on several nodes, or in one JVM with different node ids) share the work: a
- * partition whose owner dies is taken over once its lease ends. Exactly-once for read models
+ * Several runners (on several nodes, or in one JVM with different node ids) share the work
+ * evenly, partitions moving to a runner that joins; a partition whose owner dies is taken over
+ * once its lease ends. Exactly-once for read models
  * rests on the fencing check in every batch transaction, not on the lease (docs/projections.md,
  * "Exactly once").
  *
@@ -347,7 +348,7 @@ public final class ProjectionRunner implements AutoCloseable {
 
     /**
      * How long a claim on a partition lasts without renewal (200 ms to 10 min; 10 s by
-     * default). A dead node's partitions move after about this long.
+     * default). A dead node's partitions move within a second of this after its last renewal.
      */
     public Builder leaseDuration(Duration lease) {
       Objects.requireNonNull(lease, "leaseDuration must not be null");

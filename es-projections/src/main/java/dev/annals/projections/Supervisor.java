@@ -9,9 +9,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Starts and stops projectors on this node: one supervisor thread claims free partitions of
- * started projectors and gives each a worker thread; stopping or closing lets each worker finish
- * its batch and give its lease up. Thread-safe.
+ * Starts and stops projectors on this node: one supervisor thread, every fifth of a lease (at
+ * most a second), renews this node's membership of each started projector, claims free
+ * partitions up to this node's share ({@link Members#balance}) and gives each a worker thread,
+ * and asks workers to give partitions up when this node holds more than its share; stopping or
+ * closing lets each worker finish its batch and give its lease up. Thread-safe.
  */
 final class Supervisor {
 
@@ -24,7 +26,7 @@ final class Supervisor {
   Supervisor(Engine engine, Slots slots) {
     this.engine = engine;
     this.slots = slots;
-    long millis = Math.max(20, Math.min(2000, engine.node.lease().toMillis() / 5));
+    long millis = Math.max(20, Math.min(1000, engine.node.lease().toMillis() / 5));
     this.tick = Duration.ofMillis(millis);
   }
 
@@ -55,6 +57,7 @@ final class Supervisor {
       slot.workers.clear();
     }
     stopAll(stopping);
+    leave(List.of(projector));
   }
 
   /** See {@link ProjectionRunner#close()}. */
@@ -87,7 +90,18 @@ final class Supervisor {
       Engine.LOG.log(Level.WARNING, "node " + engine.node.id() + " could not give its leases up; "
           + "they end by themselves after " + engine.node.lease(), Redaction.redacted(e));
     }
+    leave(slots.names());
     engine.readAhead.shutdown();
+  }
+
+  /** Tells the other nodes at once that this one no longer runs these projectors. */
+  private void leave(List<String> projectors) {
+    try {
+      engine.members.leave(engine.jdbi(), engine.node.id(), projectors);
+    } catch (RuntimeException e) {
+      Engine.LOG.log(Level.WARNING, "node " + engine.node.id() + " could not sign off " + projectors
+          + "; the other nodes notice after " + Members.alive(engine.node.lease()), Redaction.redacted(e));
+    }
   }
 
   /** Makes the supervisor look for work now rather than at its next tick. */
@@ -150,13 +164,11 @@ final class Supervisor {
   private void claim(Slots.Slot slot) {
     Projector p = slot.projector;
     Versions.Role role;
-    List<Integer> running;
     synchronized (slots) {
       if (slots.isClosed() || !slot.started) {
         return;
       }
       role = slot.role;
-      running = new ArrayList<>(slot.workers.keySet());
     }
     if (role == null) {
       role = engine.versions.install(p);
@@ -174,8 +186,30 @@ final class Supervisor {
       }
       return;
     }
+    Members.View view = engine.members.heartbeat(engine.jdbi(), p.name(), p.version(), engine.node.id(),
+        engine.node.lease());
+    Members.Balance balance = Members.balance(view, engine.node.id());
+    List<Integer> running;
+    int unworked;
+    synchronized (slots) {
+      if (slots.isClosed() || !slot.started) {
+        return;
+      }
+      if (balance.shed() > 0) {
+        shed(slot, view, balance.shed());
+      }
+      // Workers that are stopping still hold their partitions until their batch ends: excluded.
+      running = new ArrayList<>(slot.workers.keySet());
+      unworked = (int) view.owners().entrySet().stream()
+          .filter(e -> e.getValue().equals(engine.node.id()) && !running.contains(e.getKey())).count();
+    }
+    // Partitions this node holds without a worker (a restart with the same node id) are its own.
+    int limit = balance.take() + unworked;
+    if (limit == 0) {
+      return;
+    }
     for (Checkpoint c : engine.checkpoints.acquire(engine.jdbi(), p.name(), p.version(),
-        engine.node.id(), engine.node.lease(), running)) {
+        engine.node.id(), engine.node.lease(), running, limit)) {
       PartitionProcessor processor;
       try {
         processor = new PartitionProcessor(engine, p, c);
@@ -195,6 +229,25 @@ final class Supervisor {
       if (!keep) {
         processor.release();
       }
+    }
+  }
+
+  /**
+   * Asks the workers of the {@code count} highest partitions this node holds to give them up
+   * after their batch in flight, so that a node below its share can take them. Under the lock.
+   */
+  private void shed(Slots.Slot slot, Members.View view, int count) {
+    List<PartitionWorker> held = new ArrayList<>();
+    slot.workers.forEach((partition, worker) -> {
+      if (!worker.stopping() && engine.node.id().equals(view.owners().get(partition))) {
+        held.add(worker);
+      }
+    });
+    held.sort((x, y) -> Integer.compare(y.key().partition(), x.key().partition()));
+    for (PartitionWorker w : held.subList(0, Math.min(count, held.size()))) {
+      Engine.LOG.log(Level.INFO, "{0}: node {1} gives it up for another node to even the load out",
+          w.key(), engine.node.id());
+      w.stop();
     }
   }
 

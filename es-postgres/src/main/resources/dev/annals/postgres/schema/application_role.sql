@@ -34,6 +34,11 @@ GRANT INSERT (stream_id, category, version, head_hash, last_xid),
     UPDATE (version, head_hash, last_xid) ON TABLE ${schema}.streams TO ${role};
 -- Snapshots are a cache, replaced in place (INSERT ... ON CONFLICT DO UPDATE), never deleted.
 GRANT INSERT, UPDATE ON TABLE ${schema}.snapshots TO ${role};
+-- The horizon fence: appenders and readers read it, the advancer in every store moves it.
+REVOKE ALL ON TABLE ${schema}.log_horizon FROM PUBLIC, ${role};
+GRANT SELECT, UPDATE ON TABLE ${schema}.log_horizon TO ${role};
+REVOKE ALL ON SEQUENCE ${schema}.append_fence FROM PUBLIC, ${role};
+GRANT SELECT, UPDATE ON SEQUENCE ${schema}.append_fence TO ${role};
 
 -- Functions are executable by PUBLIC unless revoked.
 REVOKE ALL ON FUNCTION

@@ -1,5 +1,5 @@
--- Annals event store as it stands at schema version 7, in one file: every table, index,
--- function and trigger that the migrations V1..V7 leave behind, each in its latest form.
+-- Annals event store as it stands at schema version 8, in one file: every table, index,
+-- function and trigger that the migrations V1..V8 leave behind, each in its latest form.
 --
 -- For reading only: installations run the migrations (PostgresSchema.install, or Flyway or
 -- Liquibase with the V*.sql scripts beside this file), never this file. It is kept by hand;
@@ -61,6 +61,24 @@ CREATE TABLE ${schema}.snapshots (
     PRIMARY KEY (stream_id, version)
 );
 
+-- The horizon fence (V8): readers may read below the fence as well as below the cluster's
+-- oldest transaction, so a transaction that never appends cannot hold them back. Every append
+-- takes the store's append lock (pg_advisory_xact_lock_shared on
+-- hashtextextended('annals.append:<schema>', 0)) and is refused as a transaction order conflict
+-- when its transaction id is below the fence. The advancer (PostgresEventStore) takes that lock
+-- exclusively, so that no append is in flight, and moves both copies of the fence:
+-- append_fence, a sequence that appenders read with the latest value whatever their isolation
+-- level, and log_horizon, the row readers read in their own snapshot, which shows a fence only
+-- once the appends below it have committed.
+CREATE SEQUENCE ${schema}.append_fence MINVALUE 0 START WITH 0;
+
+CREATE TABLE ${schema}.log_horizon (
+    single      boolean     PRIMARY KEY DEFAULT true CHECK (single),
+    fence       xid8        NOT NULL DEFAULT '0',
+    advanced_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+INSERT INTO ${schema}.log_horizon DEFAULT VALUES;
+
 -- One link of a stream's hash chain:
 --   sha256( previous hash (32 zero bytes for version 1) || content digest
 --           || version as 8 bytes big-endian || recorded_at as 8 bytes (timestamptz_send) )
@@ -103,6 +121,9 @@ BEGIN
     -- is therefore newer than its id. Waiting on the row lock alone would let a waiter's older
     -- id land after a younger writer's events (a transaction order conflict on every race).
     PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
+    -- The store's append lock, shared, held until commit: the horizon advancer takes it
+    -- exclusively to know that no append is in flight when it moves the fence (V8).
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('annals.append:${schema}', 0));
     -- The row lock as well: the single-event statement skips the advisory lock (its conditional
     -- update needs no queue), so only the row lock keeps it from changing the row between this
     -- read and the update below.
@@ -124,6 +145,13 @@ BEGIN
             RETURN;
         END IF;
         v_version := 0;
+    END IF;
+    -- Readers may already have passed every transaction id below the fence: an older
+    -- transaction must not add events there. Read after the append lock, so a fence moved while
+    -- we waited for it is seen; a sequence, so every isolation level sees the latest value.
+    IF v_xid < (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM ${schema}.append_fence f) THEN
+        status := 2; actual_version := v_version;
+        RETURN;
     END IF;
 
     -- Taken under the stream lock, so recorded-at times never go back within a stream.
@@ -228,6 +256,12 @@ BEGIN
     -- found first and left out.
     SELECT array_agg(e.event_id) INTO v_stored FROM ${schema}.events e WHERE e.event_id = ANY(p_event_ids);
     v_xid := pg_current_xact_id();
+    -- The fence, as in append_events: below it, every append of the group is refused.
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('annals.append:${schema}', 0));
+    IF v_xid < (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM ${schema}.append_fence f) THEN
+        statuses := array_fill(2, ARRAY[v_appends]);
+        RETURN;
+    END IF;
     FOR a IN 1 .. v_appends LOOP
         v_n := p_counts[a];
         v_stream := p_streams[v_off + 1];
@@ -352,6 +386,8 @@ DECLARE
 BEGIN
     -- The queue of append_events, which relies on every writer of a stream taking it.
     PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
+    -- The fence, as in append_events (which answers when this update finds nothing).
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('annals.append:${schema}', 0));
     -- Taken under the stream lock, so recorded-at times never go back within a stream.
     v_now := clock_timestamp();
     -- The link is chain_hash() written out; a stream at version 1 or later has a head hash.
@@ -361,6 +397,7 @@ BEGIN
            last_xid = pg_current_xact_id()
      WHERE stream_id = p_stream_id AND p_expected >= 1 AND version = p_expected
        AND last_xid <= pg_current_xact_id()
+       AND pg_current_xact_id() >= (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM ${schema}.append_fence f)
     RETURNING head_hash INTO v_hash;
     IF NOT FOUND THEN
         SELECT a.status, a.actual_version, a.first_version, a.first_position, a.last_position
@@ -391,6 +428,9 @@ BEGIN
     UPDATE ${schema}.events SET transaction_id = '1' WHERE transaction_id <> '1';
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     UPDATE ${schema}.streams SET last_xid = '1' WHERE last_xid <> '1';
+    -- The fence held the old cluster's ids: it would refuse every append in this one.
+    PERFORM setval('${schema}.append_fence', 0);
+    UPDATE ${schema}.log_horizon SET fence = '0', advanced_at = clock_timestamp();
     ALTER TABLE ${schema}.events ENABLE TRIGGER events_append_only;
     RETURN v_rows;
 END

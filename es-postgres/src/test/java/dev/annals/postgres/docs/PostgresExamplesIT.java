@@ -59,6 +59,7 @@ class PostgresExamplesIT {
         .maxEventSize(1024 * 1024)      // payload + metadata bytes, default 1 MiB
         .installSchema(true)            // default false: only check, fail with instructions
         .notifyInterval(Duration.ofMillis(20)) // Duration.ZERO: readers poll only
+        .horizonLag(Duration.ofMillis(300))    // the horizon fence; Duration.ZERO: none
         .build();
 
     SnapshotStore snapshots = store.snapshotStore();

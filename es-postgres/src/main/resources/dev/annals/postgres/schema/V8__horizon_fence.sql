@@ -1,0 +1,350 @@
+-- Annals event store, schema version 8: the horizon fence.
+--
+-- Readers read below pg_snapshot_xmin, the oldest transaction holding an id anywhere in the
+-- cluster: a transaction in another database, or one that writes other tables only, held every
+-- reader of every store back for as long as it stayed open. Now readers read below the larger
+-- of that and a fence that only appending transactions can hold back (docs/postgres.md,
+-- "The horizon").
+
+-- The horizon fence (V8): readers may read below the fence as well as below the cluster's
+-- oldest transaction, so a transaction that never appends cannot hold them back. Every append
+-- takes the store's append lock (pg_advisory_xact_lock_shared on
+-- hashtextextended('annals.append:<schema>', 0)) and is refused as a transaction order conflict
+-- when its transaction id is below the fence. The advancer (PostgresEventStore) takes that lock
+-- exclusively, so that no append is in flight, and moves both copies of the fence:
+-- append_fence, a sequence that appenders read with the latest value whatever their isolation
+-- level, and log_horizon, the row readers read in their own snapshot, which shows a fence only
+-- once the appends below it have committed.
+CREATE SEQUENCE ${schema}.append_fence MINVALUE 0 START WITH 0;
+
+CREATE TABLE ${schema}.log_horizon (
+    single      boolean     PRIMARY KEY DEFAULT true CHECK (single),
+    fence       xid8        NOT NULL DEFAULT '0',
+    advanced_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+INSERT INTO ${schema}.log_horizon DEFAULT VALUES;
+
+CREATE OR REPLACE FUNCTION ${schema}.append_events(p_stream_id text, p_category text, p_expected bigint,
+        p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_payloads jsonb[],
+        p_metadata jsonb[], p_digests bytea[],
+        OUT status integer, OUT actual_version bigint, OUT first_version bigint,
+        OUT first_position bigint, OUT last_position bigint)
+    RETURNS record LANGUAGE plpgsql AS $$
+DECLARE
+    v_n        integer := cardinality(p_event_ids);
+    v_xid      xid8;
+    v_version  bigint;
+    v_head     bytea;
+    v_last_xid xid8;
+    v_now      timestamptz;
+    v_hashes   bytea[];
+    v_prev     bytea;
+BEGIN
+    -- Queue on the stream with an advisory lock first: unlike a row lock it takes no transaction
+    -- id, so our id is assigned only once the previous writer of this stream has finished and
+    -- is therefore newer than its id. Waiting on the row lock alone would let a waiter's older
+    -- id land after a younger writer's events (a transaction order conflict on every race).
+    PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
+    -- The store's append lock, shared, held until commit: the horizon advancer takes it
+    -- exclusively to know that no append is in flight when it moves the fence (V8).
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('annals.append:${schema}', 0));
+    -- The row lock as well: the single-event statement skips the advisory lock (its conditional
+    -- update needs no queue), so only the row lock keeps it from changing the row between this
+    -- read and the update below.
+    SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
+      FROM ${schema}.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
+    v_xid := pg_current_xact_id();
+    IF FOUND THEN
+        IF p_expected >= 0 AND v_version <> p_expected THEN
+            status := 1; actual_version := v_version;
+            RETURN;
+        END IF;
+        IF v_last_xid > v_xid THEN
+            status := 2; actual_version := v_version;
+            RETURN;
+        END IF;
+    ELSE
+        IF p_expected > 0 OR p_expected = -2 THEN
+            status := 1; actual_version := 0;
+            RETURN;
+        END IF;
+        v_version := 0;
+    END IF;
+    -- Readers may already have passed every transaction id below the fence: an older
+    -- transaction must not add events there. Read after the append lock, so a fence moved while
+    -- we waited for it is seen; a sequence, so every isolation level sees the latest value.
+    IF v_xid < (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM ${schema}.append_fence f) THEN
+        status := 2; actual_version := v_version;
+        RETURN;
+    END IF;
+
+    -- Taken under the stream lock, so recorded-at times never go back within a stream.
+    v_now := clock_timestamp();
+    IF v_n = 1 THEN
+        -- The expression of chain_hash(), written out: a call would cost an executor start.
+        v_prev := sha256(coalesce(v_head, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+                || p_digests[1] || int8send(v_version + 1) || timestamptz_send(v_now));
+    ELSE
+        v_prev := v_head;
+        FOR i IN 1 .. v_n LOOP
+            v_prev := sha256(coalesce(v_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+                    || p_digests[i] || int8send(v_version + i) || timestamptz_send(v_now));
+            v_hashes := array_append(v_hashes, v_prev);
+        END LOOP;
+    END IF;
+
+    IF v_version > 0 THEN
+        UPDATE ${schema}.streams
+           SET version = v_version + v_n, head_hash = v_prev, last_xid = v_xid
+         WHERE stream_id = p_stream_id AND version = v_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'stream % changed outside append_events while locked', p_stream_id;
+        END IF;
+    ELSE
+        -- A concurrent creator would have held the advisory lock, so this insert cannot conflict.
+        INSERT INTO ${schema}.streams (stream_id, category, version, head_hash, last_xid)
+             VALUES (p_stream_id, p_category, v_n, v_prev, v_xid);
+    END IF;
+
+    IF v_n = 1 THEN
+        INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                      schema_version, payload, metadata, recorded_at, hash)
+             VALUES (p_stream_id, p_category, v_version + 1, p_event_ids[1], p_types[1],
+                     p_schema_versions[1], p_payloads[1], p_metadata[1], v_now, v_prev)
+          RETURNING position INTO first_position;
+        last_position := first_position;
+    ELSE
+        WITH inserted AS (
+            INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                          schema_version, payload, metadata, recorded_at, hash)
+            SELECT p_stream_id, p_category, v_version + e.i, e.event_id, e.type,
+                   e.schema_version, e.payload, e.metadata, v_now, e.hash
+              FROM unnest(p_event_ids, p_types, p_schema_versions, p_payloads, p_metadata, v_hashes)
+                   WITH ORDINALITY AS e(event_id, type, schema_version, payload, metadata, hash, i)
+             ORDER BY e.i
+            RETURNING position
+        )
+        SELECT min(position), max(position) INTO first_position, last_position FROM inserted;
+    END IF;
+
+    status := 0;
+    actual_version := v_version + v_n;
+    first_version := v_version + 1;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ${schema}.append_group(p_counts integer[], p_expected bigint[], p_streams text[],
+        p_categories text[], p_event_ids uuid[], p_types text[], p_schema_versions integer[],
+        p_payloads jsonb[], p_metadata jsonb[], p_digests bytea[],
+        OUT statuses integer[], OUT actual_versions bigint[], OUT first_versions bigint[],
+        OUT first_positions bigint[], OUT last_positions bigint[])
+    RETURNS record LANGUAGE plpgsql AS $$
+-- p_counts and p_expected hold one element per append (p_expected as in append_events); the
+-- other arrays one per event, the events of each append together and in order. Appends to one
+-- stream are applied in the order given. Status per append: 0 written; 1 version conflict
+-- (actual version set); 2 transaction order conflict (retry in a new transaction); 3 an event id
+-- of the append is stored already (nothing of it written; the client answers from the stored
+-- events). Nothing is written for an append whose status is not 0.
+DECLARE
+    v_appends  integer := cardinality(p_counts);
+    v_total    integer := cardinality(p_event_ids);
+    v_xid      xid8;
+    v_versions bigint[] := array_fill(NULL::bigint, ARRAY[v_total]);
+    v_nows     timestamptz[] := array_fill(NULL::timestamptz, ARRAY[v_total]);
+    v_hashes   bytea[] := array_fill(NULL::bytea, ARRAY[v_total]);
+    v_stored   uuid[];
+    v_positions bigint[];
+    v_off      integer := 0;
+    v_k        integer := 0;
+    v_n        integer;
+    v_stream   text;
+    v_expected bigint;
+    v_version  bigint;
+    v_head     bytea;
+    v_last_xid xid8;
+    v_now      timestamptz;
+    v_prev     bytea;
+BEGIN
+    statuses := array_fill(0, ARRAY[v_appends]);
+    actual_versions := array_fill(0::bigint, ARRAY[v_appends]);
+    first_versions := array_fill(0::bigint, ARRAY[v_appends]);
+    first_positions := array_fill(0::bigint, ARRAY[v_appends]);
+    last_positions := array_fill(0::bigint, ARRAY[v_appends]);
+    -- An idempotent retry must not fail the group on the unique event id: such appends are
+    -- found first and left out.
+    SELECT array_agg(e.event_id) INTO v_stored FROM ${schema}.events e WHERE e.event_id = ANY(p_event_ids);
+    v_xid := pg_current_xact_id();
+    -- The fence, as in append_events: below it, every append of the group is refused.
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('annals.append:${schema}', 0));
+    IF v_xid < (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM ${schema}.append_fence f) THEN
+        statuses := array_fill(2, ARRAY[v_appends]);
+        RETURN;
+    END IF;
+    FOR a IN 1 .. v_appends LOOP
+        v_n := p_counts[a];
+        v_stream := p_streams[v_off + 1];
+        v_expected := p_expected[a];
+        v_version := NULL;
+        IF v_stored IS NOT NULL AND p_event_ids[v_off + 1 : v_off + v_n] && v_stored THEN
+            statuses[a] := 3;
+        ELSIF v_n = 1 AND v_expected >= 1 THEN
+            -- The commonest append, as AppendSql's single statement: the conditional update checks
+            -- the version and the transaction order and links the chain, without the advisory lock.
+            UPDATE ${schema}.streams AS st
+               SET version = st.version + 1,
+                   head_hash = sha256(st.head_hash || p_digests[v_off + 1] || int8send(st.version + 1)
+                           || timestamptz_send(x.now)),
+                   last_xid = v_xid
+              FROM (SELECT clock_timestamp() AS now) AS x
+             WHERE st.stream_id = v_stream AND st.version = v_expected AND st.last_xid <= v_xid
+            RETURNING st.version, st.head_hash, x.now INTO v_version, v_prev, v_now;
+            IF FOUND THEN
+                v_versions[v_off + 1] := v_version;
+                v_hashes[v_off + 1] := v_prev;
+                v_nows[v_off + 1] := v_now;
+                actual_versions[a] := v_version;
+                first_versions[a] := v_version;
+            END IF;
+        END IF;
+        IF statuses[a] = 0 AND v_version IS NULL THEN
+            -- Every other case, as append_events, but the row lock first: the group may hold
+            -- this stream's row already (an earlier append of the group), and append_events takes
+            -- the advisory lock before the row, so taking it after the row could deadlock with it.
+            -- The group's transaction id is taken, so the queue of the advisory lock brings
+            -- nothing to an existing stream; its creation still needs it (no row to lock yet).
+            SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
+              FROM ${schema}.streams s WHERE s.stream_id = v_stream FOR UPDATE;
+            IF NOT FOUND THEN
+                PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || v_stream, 0));
+                SELECT s.version, s.head_hash, s.last_xid INTO v_version, v_head, v_last_xid
+                  FROM ${schema}.streams s WHERE s.stream_id = v_stream FOR UPDATE;
+            END IF;
+            IF FOUND THEN
+                IF v_expected >= 0 AND v_version <> v_expected THEN
+                    statuses[a] := 1;
+                    actual_versions[a] := v_version;
+                ELSIF v_last_xid > v_xid THEN
+                    statuses[a] := 2;
+                    actual_versions[a] := v_version;
+                END IF;
+            ELSIF v_expected > 0 OR v_expected = -2 THEN
+                statuses[a] := 1;
+            ELSE
+                v_version := 0;
+            END IF;
+            IF statuses[a] = 0 THEN
+                v_now := clock_timestamp();
+                v_prev := v_head;
+                FOR i IN 1 .. v_n LOOP
+                    v_prev := sha256(coalesce(v_prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+                            || p_digests[v_off + i] || int8send(v_version + i) || timestamptz_send(v_now));
+                    v_versions[v_off + i] := v_version + i;
+                    v_hashes[v_off + i] := v_prev;
+                    v_nows[v_off + i] := v_now;
+                END LOOP;
+                IF v_version > 0 THEN
+                    UPDATE ${schema}.streams
+                       SET version = v_version + v_n, head_hash = v_prev, last_xid = v_xid
+                     WHERE stream_id = v_stream AND version = v_version;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'stream % changed outside append_group while locked', v_stream;
+                    END IF;
+                ELSE
+                    -- A concurrent creator would have held the advisory lock: no conflict possible.
+                    INSERT INTO ${schema}.streams (stream_id, category, version, head_hash, last_xid)
+                         VALUES (v_stream, p_categories[v_off + 1], v_n, v_prev, v_xid);
+                END IF;
+                actual_versions[a] := v_version + v_n;
+                first_versions[a] := v_version + 1;
+            END IF;
+        END IF;
+        v_off := v_off + v_n;
+    END LOOP;
+
+    -- One insert for the whole group, in the order given, so positions rise with it (each
+    -- stream's events in version order).
+    WITH inserted AS (
+        INSERT INTO ${schema}.events (stream_id, category, version, event_id, type, schema_version,
+                                      payload, metadata, recorded_at, hash)
+        SELECT e.stream_id, e.category, e.version, e.event_id, e.type, e.schema_version, e.payload,
+               e.metadata, e.recorded_at, e.hash
+          FROM unnest(p_streams, p_categories, v_versions, p_event_ids, p_types, p_schema_versions,
+                      p_payloads, p_metadata, v_nows, v_hashes)
+               WITH ORDINALITY AS e(stream_id, category, version, event_id, type, schema_version,
+                                    payload, metadata, recorded_at, hash, i)
+         WHERE e.version IS NOT NULL
+         ORDER BY e.i
+        RETURNING position
+    )
+    SELECT array_agg(position ORDER BY position) INTO v_positions FROM inserted;
+
+    FOR a IN 1 .. v_appends LOOP
+        IF statuses[a] = 0 THEN
+            v_n := p_counts[a];
+            first_positions[a] := v_positions[v_k + 1];
+            last_positions[a] := v_positions[v_k + v_n];
+            v_k := v_k + v_n;
+        END IF;
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ${schema}.append_event(p_stream_id text, p_category text, p_expected bigint,
+        p_event_id uuid, p_type text, p_schema_version integer, p_payload jsonb, p_metadata jsonb,
+        p_digest bytea,
+        OUT status integer, OUT actual_version bigint, OUT first_version bigint,
+        OUT first_position bigint, OUT last_position bigint)
+    RETURNS record LANGUAGE plpgsql AS $$
+DECLARE
+    v_now  timestamptz;
+    v_hash bytea;
+BEGIN
+    -- The queue of append_events, which relies on every writer of a stream taking it.
+    PERFORM pg_advisory_xact_lock(hashtextextended('annals.stream:' || p_stream_id, 0));
+    -- The fence, as in append_events (which answers when this update finds nothing).
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('annals.append:${schema}', 0));
+    -- Taken under the stream lock, so recorded-at times never go back within a stream.
+    v_now := clock_timestamp();
+    -- The link is chain_hash() written out; a stream at version 1 or later has a head hash.
+    UPDATE ${schema}.streams
+       SET version = p_expected + 1,
+           head_hash = sha256(head_hash || p_digest || int8send(p_expected + 1) || timestamptz_send(v_now)),
+           last_xid = pg_current_xact_id()
+     WHERE stream_id = p_stream_id AND p_expected >= 1 AND version = p_expected
+       AND last_xid <= pg_current_xact_id()
+       AND pg_current_xact_id() >= (SELECT CAST(CAST(f.last_value AS text) AS xid8) FROM ${schema}.append_fence f)
+    RETURNING head_hash INTO v_hash;
+    IF NOT FOUND THEN
+        SELECT a.status, a.actual_version, a.first_version, a.first_position, a.last_position
+          INTO status, actual_version, first_version, first_position, last_position
+          FROM ${schema}.append_events(p_stream_id, p_category, p_expected, ARRAY[p_event_id],
+               ARRAY[p_type], ARRAY[p_schema_version], ARRAY[p_payload], ARRAY[p_metadata],
+               ARRAY[p_digest]) a;
+        RETURN;
+    END IF;
+    INSERT INTO ${schema}.events (stream_id, category, version, event_id, type,
+                                  schema_version, payload, metadata, recorded_at, hash)
+         VALUES (p_stream_id, p_category, p_expected + 1, p_event_id, p_type,
+                 p_schema_version, p_payload, p_metadata, v_now, v_hash)
+      RETURNING 0, p_expected + 1, p_expected + 1, position, position
+           INTO status, actual_version, first_version, first_position, last_position;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ${schema}.rebase_transaction_ids() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_rows bigint;
+BEGIN
+    LOCK TABLE ${schema}.events IN EXCLUSIVE MODE;
+    LOCK TABLE ${schema}.streams IN EXCLUSIVE MODE;
+    ALTER TABLE ${schema}.events DISABLE TRIGGER events_append_only;
+    UPDATE ${schema}.events SET transaction_id = '1' WHERE transaction_id <> '1';
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    UPDATE ${schema}.streams SET last_xid = '1' WHERE last_xid <> '1';
+    -- The fence held the old cluster's ids: it would refuse every append in this one.
+    PERFORM setval('${schema}.append_fence', 0);
+    UPDATE ${schema}.log_horizon SET fence = '0', advanced_at = clock_timestamp();
+    ALTER TABLE ${schema}.events ENABLE TRIGGER events_append_only;
+    RETURN v_rows;
+END
+$$;
