@@ -138,7 +138,10 @@ CREATE OR REPLACE FUNCTION ${schema}.append_group(p_counts integer[], p_expected
         p_payloads jsonb[], p_metadata jsonb[], p_digests bytea[],
         OUT statuses integer[], OUT actual_versions bigint[], OUT first_versions bigint[],
         OUT first_positions bigint[], OUT last_positions bigint[])
-    RETURNS record LANGUAGE plpgsql AS $$
+    RETURNS record LANGUAGE plpgsql
+    -- As in V7: every lookup has its index, whatever plan PL/pgSQL cached while the log was small.
+    SET enable_seqscan = off
+    AS $$
 -- p_counts and p_expected hold one element per append (p_expected as in append_events); the
 -- other arrays one per event, the events of each append together and in order. Appends to one
 -- stream are applied in the order given. Status per append: 0 written; 1 version conflict
