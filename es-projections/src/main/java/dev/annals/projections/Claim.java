@@ -45,6 +45,8 @@ final class Claim {
   private long lastRenewNanos;
   /** Side-effect tries in a row that found the target unavailable, for the backoff. */
   private int unavailableInARow;
+  /** Events committed past since this claim began, for the observer's batch figures. */
+  private long committedEvents;
 
   Claim(Engine engine, Projector projector, Checkpoint claimed, LogReader reader) {
     this.engine = engine;
@@ -59,6 +61,11 @@ final class Claim {
 
   Checkpoint row() {
     return row;
+  }
+
+  /** How many events the checkpoint moved past since this claim began. */
+  long committedEvents() {
+    return committedEvents;
   }
 
   /** One more unavailable target in a row; returns how many now. */
@@ -139,6 +146,7 @@ final class Claim {
     lastRenewNanos = System.nanoTime();
     LogCursor to = last(events).cursor();
     row = row.advanced(to, next, events.size());
+    committedEvents += events.size();
     throughput.record(events.size());
     reporter.committed(row, next == RowState.REBUILDING || row.isReplay(to));
   }
