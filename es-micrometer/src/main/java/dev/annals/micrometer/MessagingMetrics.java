@@ -53,6 +53,7 @@ public final class MessagingMetrics {
    * the batches it did not ({@code annals.publisher.failures}), tagged with {@code publisher}.
    * What {@code sink} throws passes through unchanged.
    */
+  @SuppressWarnings("try") // close() passes on what the sink's close throws, as MessageSink allows
   public MessageSink countingSink(String publisher, MessageSink sink) {
     Objects.requireNonNull(publisher, "publisher must not be null");
     Objects.requireNonNull(sink, "sink must not be null");

@@ -53,6 +53,7 @@ public final class MessagingTracing {
    * with a link to the trace of each message's event (up to 128). A batch of one message is a
    * child of its event's trace instead. What {@code sink} throws passes through, recorded on the span.
    */
+  @SuppressWarnings("try") // the scope makes the span current; its variable is not used
   public MessageSink tracingSink(String publisher, MessageSink sink) {
     Objects.requireNonNull(publisher, "publisher must not be null");
     Objects.requireNonNull(sink, "sink must not be null");
@@ -108,6 +109,7 @@ public final class MessagingTracing {
    * A message the inbox recognises as a duplicate never reaches the handler, so it makes no span.
    * What {@code handler} throws passes through, recorded on the span.
    */
+  @SuppressWarnings("try")
   public MessageHandler tracingHandler(String consumer, MessageHandler handler) {
     Objects.requireNonNull(consumer, "consumer must not be null");
     Objects.requireNonNull(handler, "handler must not be null");

@@ -23,6 +23,7 @@ final class TraceContext {
   private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
   private static final TextMapGetter<Map<String, String>> MAP = new TextMapGetter<>() {
     @Override
+    @SuppressWarnings("deprecation") // abstract still, though the propagators no longer call it
     public Iterable<String> keys(Map<String, String> carrier) {
       return carrier.keySet();
     }

@@ -34,6 +34,7 @@ final class TracingEventStore implements EventStore {
   }
 
   @Override
+  @SuppressWarnings("try") // the scope makes the span current; its variable is not used
   public AppendResult append(StreamId streamId, ExpectedVersion expected, List<NewEvent> events) {
     Span span = tracer.spanBuilder("annals.append " + streamId.category())
         .setAttribute(Attributes.STREAM, streamId.toString())
