@@ -37,7 +37,8 @@ class DocsSnippetsTest {
   /** Guides whose examples are tests of another module, with the test that checks them. */
   static final Map<String, String> CHECKED_ELSEWHERE =
       Map.of("docs/messaging.md", "es-messaging's MessagingGuideTest",
-          "docs/projections.md", "es-projections' ProjectionsGuideTest");
+          "docs/projections.md", "es-projections' ProjectionsGuideTest",
+          "docs/observability.md", "es-opentelemetry's ObservabilityGuideTest");
 
   @TestFactory
   Stream<DynamicTest> every_snippet_in_the_docs_equals_its_tagged_region() {
