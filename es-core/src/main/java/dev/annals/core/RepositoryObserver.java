@@ -18,12 +18,15 @@ public interface RepositoryObserver {
   /** Receives one observation. */
   void observe(Observation observation);
 
-  /** Both observers, this one first. */
+  /** Both observers, this one first; {@code next} hears every observation even when this one throws. */
   default RepositoryObserver andThen(RepositoryObserver next) {
     Objects.requireNonNull(next, "next observer must not be null");
     return o -> {
-      observe(o);
-      next.observe(o);
+      try {
+        observe(o);
+      } finally {
+        next.observe(o);
+      }
     };
   }
 

@@ -272,11 +272,13 @@ class AggregateRepositoryTest {
     }
 
     @Test
-    void a_failing_observer_does_not_fail_the_command() {
-      AggregateRepository<Command, State, Event> r = observed(o -> {
+    void a_failing_observer_does_not_fail_the_command_nor_silence_the_next_one() {
+      RepositoryObserver broken = o -> {
         throw new IllegalStateException("observer broke");
-      });
+      };
+      AggregateRepository<Command, State, Event> r = observed(broken.andThen(seen::add));
       assertThat(r.handle("a1", new Open("ann")).version()).isEqualTo(1);
+      assertThat(seen).hasAtLeastOneElementOfType(RepositoryObserver.Appended.class);
     }
 
     @Test

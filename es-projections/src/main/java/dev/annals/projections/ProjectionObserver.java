@@ -21,12 +21,15 @@ public interface ProjectionObserver {
   /** Receives one observation. */
   void observe(Observation observation);
 
-  /** Both observers, this one first. */
+  /** Both observers, this one first; {@code next} hears every observation even when this one throws. */
   default ProjectionObserver andThen(ProjectionObserver next) {
     Objects.requireNonNull(next, "next observer must not be null");
     return o -> {
-      observe(o);
-      next.observe(o);
+      try {
+        observe(o);
+      } finally {
+        next.observe(o);
+      }
     };
   }
 
