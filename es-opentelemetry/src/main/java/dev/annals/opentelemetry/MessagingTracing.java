@@ -4,6 +4,7 @@ import dev.annals.messaging.CloudEventMapper;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
 import dev.annals.messaging.inbox.MessageHandler;
+import dev.annals.core.internal.Redaction;
 import io.cloudevents.CloudEvent;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
@@ -88,7 +89,8 @@ public final class MessagingTracing {
         try (Scope ignored = span.makeCurrent()) {
           sink.send(batch);
         } catch (Exception e) {
-          span.recordException(e);
+          // Exported telemetry is output too: no credential from a broker's message in it.
+        span.recordException(Redaction.redacted(e));
           span.setStatus(StatusCode.ERROR, "not confirmed");
           throw e;
         } finally {
@@ -129,7 +131,8 @@ public final class MessagingTracing {
       try (Scope ignored = span.makeCurrent()) {
         handler.handle(event, handle);
       } catch (Exception e) {
-        span.recordException(e);
+        // Exported telemetry is output too: no credential from a broker's message in it.
+        span.recordException(Redaction.redacted(e));
         span.setStatus(StatusCode.ERROR, "handler failed");
         throw e;
       } finally {

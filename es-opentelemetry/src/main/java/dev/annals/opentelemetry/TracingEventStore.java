@@ -8,6 +8,7 @@ import dev.annals.core.LogFilter;
 import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
+import dev.annals.core.internal.Redaction;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -52,7 +53,8 @@ final class TracingEventStore implements EventStore {
       span.setAttribute(Attributes.POSITION, result.lastPosition());
       return result;
     } catch (RuntimeException e) {
-      span.recordException(e);
+      // Exported telemetry is output too: no credential from a broker's message in it.
+        span.recordException(Redaction.redacted(e));
       span.setStatus(StatusCode.ERROR, e.getClass().getSimpleName());
       throw e;
     } finally {
