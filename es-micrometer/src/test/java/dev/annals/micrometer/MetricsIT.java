@@ -29,6 +29,7 @@ import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
 import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.RequiredSearch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -152,8 +153,12 @@ class MetricsIT {
       metrics.bindStatus(r);
       r.start();
       Await.until("31 events handled", Duration.ofMinutes(3),
-          () -> meter("annals.projector.events").tag("projector", "ledger").tag("partition", "0")
-              .counter().count() == 31);
+          () -> {
+            // Created with the first batch: absent until then.
+            Counter events = registry.find("annals.projector.events").tag("projector", "ledger")
+                .tag("partition", "0").counter();
+            return events != null && events.count() == 31;
+          });
       assertThat(meter("annals.projector.batch").tag("projector", "ledger").timer().count())
           .as("at least 4 batches of at most 10").isGreaterThanOrEqualTo(4);
       Await.until("lag 0 and one dead letter in the gauges", Duration.ofMinutes(3),
