@@ -11,5 +11,6 @@ module dev.annals.core {
   exports dev.annals.core;
   // Plumbing shared by the stores and transports; not API, so not exported to applications.
   exports dev.annals.core.internal to
-      dev.annals.postgres, dev.annals.projections, dev.annals.messaging, dev.annals.messaging.kafka;
+      dev.annals.postgres, dev.annals.projections, dev.annals.messaging, dev.annals.messaging.kafka,
+      dev.annals.opentelemetry;
 }

@@ -1,6 +1,7 @@
 package dev.annals.core;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +24,16 @@ final class AggregateLoader<S, E> {
   private final EventStore store;
   private final Optional<SnapshotStore> snapshots;
   private final Clock clock;
+  /** Null when nobody listens: then no observation is built. */
+  private final RepositoryObserver observer;
 
   AggregateLoader(AggregateType<?, S, E> type, EventStore store, Optional<SnapshotStore> snapshots,
-      Clock clock) {
+      Clock clock, RepositoryObserver observer) {
     this.type = type;
     this.store = store;
     this.snapshots = snapshots;
     this.clock = clock;
+    this.observer = observer;
   }
 
   boolean hasSnapshotStore() {
@@ -43,7 +47,25 @@ final class AggregateLoader<S, E> {
 
   /** The current state of {@code streamId}, read from the store (never from a cache). */
   AggregateState<S> load(StreamId streamId) {
-    return replay(streamId, startingPoint(streamId, Long.MAX_VALUE), Long.MAX_VALUE, ALL);
+    if (observer == null) {
+      return fold(streamId, startingPoint(streamId, Long.MAX_VALUE), Long.MAX_VALUE);
+    }
+    long started = System.nanoTime();
+    AggregateState<S> from = startingPoint(streamId, Long.MAX_VALUE);
+    AggregateState<S> loaded = fold(streamId, from, Long.MAX_VALUE);
+    tell(observer, new RepositoryObserver.Loaded(type.category(), streamId, loaded.version(),
+        from.version() > 0, loaded.version() - from.version(), Duration.ofNanos(System.nanoTime() - started)));
+    return loaded;
+  }
+
+  /** Hands {@code o} to {@code observer}; an observer's failure must not fail the command. */
+  static void tell(RepositoryObserver observer, RepositoryObserver.Observation o) {
+    try {
+      observer.observe(o);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "repository observer failed on " + o.getClass().getSimpleName()
+          + "; ignored", e);
+    }
   }
 
   AggregateState<S> loadAsOf(StreamId streamId, AsOf asOf) {
@@ -95,6 +117,9 @@ final class AggregateLoader<S, E> {
   void saveSnapshot(AggregateState<S> state) {
     snapshots.orElseThrow().save(new Snapshot(state.streamId(), state.version(),
         type.stateSchemaVersion(), store.registry().toJson(state.state()), clock.instant()));
+    if (observer != null) {
+      tell(observer, new RepositoryObserver.SnapshotWritten(type.category(), state.streamId(), state.version()));
+    }
   }
 
   private AggregateState<S> initial(StreamId streamId) {

@@ -47,11 +47,14 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   private final int maxAttempts;
   private final SnapshotWriter<S> snapshotWriter;
   private final Clock clock;
+  /** Null when nobody listens: then no observation is built on the command path. */
+  private final RepositoryObserver observer;
 
   private AggregateRepository(Builder<C, S, E> b) {
     this.type = b.type;
     this.store = b.store;
-    this.loader = new AggregateLoader<>(type, store, Optional.ofNullable(b.snapshots), b.clock);
+    this.observer = b.observer;
+    this.loader = new AggregateLoader<>(type, store, Optional.ofNullable(b.snapshots), b.clock, b.observer);
     this.cache = b.cacheSize == 0 ? Optional.empty()
         : Optional.of(Caffeine.newBuilder().maximumSize(b.cacheSize).build());
     this.maxAttempts = b.maxAttempts;
@@ -168,9 +171,18 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
       }
       List<NewEvent> batch = toNewEvents(streamId, events, context);
       AppendResult appended;
+      long started = observer == null ? 0 : System.nanoTime();
       try {
         appended = store.append(streamId, ExpectedVersion.exactly(current.version()), batch);
+        if (observer != null) {
+          AggregateLoader.tell(observer, new RepositoryObserver.Appended(type.category(), appended,
+              Duration.ofNanos(System.nanoTime() - started)));
+        }
       } catch (ConcurrencyConflictException | TransactionOrderConflictException e) {
+        if (observer != null) {
+          AggregateLoader.tell(observer, new RepositoryObserver.Conflicted(type.category(), streamId,
+              Duration.ofNanos(System.nanoTime() - started)));
+        }
         invalidate(streamId);
         last = e;
         if (attempt < attempts) {
@@ -310,6 +322,7 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     private int maxAttempts = 5;
     private Executor snapshotExecutor;
     private Clock clock = Clock.systemUTC();
+    private RepositoryObserver observer;
 
     private Builder(AggregateType<C, S, E> type, EventStore store) {
       this.type = Objects.requireNonNull(type, "aggregate type must not be null");
@@ -352,6 +365,22 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
     /** The clock for occurred-at and snapshot times; the system clock by default. */
     public Builder<C, S, E> clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock must not be null");
+      return this;
+    }
+
+    /**
+     * Who hears of appends, conflicts, loads and snapshots (metrics, tracing); nobody by default.
+     * Combine several with {@link RepositoryObserver#andThen}.
+     *
+     * @throws IllegalStateException if an observer was already set
+     */
+    public Builder<C, S, E> observer(RepositoryObserver observer) {
+      Objects.requireNonNull(observer, "observer must not be null");
+      if (this.observer != null) {
+        throw new IllegalStateException("an observer was already set for the repository of '"
+            + type.category() + "'; combine them with RepositoryObserver.andThen");
+      }
+      this.observer = observer;
       return this;
     }
 

@@ -19,6 +19,14 @@ import java.util.TreeMap;
 public record Metadata(String correlationId, String causationId, String actor, Instant occurredAt,
     Map<String, String> extra) {
 
+  /**
+   * Key in {@code extra} of the W3C trace context ({@code traceparent}) current when the event was
+   * appended, set by a tracing integration such as es-opentelemetry.
+   */
+  public static final String TRACEPARENT = "traceparent";
+  /** Key in {@code extra} of the W3C {@code tracestate} that went with {@link #TRACEPARENT}. */
+  public static final String TRACESTATE = "tracestate";
+
   private static final Metadata EMPTY = new Metadata(null, null, null, null, Map.of());
 
   public Metadata {

@@ -223,6 +223,75 @@ class AggregateRepositoryTest {
   }
 
   @Nested
+  class Observer {
+
+    final List<RepositoryObserver.Observation> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    AggregateRepository<Command, State, Event> observed(RepositoryObserver observer) {
+      return AggregateRepository.builder(TestAccount.type(3), store).snapshotStore(snapshots)
+          .snapshotExecutor(Runnable::run).observer(observer).build();
+    }
+
+    @Test
+    void hears_appends_loads_and_snapshots_with_what_they_did() {
+      AggregateRepository<Command, State, Event> r = observed(seen::add);
+      r.handle("a1", new Open("ann"));
+      r.handle("a1", new Deposit(1));
+      r.handle("a1", new Deposit(2));
+      assertThat(seen).filteredOn(o -> o instanceof RepositoryObserver.Loaded).singleElement()
+          .as("the first command loads an empty stream; later ones use the cache")
+          .isEqualTo(new RepositoryObserver.Loaded("account", acc, 0, false, 0,
+              ((RepositoryObserver.Loaded) seen.get(0)).took()));
+      assertThat(seen).filteredOn(o -> o instanceof RepositoryObserver.Appended)
+          .extracting(o -> ((RepositoryObserver.Appended) o).result().lastVersion()).containsExactly(1L, 2L, 3L);
+      assertThat(seen).filteredOn(o -> o instanceof RepositoryObserver.SnapshotWritten)
+          .containsExactly(new RepositoryObserver.SnapshotWritten("account", acc, 3));
+      assertThat(seen).allMatch(o -> o.aggregateType().equals("account"));
+
+      seen.clear();
+      writeBehindTheRepositorysBack(new Deposited(5));
+      r.evict("a1");
+      r.load("a1");
+      RepositoryObserver.Loaded load = (RepositoryObserver.Loaded) seen.get(0);
+      assertThat(load.fromSnapshot()).as("snapshot at 3").isTrue();
+      assertThat(load.version()).isEqualTo(4);
+      assertThat(load.eventsReplayed()).isEqualTo(1);
+      assertThat(load.took().isNegative()).isFalse();
+    }
+
+    @Test
+    void hears_each_conflict_before_the_retry_that_wins() {
+      AggregateRepository<Command, State, Event> r = observed(seen::add);
+      r.handle("a1", new Open("ann"));
+      store.interferences = 2;
+      store.beforeAppend = () -> writeBehindTheRepositorysBack(new Deposited(1));
+      r.handle("a1", new Deposit(10));
+      assertThat(seen).filteredOn(o -> o instanceof RepositoryObserver.Conflicted)
+          .extracting(o -> ((RepositoryObserver.Conflicted) o).streamId()).containsExactly(acc, acc);
+      assertThat(seen.get(seen.size() - 1)).isInstanceOf(RepositoryObserver.Appended.class);
+    }
+
+    @Test
+    void a_failing_observer_does_not_fail_the_command_nor_silence_the_next_one() {
+      RepositoryObserver broken = o -> {
+        throw new IllegalStateException("observer broke");
+      };
+      AggregateRepository<Command, State, Event> r = observed(broken.andThen(seen::add));
+      assertThat(r.handle("a1", new Open("ann")).version()).isEqualTo(1);
+      assertThat(seen).hasAtLeastOneElementOfType(RepositoryObserver.Appended.class);
+    }
+
+    @Test
+    void observers_combine_and_a_second_one_is_refused() {
+      List<RepositoryObserver.Observation> other = new java.util.ArrayList<>();
+      observed(((RepositoryObserver) seen::add).andThen(other::add)).handle("a1", new Open("ann"));
+      assertThat(other).isEqualTo(seen).isNotEmpty();
+      assertThatThrownBy(() -> AggregateRepository.builder(TestAccount.type(3), store).observer(seen::add)
+          .observer(seen::add)).isInstanceOf(IllegalStateException.class).hasMessageContaining("andThen");
+    }
+  }
+
+  @Nested
   class Snapshots {
 
     @Test

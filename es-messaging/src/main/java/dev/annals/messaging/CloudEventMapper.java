@@ -34,6 +34,9 @@ import java.util.UUID;
  *   <tr><td>{@value #SCHEMA_VERSION}</td><td>the payload's schema version</td></tr>
  *   <tr><td>{@value #CORRELATION_ID}, {@value #CAUSATION_ID}</td><td>from the metadata, when
  *       known</td></tr>
+ *   <tr><td>{@value #TRACEPARENT}, {@value #TRACESTATE}</td><td>the W3C trace context captured in
+ *       the metadata on append ({@link Metadata#TRACEPARENT}), when there is one: the CloudEvents
+ *       distributed-tracing extension</td></tr>
  * </table>
  *
  * <p>The numeric extensions are decimal strings: CloudEvents integers are 32-bit and positions
@@ -53,6 +56,10 @@ public final class CloudEventMapper {
   public static final String CORRELATION_ID = "correlationid";
   /** Extension: the causation id, when the event has one. */
   public static final String CAUSATION_ID = "causationid";
+  /** Extension (distributed tracing): the W3C {@code traceparent} of the event's trace. */
+  public static final String TRACEPARENT = "traceparent";
+  /** Extension (distributed tracing): the W3C {@code tracestate} that goes with it. */
+  public static final String TRACESTATE = "tracestate";
 
   private static final String JSON = "application/json";
 
@@ -102,6 +109,14 @@ public final class CloudEventMapper {
     }
     if (m.causationId() != null) {
       b.withExtension(CAUSATION_ID, m.causationId());
+    }
+    String traceparent = m.extra().get(Metadata.TRACEPARENT);
+    if (traceparent != null) {
+      b.withExtension(TRACEPARENT, traceparent);
+      String tracestate = m.extra().get(Metadata.TRACESTATE);
+      if (tracestate != null && !tracestate.isEmpty()) {
+        b.withExtension(TRACESTATE, tracestate);
+      }
     }
     return b.build();
   }
@@ -169,6 +184,16 @@ public final class CloudEventMapper {
   /** The causation id, from {@value #CAUSATION_ID}, if present. */
   public static Optional<String> causationId(CloudEvent event) {
     return text(event, CAUSATION_ID);
+  }
+
+  /** The W3C {@code traceparent}, from the distributed-tracing extension, if present. */
+  public static Optional<String> traceparent(CloudEvent event) {
+    return text(event, TRACEPARENT);
+  }
+
+  /** The W3C {@code tracestate}, from the distributed-tracing extension, if present. */
+  public static Optional<String> tracestate(CloudEvent event) {
+    return text(event, TRACESTATE);
   }
 
   /** The data as UTF-8 text (the JSON payload), or empty text when there is none. */

@@ -66,6 +66,24 @@ class CloudEventMapperTest {
 
   @ParameterizedTest
   @EnumSource(Encoding.class)
+  void the_trace_context_in_the_metadata_travels_as_the_distributed_tracing_extension(Encoding encoding) {
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    CloudEvent e = mapper.toCloudEvent(event(Metadata.empty().with(Metadata.TRACEPARENT, traceparent)
+        .with(Metadata.TRACESTATE, "vendor=abc")));
+    assertThat(e.getExtension("traceparent")).isEqualTo(traceparent);
+    assertThat(e.getExtension("tracestate")).isEqualTo("vendor=abc");
+    CloudEventCodec.Encoded wire = CloudEventCodec.encode(e, encoding, "ce-");
+    CloudEvent back = CloudEventCodec.decode(wire.headers(), wire.contentType(), wire.body(), "ce-");
+    assertThat(CloudEventMapper.traceparent(back)).contains(traceparent);
+    assertThat(CloudEventMapper.tracestate(back)).contains("vendor=abc");
+
+    CloudEvent untraced = mapper.toCloudEvent(event(Metadata.empty()));
+    assertThat(untraced.getExtensionNames()).doesNotContain("traceparent", "tracestate");
+    assertThat(CloudEventMapper.traceparent(untraced)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Encoding.class)
   void an_event_survives_a_transport_in_either_mode(Encoding encoding) {
     CloudEvent e = mapper.toCloudEvent(event(Metadata.empty().withOccurredAt(OCCURRED).withCorrelationId("c")));
     CloudEventCodec.Encoded wire = CloudEventCodec.encode(e, encoding, "ce-");

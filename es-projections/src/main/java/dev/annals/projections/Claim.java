@@ -45,6 +45,8 @@ final class Claim {
   private long lastRenewNanos;
   /** Side-effect tries in a row that found the target unavailable, for the backoff. */
   private int unavailableInARow;
+  /** Events committed past since this claim began, for the observer's batch figures. */
+  private long committedEvents;
 
   Claim(Engine engine, Projector projector, Checkpoint claimed, LogReader reader) {
     this.engine = engine;
@@ -59,6 +61,11 @@ final class Claim {
 
   Checkpoint row() {
     return row;
+  }
+
+  /** How many events the checkpoint moved past since this claim began. */
+  long committedEvents() {
+    return committedEvents;
   }
 
   /** One more unavailable target in a row; returns how many now. */
@@ -140,6 +147,7 @@ final class Claim {
     LogCursor to = last(events).cursor();
     long from = row.cursor().position();
     row = row.advanced(to, next, events.size());
+    committedEvents += events.size();
     throughput.record(events.size());
     reporter.committed(row, from, events.size(), next == RowState.REBUILDING || row.isReplay(to));
   }

@@ -58,12 +58,15 @@ final class Engine {
   final Versions versions;
   /** Reads the next batch of a busy partition while the current one is handled. */
   final ExecutorService readAhead;
+  /** Null when nobody listens: then no observation is built. */
+  final ProjectionObserver observer;
 
-  Engine(PostgresEventStore store, Node node, Pacing pacing, Reporting reporting) {
+  Engine(PostgresEventStore store, Node node, Pacing pacing, Reporting reporting, ProjectionObserver observer) {
     this.store = store;
     this.node = node;
     this.pacing = pacing;
     this.reporting = reporting;
+    this.observer = observer;
     this.checkpoints = new Checkpoints(store.schema());
     this.members = new Members(store.schema());
     this.deadLetters = new DeadLetters(store.schema());
@@ -85,6 +88,16 @@ final class Engine {
 
   EventRegistry registry() {
     return store.registry();
+  }
+
+  /** Hands {@code o} to the observer; an observer's failure must not stop the partition. */
+  void tell(ProjectionObserver.Observation o) {
+    try {
+      observer.observe(o);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "projection observer failed on a batch of " + o.projector()
+          + "; ignored", e);
+    }
   }
 
   /**

@@ -90,6 +90,7 @@ final class PartitionProcessor {
    *     and goes on. An {@link Error} from a handler propagates after its transaction rolled back.
    */
   Outcome step(Waiter waiter) {
+    long started = System.nanoTime();
     LogBatch batch = nextBatch();
     if (batch.isEmpty()) {
       return Outcome.IDLE;
@@ -98,9 +99,19 @@ final class PartitionProcessor {
     if (full) {
       readAhead(batch.next());
     }
-    Outcome step = projector.isSideEffects()
-        ? sideEffects.process(batch.events(), full, waiter)
-        : readModels.process(batch.events(), full, waiter);
+    long committedBefore = claim.committedEvents();
+    Outcome step;
+    try {
+      step = projector.isSideEffects()
+          ? sideEffects.process(batch.events(), full, waiter)
+          : readModels.process(batch.events(), full, waiter);
+    } finally {
+      if (engine.observer != null) {
+        engine.tell(new ProjectionObserver.Batch(claim.key.projector(), claim.key.version(),
+            claim.key.partition(), batch.events(), (int) (claim.committedEvents() - committedBefore),
+            Duration.ofNanos(System.nanoTime() - started)));
+      }
+    }
     if (step == Outcome.PROGRESS && !full) {
       maybeSwitch();
     }

@@ -59,7 +59,7 @@ public final class ProjectionRunner implements AutoCloseable {
   private ProjectionRunner(Builder b) {
     this.engine = new Engine(b.store, new Engine.Node(b.nodeId, b.lease),
         new Engine.Pacing(Backoff.of(b.pollMin, b.pollMax), b.idleTransactionTimeout),
-        new Engine.Reporting(b.clock, b.progress, b.progressInterval));
+        new Engine.Reporting(b.clock, b.progress, b.progressInterval), b.observer);
     this.slots = new Slots(engine, b.projectors, b.installSchema);
     this.supervisor = new Supervisor(engine, slots);
     this.catchUp = new CatchUp(engine, slots);
@@ -71,6 +71,11 @@ public final class ProjectionRunner implements AutoCloseable {
   /** Starts configuring a runner over {@code store}'s database and pool. */
   public static Builder builder(PostgresEventStore store) {
     return new Builder(store);
+  }
+
+  /** The names of this runner's projectors, in the order they were added. */
+  public List<String> projectorNames() {
+    return List.copyOf(slots.names());
   }
 
   /** This node's id, as recorded in the checkpoint rows it owns. */
@@ -299,6 +304,7 @@ public final class ProjectionRunner implements AutoCloseable {
     private Duration idleTransactionTimeout = Duration.ofMinutes(1);
     private Consumer<RebuildProgress> progress = p -> Engine.LOG.log(Level.INFO, p.toString());
     private Duration progressInterval = Duration.ofSeconds(5);
+    private ProjectionObserver observer;
 
     private Builder(PostgresEventStore store) {
       this.store = Objects.requireNonNull(store, "store must not be null");
@@ -412,6 +418,22 @@ public final class ProjectionRunner implements AutoCloseable {
       }
       this.progress = listener;
       this.progressInterval = interval;
+      return this;
+    }
+
+    /**
+     * Who hears of every batch (metrics, tracing), on the partitions' threads; nobody by default.
+     * Combine several with {@link ProjectionObserver#andThen}.
+     *
+     * @throws IllegalStateException if an observer was already set
+     */
+    public Builder observer(ProjectionObserver observer) {
+      Objects.requireNonNull(observer, "observer must not be null");
+      if (this.observer != null) {
+        throw new IllegalStateException("an observer was already set; combine them with "
+            + "ProjectionObserver.andThen");
+      }
+      this.observer = observer;
       return this;
     }
 

@@ -38,7 +38,8 @@ class DocsSnippetsTest {
   static final Map<String, String> CHECKED_ELSEWHERE =
       Map.of("docs/messaging.md", "es-messaging's MessagingGuideTest",
           "docs/projections.md", "es-projections' ProjectionsGuideTest",
-          "docs/spring-boot.md", "es-spring-boot-starter's SpringBootGuideTest");
+          "docs/spring-boot.md", "es-spring-boot-starter's SpringBootGuideTest",
+          "docs/observability.md", "es-opentelemetry's ObservabilityGuideTest");
 
   @TestFactory
   Stream<DynamicTest> every_snippet_in_the_docs_equals_its_tagged_region() {
