@@ -42,7 +42,7 @@ public record GroupCommit(boolean enabled, Duration maxWait, int maxGroup, int m
     }
   }
 
-  /** The default: on, no added wait, groups of up to 64, two in flight. */
+  /** On, with the recommended settings: no added wait, groups of up to 64, two in flight. */
   public static GroupCommit defaults() {
     return new GroupCommit(true, Duration.ZERO, DEFAULT_MAX_GROUP, DEFAULT_MAX_IN_FLIGHT);
   }

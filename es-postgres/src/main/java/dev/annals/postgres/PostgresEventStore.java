@@ -40,8 +40,8 @@ import org.jdbi.v3.core.Jdbi;
  * append_events}, or for one event at an exact version of an existing stream a single update and
  * insert. Either checks the stream row first, so a losing writer fails fast with nothing written;
  * it then writes the events with their hash chain. Writers of different streams never wait for
- * each other. Appends that arrive together share one statement and one commit ({@link
- * GroupCommit}, on by default), each with its own outcome.
+ * each other. Appends that arrive together can share one statement and one commit ({@link
+ * GroupCommit}, off by default), each with its own outcome.
  *
  * <p>After appends commit, a background thread sends at most one {@code NOTIFY} per interval
  * so that readers on other nodes wake up quickly; nothing is sent inside the append's
@@ -274,7 +274,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     private Duration connectionTimeout = Duration.ofSeconds(10);
     private boolean poolSizeSet;
     private SnapshotSigning snapshotSigning;
-    private GroupCommit groupCommit = GroupCommit.defaults();
+    private GroupCommit groupCommit = GroupCommit.off();
     private Duration horizonLag = Duration.ofMillis(300);
 
     private Builder(EventRegistry registry) {
@@ -400,7 +400,9 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
 
     /**
      * Whether and how concurrent appends outside a caller's transaction share a transaction;
-     * {@link GroupCommit#defaults()} (on) unless set. Appends in a caller's transaction ({@link
+     * off unless set ({@link GroupCommit#defaults()} turns it on with its recommended settings:
+     * with the horizon fence of schema version 8 a group measured far slower than its appends
+     * alone, see docs/performance.md). Appends in a caller's transaction ({@link
      * PostgresEventStore#joining}) are never grouped.
      */
     public Builder groupCommit(GroupCommit settings) {
