@@ -23,6 +23,17 @@ final class AppendSql {
   /** {@code p_expected} for {@link ExpectedVersion#streamExists()}. */
   static final long STREAM_EXISTS = -2;
 
+  /**
+   * Settings for the group statements' own transaction. The cached generic plan of a group fell
+   * to a sequential scan of the log, so sequential scans are off. That alone made every group
+   * statement cost over 10^10 (the penalty lands on the scan of the fence sequence, which has no
+   * other path), far above {@code jit_above_cost}: PostgreSQL then compiled each group with LLVM,
+   * measured at 0.5 s of server CPU for a statement that runs in about a millisecond. So JIT is off
+   * for these transactions too.
+   */
+  private static final String PLANNER_SETTINGS =
+      "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)";
+
   /** A text[] parameter made jsonb[] element by element (see the constructor). */
   private static final String JSONB_ARRAY =
       "(SELECT array_agg(CAST(j AS jsonb) ORDER BY o) FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS t(j, o))";
@@ -59,7 +70,8 @@ final class AppendSql {
   /**
    * The call of {@code append_group} (schema version 7): a group of appends of several streams
    * in one transaction, answered by five arrays with one element per append (status, actual
-   * version, first version, first position, last position).
+   * version, first version, first position, last position), after the planner settings of its
+   * transaction (the first statement).
    */
   final String appendGroup;
   /**
@@ -86,7 +98,7 @@ final class AppendSql {
     // a call in FROM goes through a function scan that measured a tenth more per append.
     this.appendEvents = "SELECT " + schema + ".append_events(?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
         + JSONB_ARRAY + ", ?)::text";
-    this.appendSingles = "SELECT set_config('enable_seqscan', 'off', true); "
+    this.appendSingles = "SELECT " + PLANNER_SETTINGS + "; "
         + "WITH i AS (SELECT * FROM unnest(CAST(? AS text[]), CAST(? AS int8[]), CAST(? AS bytea[]), "
         + "CAST(? AS text[]), CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS int4[]), CAST(? AS text[]), "
         + "CAST(? AS text[])) WITH ORDINALITY AS i(stream_id, expected, digest, category, event_id, type, "
@@ -103,7 +115,7 @@ final class AppendSql {
         + "i.schema_version, CAST(i.payload AS jsonb), CAST(i.metadata AS jsonb), u.now, u.head_hash "
         + "FROM u JOIN i ON i.n = u.n ORDER BY u.n RETURNING stream_id, position) "
         + "SELECT u.n, u.version, w.position FROM w JOIN u ON u.stream_id = w.stream_id";
-    this.appendGroup = "SELECT * FROM " + schema + ".append_group(?, ?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
+    this.appendGroup = "SELECT " + PLANNER_SETTINGS + "; SELECT * FROM " + schema + ".append_group(?, ?, ?, ?, ?, ?, ?, " + JSONB_ARRAY + ", "
         + JSONB_ARRAY + ", ?)";
     // Most commands produce one event for a stream at the version they loaded. That append is
     // one statement, no function: the update of the stream row checks the version and the

@@ -204,7 +204,11 @@ final class EventAppender {
         ps.setArray(8, c.createArrayOf("text", payloads));
         ps.setArray(9, c.createArrayOf("text", metadata));
         ps.setArray(10, c.createArrayOf("bytea", digests));
-        try (ResultSet rs = ps.executeQuery()) {
+        ps.execute();
+        if (!ps.getMoreResults()) {
+          throw new IllegalStateException("append_group answered no rows");
+        }
+        try (ResultSet rs = ps.getResultSet()) {
           rs.next();
           Integer[] statuses = (Integer[]) rs.getArray(1).getArray();
           Long[] actual = (Long[]) rs.getArray(2).getArray();
