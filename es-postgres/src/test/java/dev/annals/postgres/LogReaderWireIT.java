@@ -45,6 +45,11 @@ class LogReaderWireIT {
           Connection connection = DriverManager.getConnection(tap.url());
           Notifications notifications = new Notifications(db.dataSource(), schema, Duration.ZERO)) {
         LogReader reader = new LogReader(Jdbi.create(connection), schema, notifications);
+        String jitBefore;
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SHOW jit")) {
+          rs.next();
+          jitBefore = rs.getString(1);
+        }
         List<Long> tripsPerRead = new ArrayList<>();
         List<String> names = new ArrayList<>();
         // Any open transaction in the cluster (another test's) holds reads back, so read until all
@@ -70,9 +75,11 @@ class LogReaderWireIT {
         assertThat(tripsPerRead).as("round trips of each read").isNotEmpty().containsOnly(1L);
         assertThat(names).containsExactly("e0", "e2", "e4");
         assertThat(connection.getAutoCommit()).as("the reader leaves the connection as it was").isTrue();
-        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SHOW enable_sort")) {
+        try (Statement st = connection.createStatement();
+            ResultSet rs = st.executeQuery("SELECT current_setting('enable_sort'), current_setting('jit')")) {
           rs.next();
           assertThat(rs.getString(1)).as("the planner setting ends with the read").isEqualTo("on");
+          assertThat(rs.getString(2)).as("so does the JIT setting").isEqualTo(jitBefore);
         }
       }
     }
