@@ -8,9 +8,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -52,10 +52,13 @@ public final class EventFollowing implements AutoCloseable {
     this.slots = new Semaphore(maxFollowers);
     String schema = store.schema();
     this.catchUp = Executors.newFixedThreadPool(2, threads("annals-follow-catch-up-" + schema));
-    // A writer may block on a slow connection: one thread per streaming follower at most,
-    // which the cap bounds.
-    this.writers = new ThreadPoolExecutor(0, maxFollowers, 30, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), threads("annals-follow-writer-" + schema));
+    // A writer may block on a slow connection: up to one thread per streaming follower, which
+    // the cap bounds, and idle ones end. A client has one writer task at a time, so the queue
+    // holds at most one per follower (and never refuses one, as a bounded hand-off could just
+    // after a finishing client gave its slot back but not yet its thread).
+    this.writers = new ThreadPoolExecutor(maxFollowers, maxFollowers, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), threads("annals-follow-writer-" + schema));
+    writers.allowCoreThreadTimeOut(true);
     this.timer = Executors.newSingleThreadScheduledExecutor(threads("annals-follow-timer-" + schema));
     this.hub = new LogHub(store, new EventJson(store.registry(), b.mapper), pageSize, catchUp);
     long idle = heartbeat.toNanos();
