@@ -261,6 +261,18 @@ class FollowingIT {
   }
 
   @Test
+  void the_log_path_sends_only_what_its_filter_passes() throws Exception {
+    long before = deposit("lp-5", 1, 10).get(0);
+    store.append(StreamId.of("ledger", "l-1"), ExpectedVersion.any(), List.of(NewEvent.of(new Deposited(1, "x"))));
+    List<Long> account = deposit("lp-5", 1, 10);
+
+    JsonNode answer = json(get("/events?after=" + before + "&wait=30s"));
+
+    assertThat(positions(answer)).as("the ledger event in between is not an account event")
+        .containsExactlyElementsOf(account);
+  }
+
+  @Test
   void follows_one_stream_from_its_history() throws Exception {
     List<Long> mine = deposit("lp-4", 2, 10);
     deposit("lp-other", 2, 10);
