@@ -306,6 +306,9 @@ class FollowingIT {
         SseReader fast = new SseReader("/events?after=" + head, null, true)) {
       List<Long> written = new ArrayList<>();
       for (int i = 0; i < 1000 && following.droppedFollowers() == dropped; i++) {
+        // The fast client is never more than one append behind, so only the slow one can fall
+        // behind by the buffer's size, however loaded the machine.
+        Await.until("the fast client keeps up", BOUND, () -> fast.ids.size() >= written.size());
         written.addAll(deposit("sse-2", 10, 4000));
       }
       assertThat(following.droppedFollowers()).as("the client that reads nothing is dropped").isEqualTo(dropped + 1);
@@ -349,6 +352,8 @@ class FollowingIT {
 
     List<Long> written = new ArrayList<>();
     for (int i = 0; i < 1000 && following.droppedFollowers() == dropped; i++) {
+      // As for SSE: the fast client is never more than one append behind.
+      Await.until("the fast client keeps up", BOUND, () -> fast.messages.size() >= written.size());
       written.addAll(deposit("ws-2", 10, 4000));
     }
 
