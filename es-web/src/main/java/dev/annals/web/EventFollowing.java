@@ -40,6 +40,7 @@ public final class EventFollowing implements AutoCloseable {
   private final ThreadPoolExecutor writers;
   private final ScheduledExecutorService timer;
   private final Set<Client> clients = ConcurrentHashMap.newKeySet();
+  private final Set<LongPoll> polls = ConcurrentHashMap.newKeySet();
   private final AtomicLong dropped = new AtomicLong();
 
   private EventFollowing(Builder b) {
@@ -155,10 +156,20 @@ public final class EventFollowing implements AutoCloseable {
     clients.remove(client);
   }
 
+  /** Registers a waiting long poll, to be answered at shutdown if it still waits. */
+  void track(LongPoll poll) {
+    polls.add(poll);
+  }
+
+  void untrack(LongPoll poll) {
+    polls.remove(poll);
+  }
+
   @Override
   public void close() {
     hub.close();
     clients.forEach(c -> c.end(Client.Ending.SHUTDOWN, "the server is shutting down; resume from the last id received"));
+    polls.forEach(LongPoll::expire);
     timer.shutdownNow();
     catchUp.shutdownNow();
     writers.shutdown();

@@ -199,7 +199,13 @@ final class FollowHandler implements HandlerFunction<ServerResponse> {
   private ServerResponse longPoll(Start start, Duration wait, int limit) {
     Runnable release = following.acquire();
     // Without a wait, the answer is what is there once the follower has caught up.
-    LongPoll waiting = new LongPoll(start.position(), limit, wait.isZero(), release);
+    LongPoll[] poll = new LongPoll[1];
+    poll[0] = new LongPoll(start.position(), limit, wait.isZero(), () -> {
+      following.untrack(poll[0]);
+      release.run();
+    });
+    LongPoll waiting = poll[0];
+    following.track(waiting);
     if (!wait.isZero()) {
       ScheduledFuture<?> deadline = following.timer().schedule(waiting::expire, wait.toMillis(),
           TimeUnit.MILLISECONDS);

@@ -3,6 +3,7 @@ package dev.annals.web;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import org.springframework.http.MediaType;
 import org.springframework.web.servlet.function.ServerResponse;
 
@@ -47,7 +48,7 @@ final class Problems {
   }
 
   static String reasonJson(Client.Ending why, String reason) {
-    return JSON.createObjectNode().put("ending", why.name().toLowerCase(java.util.Locale.ROOT))
+    return JSON.createObjectNode().put("ending", why.name().toLowerCase(Locale.ROOT))
         .put("reason", reason).toString();
   }
 
