@@ -343,7 +343,7 @@ class FollowingIT {
   }
 
   @Test
-  void a_slow_client_is_closed_with_1008_and_the_reason_while_a_fast_one_keeps_going() throws Exception {
+  void a_slow_client_is_closed_with_1008_and_the_reason_while_a_fast_one_keeps_going_and_it_resumes_without_loss() throws Exception {
     long dropped = following.droppedFollowers();
     long head = deposit("ws-2", 1, 10).get(0);
     Collector slow = connect("/events?after=" + head, false);
@@ -365,6 +365,15 @@ class FollowingIT {
     slow.socket.request(Long.MAX_VALUE);
     assertThat(slow.closed.get()).startsWith("1008 too slow");
     fast.socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+
+    // The dropped client resumes from the last position it got, and misses nothing.
+    List<Long> got = new ArrayList<>(slow.positions());
+    assertThat(written).startsWith(got.toArray(Long[]::new));
+    Collector resumed = connect("/events?after=" + (got.isEmpty() ? head : got.get(got.size() - 1)), true);
+    Await.until("the resumed client has the rest", BOUND, () -> got.size() + resumed.messages.size() >= written.size());
+    got.addAll(resumed.positions());
+    assertThat(got).containsExactlyElementsOf(written);
+    resumed.socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
   }
 
   // ------------------------------------------------------ limits and bad input
