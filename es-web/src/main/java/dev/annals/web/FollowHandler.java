@@ -36,7 +36,9 @@ import org.springframework.web.socket.TextMessage;
 import org.springframework.web.socket.WebSocketSession;
 import org.springframework.web.socket.handler.TextWebSocketHandler;
 import org.springframework.web.socket.server.HandshakeFailureException;
+import org.springframework.web.socket.handler.ExceptionWebSocketHandlerDecorator;
 import org.springframework.web.socket.server.support.DefaultHandshakeHandler;
+import org.springframework.web.util.WebUtils;
 
 /**
  * One mounted path: checks the request (resume position, wait, limit, stream), takes a
@@ -54,20 +56,24 @@ final class FollowHandler implements HandlerFunction<ServerResponse> {
   private final EventFollowing following;
   private final LogFilter filter;
   private final Function<String, StreamId> streams;
+  private final List<String> allowedOrigins;
   private final DefaultHandshakeHandler handshake = new DefaultHandshakeHandler();
 
-  private FollowHandler(EventFollowing following, LogFilter filter, Function<String, StreamId> streams) {
+  private FollowHandler(EventFollowing following, LogFilter filter, Function<String, StreamId> streams,
+      List<String> allowedOrigins) {
     this.following = following;
     this.filter = filter;
     this.streams = streams;
+    this.allowedOrigins = allowedOrigins;
   }
 
-  static FollowHandler log(EventFollowing following, LogFilter filter) {
-    return new FollowHandler(following, filter, null);
+  static FollowHandler log(EventFollowing following, LogFilter filter, List<String> allowedOrigins) {
+    return new FollowHandler(following, filter, null, allowedOrigins);
   }
 
-  static FollowHandler stream(EventFollowing following, Function<String, StreamId> streams) {
-    return new FollowHandler(following, null, streams);
+  static FollowHandler stream(EventFollowing following, Function<String, StreamId> streams,
+      List<String> allowedOrigins) {
+    return new FollowHandler(following, null, streams, allowedOrigins);
   }
 
   /** Where a follower starts: after {@code position}; for a log follower, from {@code cursor}. */
@@ -78,6 +84,12 @@ final class FollowHandler implements HandlerFunction<ServerResponse> {
     try {
       StreamId stream = streams == null ? null : stream(request.pathVariable("id"));
       if (isUpgrade(request)) {
+        // Browsers apply no same-origin policy to WebSockets: without this check any page could
+        // read the events with its visitor's cookies. Spring's own endpoints check the same way.
+        if (!WebUtils.isValidOrigin(new ServletServerHttpRequest(request.servletRequest()), allowedOrigins)) {
+          throw new Problems.Refused(403, "Origin not allowed", "WebSocket connections from origin "
+              + shown(request.headers().firstHeader(HttpHeaders.ORIGIN)) + " are not allowed here");
+        }
         String after = request.param("after").orElse(null);
         Start start = after == null ? null : start(stream, after, "after");
         return new Upgrade(new FollowSocket(stream, start, following.acquire()));
@@ -275,7 +287,8 @@ final class FollowHandler implements HandlerFunction<ServerResponse> {
       ServletServerHttpResponse out = new ServletServerHttpResponse(response);
       boolean upgraded = false;
       try {
-        upgraded = handshake.doHandshake(new ServletServerHttpRequest(request), out, socket, new HashMap<>());
+        upgraded = handshake.doHandshake(new ServletServerHttpRequest(request), out,
+            new ExceptionWebSocketHandlerDecorator(socket), new HashMap<>());
       } catch (HandshakeFailureException e) {
         response.setStatus(400);
       } finally {

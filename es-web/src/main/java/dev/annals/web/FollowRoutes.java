@@ -3,6 +3,7 @@ package dev.annals.web;
 import dev.annals.core.LogFilter;
 import dev.annals.core.StreamId;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -58,7 +59,8 @@ public final class FollowRoutes implements RouterFunction<ServerResponse> {
   /** Collects the paths; each is checked when added. */
   public static final class Builder {
     private final EventFollowing following;
-    private final Map<String, FollowHandler> paths = new LinkedHashMap<>();
+    private final Map<String, Function<List<String>, FollowHandler>> paths = new LinkedHashMap<>();
+    private List<String> allowedOrigins = List.of();
 
     private Builder(EventFollowing following) {
       this.following = following;
@@ -73,7 +75,7 @@ public final class FollowRoutes implements RouterFunction<ServerResponse> {
      */
     public Builder log(String path, LogFilter filter) {
       Objects.requireNonNull(filter, "filter must not be null (use LogFilter.all())");
-      return add(path, FollowHandler.log(following, filter));
+      return add(path, origins -> FollowHandler.log(following, filter, origins));
     }
 
     /** {@link #log(String, LogFilter)} of every event. */
@@ -96,10 +98,10 @@ public final class FollowRoutes implements RouterFunction<ServerResponse> {
         throw new IllegalArgumentException("a stream path must hold the variable {id}, for example "
             + "/accounts/{id}/events; was " + path);
       }
-      return add(path, FollowHandler.stream(following, streams));
+      return add(path, origins -> FollowHandler.stream(following, streams, origins));
     }
 
-    private Builder add(String path, FollowHandler handler) {
+    private Builder add(String path, Function<List<String>, FollowHandler> handler) {
       Objects.requireNonNull(path, "path must not be null");
       if (!path.startsWith("/")) {
         throw new IllegalArgumentException("path must start with /, was '" + path + "'");
@@ -110,13 +112,25 @@ public final class FollowRoutes implements RouterFunction<ServerResponse> {
       return this;
     }
 
+    /**
+     * The origins, besides the application's own, from which browsers may open WebSockets to
+     * these paths, for example {@code https://app.example.com}, or {@code *} for any. None by
+     * default: a WebSocket handshake with another {@code Origin} is refused with 403, as
+     * Spring's own WebSocket endpoints do (browsers apply no same-origin policy to WebSockets).
+     * SSE and long polls are ordinary requests, governed by the application's CORS settings.
+     */
+    public Builder allowedOrigins(String... origins) {
+      this.allowedOrigins = List.of(origins);
+      return this;
+    }
+
     /** @throws IllegalStateException if no path was added */
     public FollowRoutes build() {
       if (paths.isEmpty()) {
         throw new IllegalStateException("FollowRoutes needs at least one log(...) or stream(...) path");
       }
       RouterFunctions.Builder routes = RouterFunctions.route();
-      paths.forEach((path, handler) -> routes.route(RequestPredicates.GET(path), handler));
+      paths.forEach((path, handler) -> routes.route(RequestPredicates.GET(path), handler.apply(allowedOrigins)));
       return new FollowRoutes(routes.build());
     }
   }

@@ -432,6 +432,12 @@ class FollowingIT {
         () -> connect("/events?after=abc", true));
     assertThat(((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode()).isEqualTo(400);
 
+    CompletionException foreign = org.assertj.core.api.Assertions.catchThrowableOfType(CompletionException.class,
+        () -> http.newWebSocketBuilder().header("Origin", "https://elsewhere.example")
+            .buildAsync(URI.create(base.replace("http:", "ws:") + "/events"), new Collector(true)).join());
+    assertThat(((WebSocketHandshakeException) foreign.getCause()).getResponse().statusCode())
+        .as("a page of another origin may not read the events with its visitor's cookies").isEqualTo(403);
+
     Collector badStart = connect("/events", true);
     badStart.socket.sendText("{\"after\":\"later\"}", true).join();
     assertThat(badStart.closed.get()).startsWith("1008 after must be a log position");
