@@ -88,7 +88,7 @@ final class FollowHandler implements HandlerFunction<ServerResponse> {
         // read the events with its visitor's cookies. Spring's own endpoints check the same way.
         if (!WebUtils.isValidOrigin(new ServletServerHttpRequest(request.servletRequest()), allowedOrigins)) {
           throw new Problems.Refused(403, "Origin not allowed", "WebSocket connections from origin "
-              + shown(request.headers().firstHeader(HttpHeaders.ORIGIN)) + " are not allowed here");
+              + shown(String.valueOf(request.headers().firstHeader(HttpHeaders.ORIGIN))) + " are not allowed here");
         }
         String after = request.param("after").orElse(null);
         Start start = after == null ? null : start(stream, after, "after");
@@ -121,7 +121,10 @@ final class FollowHandler implements HandlerFunction<ServerResponse> {
     try {
       stream = streams.apply(id);
     } catch (IllegalArgumentException e) {
-      throw Problems.badRequest("'" + shown(id) + "' is not a stream id here: " + e.getMessage());
+      // The application's message may hold the input: cut short as well.
+      String why = String.valueOf(e.getMessage());
+      throw Problems.badRequest("'" + shown(id) + "' is not a stream id here: "
+          + (why.length() <= 160 ? why : why.substring(0, 160) + "..."));
     }
     if (following.store().streamVersion(stream) == 0) {
       throw new Problems.Refused(404, "Unknown stream", "stream " + stream + " has no events");
