@@ -1,9 +1,9 @@
 package dev.annals.bank.streams;
 
-import static dev.annals.bank.streams.BankEvents.at;
-import static dev.annals.bank.streams.BankEvents.eur;
-import static dev.annals.bank.streams.BankEvents.event;
-import static dev.annals.bank.streams.BankEvents.key;
+import static dev.annals.bank.streams.AccountCloudEvents.at;
+import static dev.annals.bank.streams.AccountCloudEvents.eur;
+import static dev.annals.bank.streams.AccountCloudEvents.event;
+import static dev.annals.bank.streams.AccountCloudEvents.key;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

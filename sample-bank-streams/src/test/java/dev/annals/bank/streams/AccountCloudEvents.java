@@ -14,11 +14,11 @@ import java.time.ZoneOffset;
 import java.util.UUID;
 
 /** Account events as the bank publishes them: CloudEvents with the registry's type names and JSON. */
-final class BankEvents {
+final class AccountCloudEvents {
 
   static final Instant TEN = Instant.parse("2026-12-03T10:00:00Z");
 
-  private BankEvents() {}
+  private AccountCloudEvents() {}
 
   static Instant at(String hhmmss) {
     return Instant.parse("2026-12-03T" + hhmmss + "Z");
