@@ -128,17 +128,20 @@ final class PatternDetector implements Processor<String, Movement, String, Alert
     return used;
   }
 
-  /** Raises an alert for each deposit drained within the span, and takes both out; returns them. */
+  /**
+   * Raises an alert for each outgoing movement that drains a deposit within the span, pairing it
+   * with the latest such deposit before it, and takes both out; returns them.
+   */
   private List<Movement> drained(List<Movement> deposits, List<Movement> outs) {
     List<Movement> used = new ArrayList<>();
     deposits.sort(BY_TIME);
     outs.sort(BY_TIME);
     long span = BankStreams.DRAIN_WITHIN.toMillis();
     BigDecimal share = BigDecimal.valueOf(BankStreams.DRAIN_PERCENT);
-    for (int d = 0; d < deposits.size(); d++) {
-      Movement deposit = deposits.get(d);
-      for (int o = 0; o < outs.size(); o++) {
-        Movement out = outs.get(o);
+    for (int o = 0; o < outs.size(); o++) {
+      Movement out = outs.get(o);
+      for (int d = deposits.size() - 1; d >= 0; d--) {
+        Movement deposit = deposits.get(d);
         long after = out.time() - deposit.time();
         boolean inTime = after >= 0 && after <= span;
         // amount * 100 >= deposit * percent: exact, no rounding at the threshold.
@@ -147,6 +150,7 @@ final class PatternDetector implements Processor<String, Movement, String, Alert
         if (inTime && most && out.currency().equals(deposit.currency())) {
           deposits.remove(d);
           outs.remove(o);
+          o--;
           used.add(deposit);
           used.add(out);
           raise(Alert.of(deposit.account(), Pattern.DEPOSIT_THEN_WITHDRAWAL, Instant.ofEpochMilli(out.time()),
@@ -154,7 +158,6 @@ final class PatternDetector implements Processor<String, Movement, String, Alert
                   + deposit.currency() + " followed after " + after / 1000 + " s by "
                   + out.kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " of "
                   + out.amount().toPlainString() + " " + out.currency()));
-          d--;
           break;
         }
       }

@@ -304,6 +304,16 @@ class BankStreamsTopologyTest {
     }
 
     @Test
+    void is_paired_with_the_latest_deposit_before_it() {
+      send("1001", new Deposited(eur("10")), at("10:00:00"));
+      send("1001", new Deposited(eur("1000")), at("10:00:05"));
+      send("1001", new Withdrawn(eur("900")), at("10:00:10"));
+
+      assertThat(alerts()).extracting(Alert::description)
+          .containsExactly("deposit of 1000.00 EUR followed after 5 s by withdrawal of 900.00 EUR");
+    }
+
+    @Test
     void on_another_account_raises_nothing() {
       send("1001", new Deposited(eur("100")), at("10:00:00"));
       send("1002", new Withdrawn(eur("100")), at("10:00:10"));
