@@ -52,6 +52,9 @@ public final class StreamsDemo {
   public static final String SCHEMA = "bank_streams_demo";
 
   private static final Duration WAIT = Duration.ofSeconds(120);
+  /** The movements the demo makes per account, so that it shows the windows once they hold them all. */
+  private static final Map<String, Long> MOVEMENTS = Map.of("1001", 1L, "1002", 3L, "1003", 2L);
+
   private static final String USAGE = "usage: StreamsDemo [--kafka HOST:PORT]";
 
   /** Held so that its level stays set. */
@@ -138,6 +141,9 @@ public final class StreamsDemo {
       out.println("Streams application started: money moved per account per hour (tumbling and hopping windows) "
           + "and the fraud patterns, alerts on " + BankStreams.ALERTS_TOPIC + " fed back through the inbox");
 
+      open(bank, "1003", "carol", "100");
+      bank.handle("1003", new AccountCommand.Withdraw(Money.of("10", "EUR")), CommandContext.of("coffee"));
+      out.println("  1003 carol: a deposit of 100.00 EUR, a withdrawal of 10.00 EUR");
       open(bank, "1001", "alice", "50");
       for (int i = 1; i <= 3; i++) {
         try {
@@ -151,9 +157,6 @@ public final class StreamsDemo {
       bank.handle("1002", new AccountCommand.Deposit(Money.of("1000", "EUR")), CommandContext.of("cash-in"));
       bank.handle("1002", new AccountCommand.Withdraw(Money.of("900", "EUR")), CommandContext.of("cash-out"));
       out.println("  1002 bob:   a deposit of 1000.00 EUR, then at once a withdrawal of 900.00 EUR");
-      open(bank, "1003", "carol", "100");
-      bank.handle("1003", new AccountCommand.Withdraw(Money.of("10", "EUR")), CommandContext.of("coffee"));
-      out.println("  1003 carol: a deposit of 100.00 EUR, a withdrawal of 10.00 EUR");
 
       out.print("Waiting for the alerts to come back as freezes...");
       out.flush();
@@ -221,7 +224,7 @@ public final class StreamsDemo {
       while (System.nanoTime() < deadline) {
         try {
           hours = BankStreams.hourly(app, account, now.minus(BankStreams.WINDOW), now);
-          if (!hours.isEmpty()) {
+          if (hours.stream().mapToLong(MoneyMoved::movements).sum() >= MOVEMENTS.get(account)) {
             break;
           }
         } catch (org.apache.kafka.streams.errors.InvalidStateStoreException notYet) {
