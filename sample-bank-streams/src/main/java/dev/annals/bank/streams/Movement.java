@@ -63,9 +63,13 @@ record Movement(String account, Kind kind, BigDecimal amount, String currency, S
       if (event.getTime() == null) {
         throw new IllegalArgumentException("it has no time attribute");
       }
-      long schemaVersion = Long.parseLong(String.valueOf(event.getExtension(CloudEventMapper.SCHEMA_VERSION)));
+      Object schemaVersion = event.getExtension(CloudEventMapper.SCHEMA_VERSION);
+      if (schemaVersion == null) {
+        throw new IllegalArgumentException("it has no " + CloudEventMapper.SCHEMA_VERSION + " extension");
+      }
       AccountEvent payload = (AccountEvent) Account.REGISTRY.deserialize(
-          new SerializedEvent(event.getType(), (int) schemaVersion, CloudEventMapper.dataAsString(event)),
+          new SerializedEvent(event.getType(), Integer.parseInt(schemaVersion.toString()),
+              CloudEventMapper.dataAsString(event)),
           stream, CloudEventMapper.streamVersion(event), CloudEventMapper.position(event)).payload();
       long time = event.getTime().toInstant().toEpochMilli();
       return movement(stream.id(), payload, event.getId(), time).map(List::of).orElse(List.of());
