@@ -29,8 +29,8 @@ import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * A single-node Kafka broker in KRaft mode inside this JVM, on free loopback ports and a temporary
- * log directory, for the demo when it is given no broker. Not for production: one replica of
- * everything, deleted on {@link #close()}.
+ * log directory, for the demo when it is given no broker, and for the tests. Not for production:
+ * one replica of everything, deleted on {@link #close()}.
  */
 final class InProcessKafka implements AutoCloseable {
 
@@ -80,13 +80,18 @@ final class InProcessKafka implements AutoCloseable {
     return "127.0.0.1:" + brokerPort;
   }
 
-  /** Creates topics with one replica, skipping those that exist, on any broker. */
+  /** Creates single-partition topics with one replica, skipping those that exist, on any broker. */
   static void createTopics(String bootstrapServers, List<String> names) {
+    createTopics(bootstrapServers, names, 1);
+  }
+
+  /** Creates topics of {@code partitions} partitions with one replica, skipping those that exist. */
+  static void createTopics(String bootstrapServers, List<String> names, int partitions) {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis()))) {
       for (String name : names) {
         try {
-          admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all()
+          admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all()
               .get(READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
