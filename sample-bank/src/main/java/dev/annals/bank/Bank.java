@@ -120,11 +120,35 @@ public final class Bank implements AutoCloseable {
 
   /**
    * Handles a command on account {@code accountId}; see {@link AggregateRepository#handle}. The
-   * context's command id makes a resend harmless.
+   * context's command id makes a resend harmless. A withdrawal refused for want of funds is
+   * recorded as {@link AccountEvent.WithdrawalRefused} (once per command id) before the refusal
+   * is thrown, so that fraud detection downstream sees it.
    */
   public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command,
       CommandContext context) {
-    return accounts.handle(accountId, command, context);
+    try {
+      return accounts.handle(accountId, command, context);
+    } catch (Account.InsufficientFunds refused) {
+      recordRefusal(accountId, command, context, refused);
+      throw refused;
+    }
+  }
+
+  private void recordRefusal(String accountId, AccountCommand command, CommandContext context,
+      Account.InsufficientFunds refused) {
+    if (!(command instanceof AccountCommand.Withdraw withdraw)) {
+      return;
+    }
+    // Derived from the refused command's id, so a resend of it records one refusal, not two.
+    CommandContext record = new CommandContext(context.commandId() + "/refused", context.correlationId(),
+        context.actor(), context.extra());
+    try {
+      accounts.handle(accountId, new AccountCommand.RecordWithdrawalRefused(withdraw.amount(), refused.getMessage()),
+          record);
+    } catch (RuntimeException e) {
+      // The caller is owed the refusal itself; failing to record it must not hide it.
+      refused.addSuppressed(e);
+    }
   }
 
   /**

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Keeps the Java of docs/messaging.md true: every {@code ```java} block there is marked
  * {@code <!-- snippet: NAME -->} and equals the region tagged NAME in the compiling examples of
- * this package or of the {@code docs} packages of es-messaging-kafka, es-messaging-sqs and es-web
- * (read here as text; those modules compile them).
+ * this package or of the {@code docs} packages of es-messaging-kafka, sample-bank-streams,
+ * es-messaging-sqs and es-web (read here as text; those modules compile them).
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class MessagingGuideTest {
@@ -32,6 +32,7 @@ class MessagingGuideTest {
   static final String GUIDE = "docs/messaging.md";
   static final List<String> SOURCES = List.of("es-messaging/src/test/java/dev/annals/messaging/docs",
       "es-messaging-kafka/src/test/java/dev/annals/messaging/kafka/docs",
+      "sample-bank-streams/src/test/java/dev/annals/bank/streams/docs",
       "es-messaging-sqs/src/test/java/dev/annals/messaging/sqs/docs",
       "es-web/src/test/java/dev/annals/web/docs");
 

@@ -6,6 +6,7 @@ import dev.annals.bank.domain.AccountCommand.DebitForTransfer;
 import dev.annals.bank.domain.AccountCommand.Deposit;
 import dev.annals.bank.domain.AccountCommand.Freeze;
 import dev.annals.bank.domain.AccountCommand.Open;
+import dev.annals.bank.domain.AccountCommand.RecordWithdrawalRefused;
 import dev.annals.bank.domain.AccountCommand.RefundTransfer;
 import dev.annals.bank.domain.AccountCommand.Unfreeze;
 import dev.annals.bank.domain.AccountCommand.Withdraw;
@@ -17,6 +18,7 @@ import dev.annals.bank.domain.AccountEvent.TransferCredited;
 import dev.annals.bank.domain.AccountEvent.TransferDebited;
 import dev.annals.bank.domain.AccountEvent.TransferRefunded;
 import dev.annals.bank.domain.AccountEvent.Unfrozen;
+import dev.annals.bank.domain.AccountEvent.WithdrawalRefused;
 import dev.annals.bank.domain.AccountEvent.Withdrawn;
 import dev.annals.bank.domain.AccountState.Status;
 import dev.annals.core.AggregateType;
@@ -37,7 +39,9 @@ import java.util.List;
  * closed account refuses everything. A frozen account refuses deposits, withdrawals, transfers
  * and closing until it is unfrozen. Transfers move money as a debit here and a credit there,
  * run by {@link TransferProcess}; a refund of a transfer whose credit was refused is the one
- * movement no state refuses, so that compensation always completes.
+ * movement no state refuses, so that compensation always completes. A withdrawal refused for want
+ * of funds may be recorded as {@link WithdrawalRefused}, which changes nothing but lets readers of
+ * the log (fraud detection) see it.
  */
 public final class Account {
 
@@ -71,6 +75,7 @@ public final class Account {
         .register(Closed.class, "AccountClosed")
         .register(Frozen.class, "AccountFrozen")
         .register(Unfrozen.class, "AccountUnfrozen")
+        .register(WithdrawalRefused.class, "WithdrawalRefused")
         .register(TransferDebited.class, "TransferDebited")
         .register(TransferCredited.class, "TransferCredited")
         .register(TransferRefunded.class, "TransferRefunded");
@@ -121,6 +126,11 @@ public final class Account {
       }
       return List.of(new Unfrozen());
     }
+    if (command instanceof RecordWithdrawalRefused refused) {
+      requireOpen(state, "recording a refused withdrawal");
+      checkAmount(state, refused.amount(), "recording a refused withdrawal");
+      return List.of(new WithdrawalRefused(refused.amount(), refused.reason()));
+    }
     if (command instanceof Close) {
       requireActive(state, "closing");
       if (state.balance().signum() != 0) {
@@ -160,6 +170,9 @@ public final class Account {
     }
     if (event instanceof Closed) {
       return state.closed();
+    }
+    if (event instanceof WithdrawalRefused) {
+      return state;
     }
     throw new IllegalArgumentException("unknown account event " + event);
   }

@@ -27,6 +27,13 @@ public sealed interface AccountCommand {
   record Unfreeze() implements AccountCommand {}
 
   /**
+   * Records that a {@link Withdraw} of {@code amount} was refused for want of funds, so that
+   * readers of the log (fraud detection) see refusals too. Refused only when no account is open
+   * here; sent by the bank after the refusal, not by customers.
+   */
+  record RecordWithdrawalRefused(Money amount, String reason) implements AccountCommand {}
+
+  /**
    * Takes a transfer's amount out, by the rules of a withdrawal; sent by {@link TransferProcess}.
    *
    * @param target the account the money goes to, for the statement

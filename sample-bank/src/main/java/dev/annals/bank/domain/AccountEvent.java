@@ -32,6 +32,9 @@ public sealed interface AccountEvent {
   /** The account was unfrozen. */
   record Unfrozen() implements AccountEvent {}
 
+  /** A withdrawal of {@code amount} was refused for want of funds; no money moved. */
+  record WithdrawalRefused(Money amount, String reason) implements AccountEvent {}
+
   /** A transfer's amount left the account towards {@code target}. */
   record TransferDebited(String transferId, Money amount, String target) implements AccountEvent {}
 

@@ -5,6 +5,7 @@ import dev.annals.bank.domain.AccountCommand.CreditFromTransfer;
 import dev.annals.bank.domain.AccountCommand.DebitForTransfer;
 import dev.annals.bank.domain.AccountCommand.Deposit;
 import dev.annals.bank.domain.AccountCommand.Freeze;
+import dev.annals.bank.domain.AccountCommand.RecordWithdrawalRefused;
 import dev.annals.bank.domain.AccountCommand.RefundTransfer;
 import dev.annals.bank.domain.AccountCommand.Unfreeze;
 import dev.annals.bank.domain.AccountCommand.Withdraw;
@@ -16,6 +17,7 @@ import dev.annals.bank.domain.AccountEvent.TransferCredited;
 import dev.annals.bank.domain.AccountEvent.TransferDebited;
 import dev.annals.bank.domain.AccountEvent.TransferRefunded;
 import dev.annals.bank.domain.AccountEvent.Unfrozen;
+import dev.annals.bank.domain.AccountEvent.WithdrawalRefused;
 import dev.annals.bank.domain.AccountState.Status;
 import dev.annals.testkit.AggregateFixture;
 import java.util.Currency;
@@ -85,6 +87,35 @@ class AccountMovementsTest {
       account.given(OPENED, new Closed())
           .when(new Freeze("why"))
           .thenError(Account.NotOpen.class, "freezing refused: account of alice is closed");
+    }
+  }
+
+  @Nested
+  class Refused_withdrawals {
+
+    @Test
+    void are_recorded_without_moving_money() {
+      account.given(OPENED, new Deposited(eur("10")))
+          .when(new RecordWithdrawalRefused(eur("500"), "insufficient funds"))
+          .thenEvents(new WithdrawalRefused(eur("500"), "insufficient funds"))
+          .thenState(state(Status.OPEN, "10"));
+    }
+
+    @Test
+    void need_an_opened_account_and_its_currency() {
+      account.given()
+          .when(new RecordWithdrawalRefused(eur("5"), "insufficient funds"))
+          .thenError(Account.NotOpen.class, "recording a refused withdrawal refused: no account has been opened here");
+      account.given(OPENED)
+          .when(new RecordWithdrawalRefused(Money.of("5", "USD"), "insufficient funds"))
+          .thenError(Account.WrongCurrency.class, "recording a refused withdrawal of 5.00 USD refused");
+    }
+
+    @Test
+    void a_frozen_account_refuses_transfers_out_with_a_clear_error() {
+      account.given(OPENED, new Deposited(eur("10")), new Frozen("review"))
+          .when(new DebitForTransfer("t9", eur("5"), "2002"))
+          .thenError(Account.AccountFrozen.class, "transfer t9 refused: account of alice is frozen; unfreeze it first");
     }
   }
 
