@@ -314,8 +314,11 @@ public final class IntegrityVerifier {
             hasEvent = e.next();
           }
           long archivedVersion = s.getLong(7);
+          if (s.wasNull()) {
+            archivedVersion = -1;
+          }
           check.streamRow(s.getLong(2), s.getBytes(3), s.getString(4), s.getString(5), s.getString(6),
-              s.wasNull() ? -1 : archivedVersion, s.getBytes(8));
+              archivedVersion, s.getBytes(8));
           if (check.found() != null) {
             violations.add(check.found());
           }
