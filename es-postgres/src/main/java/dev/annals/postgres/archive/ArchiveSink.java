@@ -22,7 +22,9 @@ public interface ArchiveSink {
    * and {@link #open} takes.
    *
    * @param key a name of letters, digits and {@code . _ - %}
-   * @throws IOException if it cannot be stored, or something is stored under {@code key} already
+   * @throws IOException if it cannot be stored, or other content is stored under {@code key}
+   *     already (the same content again is fine: a stream archived, restored and archived again
+   *     at the same version gives the same file)
    */
   String put(String key, byte[] content) throws IOException;
 
@@ -58,7 +60,10 @@ public interface ArchiveSink {
       Path target = resolve(key);
       Files.createDirectories(directory);
       if (Files.exists(target)) {
-        throw new FileAlreadyExistsException(target.toString(), null, "an archive is stored there already");
+        if (java.util.Arrays.equals(Files.readAllBytes(target), content)) {
+          return target.toString();
+        }
+        throw new FileAlreadyExistsException(target.toString(), null, "another archive is stored there already");
       }
       // Written aside and moved in, so that a file under its final name is always complete.
       Path partial = Files.createTempFile(directory, ".partial-", ".tmp");
