@@ -93,7 +93,7 @@ public final class StreamArchiver {
     EventLine last = lines.get(lines.size() - 1);
     String location;
     try {
-      location = sink.put(key(streamId, last.version()), file);
+      location = sink.put(key(streamId, last.version(), digest), file);
     } catch (IOException e) {
       throw new ArchiveException("cannot write the archive of stream " + streamId + " to " + sink + ": " + e, e);
     }
@@ -262,10 +262,14 @@ public final class StreamArchiver {
     return out.toByteArray();
   }
 
-  /** The file name: the stream id (with {@code :} and {@code @} escaped), its version, {@code .jsonl}. */
-  static String key(StreamId streamId, long version) {
+  /**
+   * The file name: the stream id (with {@code :} and {@code @} escaped), its version and the start
+   * of the file's digest ({@code account-1001.v12.3f9a0c1d2b4e.jsonl}), so that archiving a
+   * restored stream again (its positions are new) never meets the earlier file.
+   */
+  static String key(StreamId streamId, long version, byte[] digest) {
     return streamId.toString().replace("%", "%25").replace(":", "%3A").replace("@", "%40")
-        + ".v" + version + ".jsonl";
+        + ".v" + version + "." + HEX.formatHex(digest, 0, 6) + ".jsonl";
   }
 
   private static final String TOMBSTONE = "stream_id, version, head_hash, file_digest, location, archived_at, "
