@@ -241,6 +241,24 @@ class ArchiveIT {
     assertThat(rows(altered)).as("nothing restored").isEmpty();
   }
 
+  @Test
+  void an_anchor_taken_before_archiving_still_holds_and_finds_a_rewritten_tombstone() throws SQLException {
+    StreamId s = stream("anchored", 3);
+    dev.annals.postgres.Anchor anchor = store.integrityVerifier().anchor();
+    archiver().archive(s);
+
+    assertThat(store.integrityVerifier().compare(anchor).violations()).as("the archived head is the anchored one")
+        .filteredOn(v -> v.stream().equals(s.toString())).isEmpty();
+
+    // A forger with the superuser's power rewrites both, past the trigger that guards the row.
+    superuser("SET session_replication_role = replica",
+        "UPDATE " + schema + ".archived_streams SET head_hash = sha256('forged') WHERE stream_id = '" + s + "'",
+        "UPDATE " + schema + ".streams SET head_hash = sha256('forged') WHERE stream_id = '" + s + "'");
+    assertThat(store.integrityVerifier().compare(anchor).violations())
+        .filteredOn(v -> v.stream().equals(s.toString()))
+        .extracting(IntegrityVerifier.Violation::kind).containsExactly(Kind.ANCHORED_HEAD_MISMATCH);
+  }
+
   // RoleSplit
 
   @Test
