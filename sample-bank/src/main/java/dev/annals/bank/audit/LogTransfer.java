@@ -6,6 +6,7 @@ import dev.annals.core.AnnalsException;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
 import dev.annals.core.internal.Redaction;
+import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.postgres.PostgresSchema;
 import dev.annals.postgres.SchemaException;
 import dev.annals.postgres.archive.ArchiveException;
@@ -301,6 +302,39 @@ final class LogTransfer {
         long n = StreamArchiver.of(ds, schema, ArchiveSink.directory(dir)).restore(StreamId.parse(stream));
         root.out.printf(Locale.ROOT, "Restored %d events of %s%n", n, stream);
         return AuditMain.OK;
+      });
+    }
+  }
+
+  @CommandLine.Command(name = "verify-archives",
+      description = {"Checks every archived stream's file in DIR against its tombstone: the file is there, has the "
+          + "SHA-256 the tombstone recorded, and its events prove themselves up to the archived head. Exit 1 if not."})
+  static final class VerifyArchives implements Callable<Integer> {
+    @ParentCommand
+    AuditMain.Root root;
+
+    @Mixin
+    AuditMain.Common common = new AuditMain.Common();
+
+    @Mixin
+    Cli.Help help;
+
+    @Option(names = "--from", paramLabel = "DIR", required = true, description = "The archive directory.")
+    Path dir;
+
+    @Override
+    public Integer call() {
+      String schema = root.command("verify-archives", common).schema;
+      return run(root, schema, false, ds -> {
+        IntegrityVerifier.Report report = StreamArchiver.of(ds, schema, ArchiveSink.directory(dir)).verifyArchives();
+        root.out.printf(Locale.ROOT, "Archives of schema %s: %,d streams, %,d events%n", schema,
+            report.streamsChecked(), report.eventsChecked());
+        for (IntegrityVerifier.Violation v : report.violations()) {
+          root.out.printf(Locale.ROOT, "  stream %s, version %d: %s (%s)%n", v.stream(), v.version(), v.kind(),
+              v.detail());
+        }
+        root.out.println(report.intact() ? "Verdict: OK" : "Verdict: PROBLEMS FOUND");
+        return report.intact() ? AuditMain.OK : AuditMain.PROBLEMS;
       });
     }
   }

@@ -132,6 +132,34 @@ class LogTransferIT {
     assertThat(again.status()).as(again.err()).isZero();
   }
 
+  @Test
+  void verify_archives_finds_an_altered_archive_file() throws Exception {
+    Path archive = dir.resolve("archive");
+    assertThat(audit("archive", "--schema", db.schema(), "--stream", "account-1003", "--to", archive.toString())
+        .status()).isZero();
+    Result intact = audit("verify-archives", "--schema", db.schema(), "--from", archive.toString());
+    assertThat(intact.status()).as(intact.err()).isZero();
+    assertThat(intact.out()).contains("Verdict: OK");
+
+    Path file;
+    try (var files = Files.list(archive)) {
+      file = files.filter(f -> f.getFileName().toString().startsWith("account-1003.")).findFirst().orElseThrow();
+    }
+    String original = Files.readString(file);
+    Files.writeString(file, original.replace("clerk", "forger"));
+    assertThat(Files.readString(file)).isNotEqualTo(original);
+    Result altered = audit("verify-archives", "--schema", db.schema(), "--from", archive.toString());
+    assertThat(altered.status()).isEqualTo(AuditMain.PROBLEMS);
+    assertThat(altered.out()).contains("stream account-1003", "ARCHIVE_MISMATCH", "Verdict: PROBLEMS FOUND");
+    Result refused = audit("restore", "--schema", db.schema(), "--stream", "account-1003", "--from", archive.toString());
+    assertThat(refused.status()).isEqualTo(AuditMain.USAGE);
+    assertThat(refused.err().lines()).hasSize(1);
+
+    Files.writeString(file, original);
+    assertThat(audit("restore", "--schema", db.schema(), "--stream", "account-1003", "--from", archive.toString())
+        .status()).isZero();
+  }
+
   private static long count(String schema) throws SQLException {
     try (Connection c = db.connect(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT count(*) FROM " + schema + ".events")) {
