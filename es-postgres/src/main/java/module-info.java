@@ -11,6 +11,7 @@ module dev.annals.postgres {
   requires java.logging;
 
   exports dev.annals.postgres;
+  exports dev.annals.postgres.archive;
   // The schema-script installer and error translation, shared with the other stores' tables.
   exports dev.annals.postgres.internal to dev.annals.projections, dev.annals.messaging;
 }

@@ -74,9 +74,11 @@ final class AnchorReads {
     List<Violation> violations = new ArrayList<>();
     long found = 0;
     List<Anchor.Head> heads = anchor.heads();
-    try (PreparedStatement ps = c.prepareStatement("SELECT e.position, e.hash FROM unnest(?::text[], ?::bigint[]) "
-        + "WITH ORDINALITY AS a(stream_id, version, i) LEFT JOIN " + schema + ".events e "
-        + "ON e.stream_id = a.stream_id AND e.version = a.version ORDER BY a.i")) {
+    // An archived stream's head is in its tombstone (V10): an anchor at that head still holds.
+    try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(e.position, 0), coalesce(e.hash, t.head_hash) "
+        + "FROM unnest(?::text[], ?::bigint[]) WITH ORDINALITY AS a(stream_id, version, i) LEFT JOIN " + schema
+        + ".events e ON e.stream_id = a.stream_id AND e.version = a.version LEFT JOIN " + schema
+        + ".archived_streams t ON t.stream_id = a.stream_id AND t.version = a.version ORDER BY a.i")) {
       for (int from = 0; from < heads.size(); from += BATCH) {
         List<Anchor.Head> batch = heads.subList(from, Math.min(heads.size(), from + BATCH));
         String[] streams = new String[batch.size()];

@@ -10,6 +10,7 @@ import dev.annals.core.StreamId;
 import dev.annals.core.TransactionOrderConflictException;
 import dev.annals.core.internal.EventEncoding;
 import dev.annals.core.internal.EventEncoding.EncodedEvent;
+import dev.annals.postgres.archive.StreamArchivedException;
 import dev.annals.postgres.internal.SqlErrors;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -132,7 +133,29 @@ final class EventAppender {
     if (SqlErrors.isUniqueViolation(e, "events_event_id_key")) {
       return originalResult(streamId, List.of(batch.ids()), Optional.empty());
     }
+    java.sql.SQLException sql = SqlErrors.sqlCause(e);
+    if (sql != null && "AN001".equals(sql.getSQLState())) {
+      // The stream row of an archived stream refuses every append path (V10).
+      throw archived(streamId, e);
+    }
     throw SqlErrors.translate("append to stream " + streamId, schema, e);
+  }
+
+  /** The refusal of an append to an archived stream, naming its archive when it can be looked up. */
+  private RuntimeException archived(StreamId streamId, Throwable cause) {
+    StreamArchivedException refused = new StreamArchivedException(streamId, -1, null);
+    // A caller's transaction is aborted by the refusal: only the pool can look the tombstone up.
+    if (connections instanceof Connections.Pooled) {
+      try {
+        new EventReads(registry, schema, connections.jdbi()).refuseIfArchived(streamId);
+      } catch (StreamArchivedException found) {
+        refused = found;
+      } catch (RuntimeException lookupFailed) {
+        refused.addSuppressed(lookupFailed);
+      }
+    }
+    refused.addSuppressed(cause);
+    return refused;
   }
 
   /** One append in a transaction of its own (or the caller's). */

@@ -6,6 +6,7 @@ import dev.annals.core.RecordedEvent;
 import dev.annals.core.SerializedEvent;
 import dev.annals.core.StreamId;
 import dev.annals.core.internal.EventEncoding;
+import dev.annals.postgres.archive.StreamArchivedException;
 import dev.annals.postgres.internal.SqlErrors;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,9 +35,33 @@ final class EventReads {
 
   List<RecordedEvent> readStream(StreamId streamId, long fromVersion, int limit) {
     EventEncoding.checkStreamRead(streamId, fromVersion, limit);
-    return decodeAll(query("read stream " + streamId, "SELECT " + EventRow.COLUMNS + " FROM " + schema
-        + ".events WHERE stream_id = :stream AND version >= :from ORDER BY version LIMIT :limit",
+    List<RecordedEvent> events = decodeAll(query("read stream " + streamId, "SELECT " + EventRow.COLUMNS + " FROM "
+        + schema + ".events WHERE stream_id = :stream AND version >= :from ORDER BY version LIMIT :limit",
         q -> q.bind("stream", streamId.toString()).bind("from", fromVersion).bind("limit", limit)));
+    if (events.isEmpty() && fromVersion <= 1) {
+      refuseIfArchived(streamId);
+    }
+    return events;
+  }
+
+  /**
+   * Throws if {@code streamId} was archived. Asked only when a read from the start found nothing,
+   * so that reads of live streams pay nothing for it (archiving removes a stream's snapshots, so
+   * a load of an archived stream always reads from the start).
+   */
+  void refuseIfArchived(StreamId streamId) {
+    Optional<StreamArchivedException> archived;
+    try {
+      archived = jdbi.withHandle(h -> h.createQuery("SELECT version, location FROM " + schema
+              + ".archived_streams WHERE stream_id = :stream")
+          .bind("stream", streamId.toString())
+          .map((rs, ctx) -> new StreamArchivedException(streamId, rs.getLong(1), rs.getString(2))).findOne());
+    } catch (RuntimeException e) {
+      throw SqlErrors.translate("look for the archive of stream " + streamId, schema, e);
+    }
+    if (archived.isPresent()) {
+      throw archived.get();
+    }
   }
 
   /**
@@ -49,7 +74,7 @@ final class EventReads {
     String sql = "SELECT version, position, type, schema_version, payload::text FROM " + schema
         + ".events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?";
     try {
-      return jdbi.withHandle(h -> {
+      List<Object> read = jdbi.withHandle(h -> {
         try (PreparedStatement ps = h.getConnection().prepareStatement(sql)) {
           ps.setString(1, streamId.toString());
           ps.setLong(2, fromVersion);
@@ -64,6 +89,10 @@ final class EventReads {
           return payloads;
         }
       });
+      if (read.isEmpty() && fromVersion <= 1) {
+        refuseIfArchived(streamId);
+      }
+      return read;
     } catch (SQLException | RuntimeException e) {
       throw SqlErrors.translate("read stream " + streamId, schema, e);
     }

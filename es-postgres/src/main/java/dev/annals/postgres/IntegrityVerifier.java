@@ -123,7 +123,12 @@ public final class IntegrityVerifier {
     /** An anchored head (stream and version) has no event any more: events were removed. */
     ANCHORED_HEAD_MISSING,
     /** The event at an anchored head has another hash than the anchor recorded: history was rewritten. */
-    ANCHORED_HEAD_MISMATCH
+    ANCHORED_HEAD_MISMATCH,
+    /**
+     * An archived stream's tombstone disagrees with its stream row, events remain of it, or its
+     * archive file is missing or altered ({@link dev.annals.postgres.archive.StreamArchiver#verifyArchives}).
+     */
+    ARCHIVE_MISMATCH
   }
 
   /**
@@ -273,8 +278,10 @@ public final class IntegrityVerifier {
     List<Violation> violations = new ArrayList<>();
     long streamsDone = 0;
     long eventsDone = 0;
-    try (PreparedStatement streams = c.prepareStatement("SELECT stream_id, version, head_hash, category, "
-            + "last_xid::text, state FROM " + schema + ".streams" + where + " ORDER BY stream_id COLLATE \"C\"");
+    // The tombstone of an archived stream (V10) comes along: its row and its tombstone must agree.
+    try (PreparedStatement streams = c.prepareStatement("SELECT stream_id, s.version, s.head_hash, s.category, "
+            + "s.last_xid::text, s.state, a.version, a.head_hash FROM " + schema + ".streams s LEFT JOIN " + schema
+            + ".archived_streams a USING (stream_id)" + where + " ORDER BY stream_id COLLATE \"C\"");
         PreparedStatement events = c.prepareStatement("SELECT stream_id, version, position, "
             + "event_id::text, type, schema_version, payload::text, metadata::text, "
             + "recorded_at, hash, category, transaction_id::text FROM " + schema + ".events"
@@ -306,7 +313,12 @@ public final class IntegrityVerifier {
             }
             hasEvent = e.next();
           }
-          check.streamRow(s.getLong(2), s.getBytes(3), s.getString(4), s.getString(5), s.getString(6));
+          long archivedVersion = s.getLong(7);
+          if (s.wasNull()) {
+            archivedVersion = -1;
+          }
+          check.streamRow(s.getLong(2), s.getBytes(3), s.getString(4), s.getString(5), s.getString(6),
+              archivedVersion, s.getBytes(8));
           if (check.found() != null) {
             violations.add(check.found());
           }

@@ -22,6 +22,7 @@ final class StreamCheck {
   private static final byte[] ZERO_HASH = new byte[32];
   /** The one value of {@code streams.state} the store writes (its column default). */
   private static final String ACTIVE = "active";
+  private static final String ARCHIVED = "archived";
 
   private final String streamId;
   /** The category the stream id gives; null when the stored id is not a valid stream id. */
@@ -104,12 +105,19 @@ final class StreamCheck {
     return found;
   }
 
-  void streamRow(long version, byte[] headHash, String rowCategory, String lastXidText, String state) {
+  /**
+   * @param archivedVersion the tombstone's version, -1 when the stream has no tombstone
+   * @param archivedHead the tombstone's head hash, null when it has none
+   */
+  void streamRow(long version, byte[] headHash, String rowCategory, String lastXidText, String state,
+      long archivedVersion, byte[] archivedHead) {
     if (found != null) {
       return;
     }
     long eventsEnd = expectedVersion - 1;
-    if (category == null) {
+    if (category != null && (ARCHIVED.equals(state) || archivedVersion >= 0)) {
+      archived(version, headHash, rowCategory, state, archivedVersion, archivedHead);
+    } else if (category == null) {
       found = new Violation(streamId, version, lastPosition, Kind.INVALID_STREAM_ID, "the stream row's id is "
           + "not a valid stream id (the store never writes one): the stream row was altered");
     } else if (!category.equals(rowCategory)) {
@@ -127,6 +135,26 @@ final class StreamCheck {
     } else if (!ACTIVE.equals(state)) {
       found = new Violation(streamId, version, lastPosition, Kind.STREAM_ROW_MISMATCH, "stream row has state '"
           + state + "' but the store only ever writes '" + ACTIVE + "': the stream row was altered");
+    }
+  }
+
+  /** An archived stream (V10): no events, and a row and a tombstone that agree on the head. */
+  private void archived(long version, byte[] headHash, String rowCategory, String state, long archivedVersion,
+      byte[] archivedHead) {
+    if (!category.equals(rowCategory)) {
+      found = new Violation(streamId, version, lastPosition, Kind.CATEGORY_MISMATCH, "stream row has category '"
+          + shown(rowCategory) + "' but the stream id gives '" + category + "'");
+    } else if (!ARCHIVED.equals(state) || archivedVersion < 0) {
+      found = new Violation(streamId, version, lastPosition, Kind.ARCHIVE_MISMATCH, ARCHIVED.equals(state)
+          ? "stream row says archived but there is no tombstone: the tombstone was removed"
+          : "stream has a tombstone but its row has state '" + shown(state) + "': the stream row was altered");
+    } else if (any) {
+      found = new Violation(streamId, expectedVersion - 1, lastPosition, Kind.ARCHIVE_MISMATCH,
+          "stream is archived but events of it are in the log: they were added after it was archived");
+    } else if (archivedVersion != version || !Arrays.equals(archivedHead, headHash)) {
+      found = new Violation(streamId, version, 0, Kind.ARCHIVE_MISMATCH, "stream row says version " + version
+          + " with head " + hex(headHash) + " but its tombstone says version " + archivedVersion + " with head "
+          + hex(archivedHead) + ": the tombstone or the stream row was altered");
     }
   }
 

@@ -93,7 +93,8 @@ class BadInputIT {
         try (Connection c = pool.getConnection(); Statement st = c.createStatement();
             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM " + schema + ".schema_version")) {
           rs.next();
-          assertThat(rs.getInt(1)).isEqualTo(PostgresSchema.CURRENT_VERSION);
+          // One row per script: versions may skip a number (V9 is another change's).
+          assertThat(rs.getInt(1)).isEqualTo(PostgresSchema.scripts().size());
         }
       } finally {
         ex.shutdownNow();

@@ -59,7 +59,7 @@ class FrameworkModulesTest {
     });
     assertThat(exported).isEqualTo(Map.of(
         "dev.annals.core", Set.of("dev.annals.core"),
-        "dev.annals.postgres", Set.of("dev.annals.postgres"),
+        "dev.annals.postgres", Set.of("dev.annals.postgres", "dev.annals.postgres.archive"),
         "dev.annals.projections", Set.of("dev.annals.projections", "dev.annals.projections.testing"),
         "dev.annals.messaging", Set.of("dev.annals.messaging", "dev.annals.messaging.inbox",
             "dev.annals.messaging.nats", "dev.annals.messaging.rabbitmq", "dev.annals.messaging.webhooks"),

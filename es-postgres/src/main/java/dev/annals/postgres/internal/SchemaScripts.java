@@ -14,6 +14,8 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -27,6 +29,8 @@ import javax.sql.DataSource;
  * messaging), not its users, who install through each component's schema class.
  */
 public final class SchemaScripts {
+
+  private static final Pattern SCRIPT_NAME = Pattern.compile("V([1-9][0-9]{0,8})__[a-z0-9_]+\\.sql");
 
   private final String component;
   private final Function<String, InputStream> opener;
@@ -52,8 +56,11 @@ public final class SchemaScripts {
    *     module on the module path too (a module's resources are not visible to other modules)
    * @param directory classpath directory of the scripts, ending with {@code /}
    * @param versionTable table (in the target schema) that records the scripts that ran
-   * @param scripts file names, oldest first; script n brings the component to version n
-   * @throws IllegalArgumentException if a name is not a valid SQL identifier or the list is empty
+   * @param scripts file names {@code V<n>__<name>.sql}, oldest first; script {@code V<n>} brings
+   *     the component to version n. Versions must rise but may skip numbers, as Flyway's do: a
+   *     number may be taken by a change still on its way
+   * @throws IllegalArgumentException if a name is not a valid SQL identifier, a script name has no
+   *     rising version, or the list is empty
    */
   public static SchemaScripts of(String component, Function<String, InputStream> opener, String directory,
       String versionTable, List<String> scripts) {
@@ -64,13 +71,31 @@ public final class SchemaScripts {
     if (scripts.isEmpty()) {
       throw new IllegalArgumentException("a script set for " + component + " needs at least one script");
     }
+    int previous = 0;
+    for (String script : scripts) {
+      int v = versionOf(script);
+      if (v <= previous) {
+        throw new IllegalArgumentException("the scripts of " + component + " must have rising versions, but "
+            + script + " follows version " + previous);
+      }
+      previous = v;
+    }
     return new SchemaScripts(component, opener,
         directory.endsWith("/") ? directory : directory + "/", versionTable, List.copyOf(scripts));
   }
 
-  /** The version the scripts bring a schema to. */
+  /** The version in a script's name: 7 for {@code V7__append_group.sql}. */
+  private static int versionOf(String script) {
+    Matcher m = SCRIPT_NAME.matcher(script);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("script name must be V<version>__<name>.sql, was " + script);
+    }
+    return Integer.parseInt(m.group(1));
+  }
+
+  /** The version the scripts bring a schema to: the last script's. */
   public int currentVersion() {
-    return scripts.size();
+    return versionOf(scripts.get(scripts.size() - 1));
   }
 
   /** The script file names, oldest first. */
@@ -138,8 +163,11 @@ public final class SchemaScripts {
         if (installed > currentVersion()) {
           throw newerThanLibrary(schema, installed);
         }
-        for (int v = installed + 1; v <= currentVersion(); v++) {
-          String script = scripts.get(v - 1);
+        for (String script : scripts) {
+          int v = versionOf(script);
+          if (v <= installed) {
+            continue;
+          }
           try (Statement st = c.createStatement()) {
             st.execute(script(script, schema));
           } catch (SQLException e) {

@@ -55,3 +55,13 @@ GRANT EXECUTE ON FUNCTION
     ${schema}.append_event(text, text, bigint, uuid, text, integer, jsonb, jsonb, bytea),
     ${schema}.chain_hash(bytea, bytea, bigint, timestamptz)
     TO ${role};
+
+-- Archived streams (V10): the application reads the tombstones, so that loading an archived
+-- stream names its archive; archiving and restoring are the owner's alone.
+REVOKE ALL ON TABLE ${schema}.archived_streams FROM PUBLIC, ${role};
+GRANT SELECT ON TABLE ${schema}.archived_streams TO ${role};
+REVOKE ALL ON FUNCTION
+    ${schema}.archive_stream(text, bigint, bytea, bytea, text),
+    ${schema}.restore_events(text, text, uuid[], text[], integer[], jsonb[], jsonb[], timestamptz[], bytea[]),
+    ${schema}.reject_archived_append()
+    FROM PUBLIC, ${role};

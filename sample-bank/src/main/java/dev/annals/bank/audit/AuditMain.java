@@ -397,7 +397,9 @@ public final class AuditMain {
   @CommandLine.Command(name = "audit",
       description = "The auditor of the sample bank's PostgreSQL store (the database in BANK_DB_URL, else "
           + BankStorage.LOCAL_URL + ").",
-      subcommands = {History.class, AsOfCommand.class, Rebuild.class, Verify.class, AnchorCommand.class},
+      subcommands = {History.class, AsOfCommand.class, Rebuild.class, Verify.class, AnchorCommand.class,
+          LogTransfer.Export.class, LogTransfer.Import.class, LogTransfer.Archive.class, LogTransfer.Restore.class,
+          LogTransfer.VerifyArchives.class},
       footer = {"", "Exit status: 0 ok (verify: nothing found); 1 verify found problems; 2 usage error or bad "
           + "input; 3 database unreachable or no event store in the schema; 4 stored data that cannot be read."})
   static final class Root implements Callable<Integer> {
@@ -423,7 +425,8 @@ public final class AuditMain {
     @Override
     public Integer call() {
       throw new ParameterException(spec.commandLine(),
-          "no command given; expected history, as-of, rebuild, verify or anchor");
+          "no command given; expected history, as-of, rebuild, verify, anchor, export, import, archive, restore or "
+              + "verify-archives");
     }
 
     /** A command of {@code name} with the common options of this command and of the subcommand. */
