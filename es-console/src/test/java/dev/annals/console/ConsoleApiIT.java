@@ -114,7 +114,7 @@ class ConsoleApiIT {
   void without_credentials_nothing_is_shown() throws Exception {
     assertProblem(call("GET", "/api/projectors", null, null, null), 401);
     assertProblem(call("GET", "/api/streams/account-a-1/events", null, null, null), 401);
-    HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(console.uri()).build(),
+    HttpResponse<String> page = HTTP.send(HttpRequest.newBuilder(console.uri()).header("Accept", "text/html").build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(page.statusCode()).as("the page sends the browser to the login form").isEqualTo(302);
     assertThat(page.headers().firstValue("Location").orElse("")).endsWith("/login");
@@ -210,8 +210,8 @@ class ConsoleApiIT {
     shop.store.withHandle("spoil the read model", h -> h.execute("UPDATE " + shop.store.schema()
         + ".balances_v1 SET cents = 0"));
     assertThat(shop.balance("a-1")).isZero();
-    assertThat(operator("POST", "/api/projectors/balances/replay", "{\"position\":\"1\",\"reason\":\"rebuild\"}")
-        .status()).isEqualTo(200);
+    Reply replay = operator("POST", "/api/projectors/balances/replay", "{\"position\":\"1\",\"reason\":\"rebuild\"}");
+    assertThat(replay.status()).as(replay.raw()).isEqualTo(200);
     Await.until("balances rebuilt", PATIENCE, () -> shop.balance("a-1") == 500);
   }
 
