@@ -444,7 +444,8 @@ final class Console implements DisposableBean {
   }
 
   @Override
-  public void destroy() {
+  public void destroy() throws InterruptedException {
     verifier.shutdownNow();
+    verifier.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 }

@@ -195,8 +195,9 @@ class ConsoleApi implements DisposableBean {
   }
 
   @Override
-  public void destroy() {
+  public void destroy() throws InterruptedException {
     ticker.shutdownNow();
     live.forEach(SseEmitter::complete);
+    ticker.awaitTermination(10, TimeUnit.SECONDS);
   }
 }
