@@ -183,6 +183,8 @@ async function loadDeadLetters() {
     tr.append(actions);
     body.append(tr);
   }
+  // Counts the lists drawn, so that a reader (or a test) can tell a new list from the last one.
+  $('dead-letters').dataset.loads = Number($('dead-letters').dataset.loads || 0) + 1;
 }
 
 // ---- streams
