@@ -50,7 +50,8 @@ public final class ConsoleMain {
       store = b.build();
       server = start(options, store, System.out);
     } catch (RuntimeException e) {
-      System.err.println("es-console: " + Checks.shorten(String.valueOf(e.getMessage())));
+      // The URL may carry a password (?password=...): never echo it.
+      System.err.println("es-console: " + Checks.shorten(String.valueOf(e.getMessage()).replace(options.url(), "<url>")));
       System.exit(1);
       return;
     }
