@@ -9,10 +9,15 @@ final class Checks {
 
   /** A value cut to a length that a one-line message can echo, with control characters replaced. */
   static String shorten(String value) {
+    return shorten(value, MAX);
+  }
+
+  /** As {@link #shorten(String)}, to at most {@code max} characters. */
+  static String shorten(String value, int max) {
     if (value == null) {
       return "null";
     }
-    String s = value.length() > MAX ? value.substring(0, MAX) + "..." : value;
+    String s = value.length() > max ? value.substring(0, max) + "..." : value;
     StringBuilder b = new StringBuilder(s.length());
     s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
     return b.toString();

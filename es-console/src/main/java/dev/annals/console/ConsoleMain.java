@@ -27,6 +27,10 @@ public final class ConsoleMain {
 
   /** Runs until the process is stopped. */
   public static void main(String[] args) throws InterruptedException {
+    // Warnings only, unless the operator asks for more: the pool's start-up lines are noise here.
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
     Options options;
     try {
       options = Options.parse(args, System.getenv());
@@ -51,7 +55,7 @@ public final class ConsoleMain {
       server = start(options, store, System.out);
     } catch (RuntimeException e) {
       // The URL may carry a password (?password=...): never echo it.
-      System.err.println("es-console: " + Checks.shorten(String.valueOf(e.getMessage()).replace(options.url(), "<url>")));
+      System.err.println("es-console: " + Checks.shorten(String.valueOf(e.getMessage()).replace(options.url(), "<url>"), 300));
       System.exit(1);
       return;
     }
