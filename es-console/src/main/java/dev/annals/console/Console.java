@@ -2,6 +2,8 @@ package dev.annals.console;
 
 import dev.annals.core.AsOf;
 import dev.annals.core.StreamId;
+import dev.annals.messaging.webhooks.WebhookSubscription;
+import dev.annals.messaging.webhooks.Webhooks;
 import dev.annals.postgres.Anchor;
 import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.postgres.LogCursor;
@@ -35,6 +37,7 @@ final class Console implements DisposableBean {
 
   private final PostgresEventStore store;
   private final Optional<ProjectionRunner> runner;
+  private final Optional<Webhooks> webhooks;
   private final Map<String, StateDecoder> decoders;
   private final Audit audit;
   private final String schema;
@@ -49,6 +52,7 @@ final class Console implements DisposableBean {
   Console(ConsoleServer.Settings settings) {
     this.store = settings.store();
     this.runner = settings.runner();
+    this.webhooks = settings.webhooks();
     this.decoders = settings.decoders();
     this.audit = new Audit(store);
     this.schema = store.schema();
@@ -407,6 +411,35 @@ final class Console implements DisposableBean {
       }
     }));
     return integrity.get();
+  }
+
+  // ---- webhooks
+
+  List<Views.Webhook> webhooks() {
+    return webhooks.map(w -> w.subscriptions().stream().map(Views.Webhook::of).toList()).orElse(List.of());
+  }
+
+  List<Views.Delivery> deliveries(String id, int limit) {
+    WebhookSubscription s = subscription(id);
+    int l = Math.max(1, Math.min(limit, MAX_PAGE));
+    return webhooks.get().pending(s.id()).stream().limit(l).map(Views.Delivery::of).toList();
+  }
+
+  void replayWebhook(String id, String user, String reason) {
+    WebhookSubscription s = subscription(id);
+    act(user, "replay-webhook", "webhook " + s.id(), "deliver the " + s.pending() + " waiting events to "
+        + Views.Webhook.safe(s.url()) + ", in order", reason, () -> webhooks.get().replay(s.id()));
+  }
+
+  private WebhookSubscription subscription(String id) {
+    java.util.UUID uuid;
+    try {
+      uuid = java.util.UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      throw Refusal.badRequest("'" + Checks.shorten(id) + "' is not a webhook subscription id (a UUID)");
+    }
+    return webhooks.flatMap(w -> w.find(uuid))
+        .orElseThrow(() -> Refusal.notFound("no webhook subscription " + uuid));
   }
 
   // ---- audit

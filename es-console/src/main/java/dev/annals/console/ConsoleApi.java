@@ -185,6 +185,23 @@ class ConsoleApi implements DisposableBean {
     return console.startVerify(user.getName(), reason(body));
   }
 
+  @GetMapping("/webhooks")
+  List<Views.Webhook> webhooks() {
+    return console.webhooks();
+  }
+
+  @GetMapping("/webhooks/{id}/pending")
+  List<Views.Delivery> pending(@PathVariable String id, @RequestParam(defaultValue = "50") int limit) {
+    return console.deliveries(id, limit);
+  }
+
+  @PostMapping("/webhooks/{id}/replay")
+  Map<String, String> replayWebhook(@PathVariable String id, @RequestBody(required = false) Reason body,
+      Principal user) {
+    console.replayWebhook(id, user.getName(), reason(body));
+    return Map.of("webhook", id, "done", "replay");
+  }
+
   @GetMapping("/audit")
   List<Views.AuditEntry> audit(@RequestParam(defaultValue = "50") int limit) {
     return console.auditLog(limit);

@@ -1,5 +1,7 @@
 package dev.annals.console;
 
+import dev.annals.core.EventRegistry;
+import dev.annals.messaging.webhooks.Webhooks;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
 import java.io.PrintStream;
@@ -56,6 +58,15 @@ public final class ConsoleServer implements AutoCloseable {
     return new Builder(store);
   }
 
+  /**
+   * Registers the console's audit event ({@value Audit#TYPE}) in an application's registry, so
+   * that its projectors and publishers that read every category can decode it (and skip or
+   * filter it) instead of parking it as an unknown type. Returns {@code registry}.
+   */
+  public static EventRegistry.Builder registerAuditEvents(EventRegistry.Builder registry) {
+    return registry.register(Audit.ActionRecorded.class, Audit.TYPE);
+  }
+
   /** Where the console listens, e.g. {@code http://127.0.0.1:8089/}. */
   public URI uri() {
     return uri;
@@ -68,7 +79,7 @@ public final class ConsoleServer implements AutoCloseable {
   }
 
   /** The console's settings, checked; handed to its Spring context. */
-  record Settings(PostgresEventStore store, Optional<ProjectionRunner> runner,
+  record Settings(PostgresEventStore store, Optional<ProjectionRunner> runner, Optional<Webhooks> webhooks,
       Map<String, StateDecoder> decoders, List<ConsoleUser> users) {}
 
   /** Configures and starts a {@link ConsoleServer}. Not thread-safe. */
@@ -76,6 +87,7 @@ public final class ConsoleServer implements AutoCloseable {
 
     private final PostgresEventStore store;
     private ProjectionRunner runner;
+    private Webhooks webhooks;
     private final Map<String, StateDecoder> decoders = new HashMap<>();
     private final Map<String, ConsoleUser> users = new LinkedHashMap<>();
     private InetAddress address;
@@ -94,6 +106,12 @@ public final class ConsoleServer implements AutoCloseable {
     /** The application's projection runner, whose projectors the console shows and steers. */
     public Builder runner(ProjectionRunner runner) {
       this.runner = Objects.requireNonNull(runner, "runner must not be null");
+      return this;
+    }
+
+    /** The application's webhooks, whose subscriptions and parked deliveries the console shows and replays. */
+    public Builder webhooks(Webhooks webhooks) {
+      this.webhooks = Objects.requireNonNull(webhooks, "webhooks must not be null");
       return this;
     }
 
@@ -151,7 +169,7 @@ public final class ConsoleServer implements AutoCloseable {
         generated = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         all.add(new ConsoleUser("operator", ConsoleRole.OPERATOR, "{noop}" + generated));
       }
-      Settings settings = new Settings(store, Optional.ofNullable(runner), Map.copyOf(decoders), List.copyOf(all));
+      Settings settings = new Settings(store, Optional.ofNullable(runner), Optional.ofNullable(webhooks), Map.copyOf(decoders), List.copyOf(all));
 
       SpringApplication app = new SpringApplication(ConsoleWebConfiguration.class);
       app.setWebApplicationType(WebApplicationType.SERVLET);

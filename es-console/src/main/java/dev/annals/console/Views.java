@@ -125,6 +125,34 @@ final class Views {
     }
   }
 
+  /**
+   * A webhook subscription. Its URL is shown without user info, query or fragment, which may
+   * carry credentials, and so is its last error.
+   */
+  record Webhook(String id, String url, java.util.Set<String> eventTypes, String state, long delivered, long pending,
+      int failures, Instant failingSince, String lastError, Instant lastAttemptAt, Instant nextAttemptAt) {
+
+    static Webhook of(dev.annals.messaging.webhooks.WebhookSubscription s) {
+      String safe = safe(s.url());
+      return new Webhook(s.id().toString(), safe, s.eventTypes(), s.state().name(), s.delivered(), s.pending(),
+          s.failures(), s.failingSince().orElse(null),
+          s.lastError().map(e -> Checks.shorten(e.replace(s.url().toString(), safe), 300)).orElse(null),
+          s.lastAttemptAt().orElse(null), s.nextAttemptAt().orElse(null));
+    }
+
+    static String safe(java.net.URI url) {
+      return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+          + (url.getRawPath() == null ? "" : url.getRawPath());
+    }
+  }
+
+  /** An event waiting for a webhook subscription (its body, the CloudEvent, is left out). */
+  record Delivery(long seq, String eventId, String eventType, long position, Instant createdAt) {
+    static Delivery of(dev.annals.messaging.webhooks.WebhookDelivery d) {
+      return new Delivery(d.seq(), d.eventId().toString(), d.eventType(), d.position(), d.createdAt());
+    }
+  }
+
   /** One recorded console action; {@code action} is the stored event's payload. */
   record AuditEntry(long position, Instant recordedAt, @JsonRawValue String action) {}
 }

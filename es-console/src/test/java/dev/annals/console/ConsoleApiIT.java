@@ -264,6 +264,56 @@ class ConsoleApiIT {
     assertThat(r.get("lastAnchor").get("digest").asText()).isNotBlank();
   }
   @Test
+  void a_parked_webhook_shows_its_waiting_events_without_secrets_and_a_replay_delivers_them() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger(503);
+    com.sun.net.httpserver.HttpServer target = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    target.createContext("/", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      exchange.sendResponseHeaders(status.get(), -1);
+      exchange.close();
+    });
+    target.start();
+    try {
+      URI url = URI.create("http://127.0.0.1:" + target.getAddress().getPort() + "/hooks?token=hook-token-9");
+      var subscription = shop.webhooks.subscribe(url, java.util.Set.of("parcel.Sent"), "whsec-secret-value-1234567890");
+      shop.webhooks.start();
+      shop.send("p-hook", "harbour");
+      String id = subscription.id().toString();
+      Await.until("the subscription parked with the event waiting", PATIENCE, () -> {
+        JsonNode w = find(call(() -> viewer("GET", "/api/webhooks", null)).body(), id);
+        return w != null && w.get("state").asText().equals("PARKED") && w.get("pending").asLong() >= 1;
+      });
+      Reply list = viewer("GET", "/api/webhooks", null);
+      assertThat(list.raw()).doesNotContain("hook-token-9", "whsec-secret");
+      assertThat(find(list.body(), id).get("url").asText()).endsWith("/hooks");
+      JsonNode waiting = viewer("GET", "/api/webhooks/" + id + "/pending", null).body();
+      assertThat(waiting.get(0).get("eventType").asText()).isEqualTo("parcel.Sent");
+      assertProblem(viewer("POST", "/api/webhooks/" + id + "/replay", "{}"), 403);
+      assertProblem(operator("POST", "/api/webhooks/not-a-uuid/replay", "{}"), 400);
+
+      status.set(200);
+      assertThat(operator("POST", "/api/webhooks/" + id + "/replay", "{\"reason\":\"receiver fixed\"}").status())
+          .isEqualTo(200);
+      Await.until("the waiting events delivered", PATIENCE,
+          () -> find(call(() -> viewer("GET", "/api/webhooks", null)).body(), id).get("pending").asLong() == 0);
+      assertThat(operator("GET", "/api/audit", null).body().get(0).get("action").get("action").asText())
+          .isEqualTo("replay-webhook");
+    } finally {
+      target.stop(0);
+    }
+  }
+
+  static JsonNode find(JsonNode list, String id) {
+    for (JsonNode n : list) {
+      if (n.get("id").asText().equals(id)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  @Test
   void without_users_a_generated_password_is_printed_once_and_works() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (ConsoleServer own = ConsoleServer.builder(shop.store).port(0).out(new PrintStream(out, true, StandardCharsets.UTF_8))

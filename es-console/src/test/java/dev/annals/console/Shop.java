@@ -7,6 +7,9 @@ import dev.annals.core.Decider;
 import dev.annals.core.DomainException;
 import dev.annals.core.EventRegistry;
 import dev.annals.core.LogFilter;
+import dev.annals.messaging.CloudEventMapper;
+import dev.annals.messaging.webhooks.WebhookSecretKey;
+import dev.annals.messaging.webhooks.Webhooks;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.FailurePolicy;
 import dev.annals.projections.ProjectionRunner;
@@ -64,7 +67,8 @@ final class Shop implements AutoCloseable {
           (c, s) -> List.of(new Sent(c.to())))).build();
 
   static EventRegistry registry() {
-    return EventRegistry.builder()
+    // The webhooks read every category, the console's audit events too.
+    return ConsoleServer.registerAuditEvents(EventRegistry.builder())
         .register(Opened.class, "account.Opened")
         .register(Deposited.class, "account.Deposited")
         .register(Sent.class, "parcel.Sent")
@@ -76,15 +80,21 @@ final class Shop implements AutoCloseable {
   final AggregateRepository<AccountCommand, Account, AccountEvent> accounts;
   final AggregateRepository<Send, String, ParcelEvent> parcels;
   final ProjectionRunner runner;
+  final Webhooks webhooks;
 
   Shop(PostgresTestDatabase db) {
     store = PostgresEventStore.builder(registry()).jdbcUrl(db.jdbcUrl()).schema(db.schema()).poolSize(6)
         .installSchema(true).connectionTimeout(Duration.ofSeconds(30)).build();
     accounts = AggregateRepository.builder(ACCOUNT, store).build();
     parcels = AggregateRepository.builder(PARCEL, store).build();
+    // Parcels are announced to webhook subscribers; a subscriber failing for 300 ms is parked.
+    webhooks = Webhooks.builder(store, CloudEventMapper.builder(registry()).source("urn:annals:test:shop").build())
+        .secretKey(WebhookSecretKey.generate()).allowLoopback(true).pollInterval(Duration.ofMillis(10))
+        .retries(Duration.ofMillis(20), Duration.ofMillis(50)).parkAfter(Duration.ofMillis(300))
+        .requestTimeout(Duration.ofSeconds(5)).build();
     runner = ProjectionRunner.builder(store).nodeId("shop-1").installSchema(true)
         .leaseDuration(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10), Duration.ofMillis(100))
-        .projector(balances()).projector(parcelsProjector()).build();
+        .projector(balances()).projector(parcelsProjector()).projector(webhooks.projector()).build();
   }
 
   private static Projector balances() {
@@ -138,7 +148,7 @@ final class Shop implements AutoCloseable {
 
   /** A console over this shop on a free port, with an operator and a viewer. */
   ConsoleServer console() {
-    return ConsoleServer.builder(store).runner(runner).port(0)
+    return ConsoleServer.builder(store).runner(runner).webhooks(webhooks).port(0)
         .decoder("account", StateDecoder.of(accounts))
         .user(ConsoleUser.parse("olga:operator:{noop}" + OPERATOR_PASSWORD))
         .user(ConsoleUser.parse("vic:viewer:{noop}" + VIEWER_PASSWORD))
@@ -150,6 +160,7 @@ final class Shop implements AutoCloseable {
 
   @Override
   public void close() {
+    webhooks.close();
     runner.close();
     accounts.close();
     parcels.close();

@@ -82,6 +82,7 @@ function show(view) {
   if (view === 'dead-letters') loadDeadLetters();
   if (view === 'integrity') loadIntegrity();
   if (view === 'audit') loadAudit();
+  if (view === 'webhooks') loadWebhooks();
 }
 
 // ---- projectors
@@ -185,6 +186,35 @@ async function loadDeadLetters() {
   }
   // Counts the lists drawn, so that a reader (or a test) can tell a new list from the last one.
   $('dead-letters').dataset.loads = Number($('dead-letters').dataset.loads || 0) + 1;
+}
+
+// ---- webhooks
+
+async function loadWebhooks() {
+  let list;
+  try {
+    list = await api('webhooks');
+  } catch (e) {
+    say(e.message, false);
+    return;
+  }
+  const body = $('webhooks').querySelector('tbody');
+  body.replaceChildren();
+  for (const w of list) {
+    const tr = document.createElement('tr');
+    tr.dataset.id = w.id;
+    if (w.state === 'PARKED') tr.className = 'failed';
+    tr.append(cell(w.url), cell(w.eventTypes.length ? w.eventTypes.join(', ') : 'all'), cell(w.state),
+      cell(fmt(w.delivered), 'num'), cell(fmt(w.pending), 'num'), cell(w.failures, 'num'), cell(w.lastError),
+      cell(w.nextAttemptAt));
+    const actions = document.createElement('td');
+    actions.append(button('Replay', 'replay', async () => {
+      await act('deliver the ' + w.pending + ' waiting events to ' + w.url + ', in order', 'webhooks/' + w.id + '/replay');
+      loadWebhooks();
+    }));
+    tr.append(actions);
+    body.append(tr);
+  }
 }
 
 // ---- streams
