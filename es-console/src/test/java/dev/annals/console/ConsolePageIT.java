@@ -216,6 +216,18 @@ class ConsolePageIT {
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("stream-integrity"), "intact: 2 events"));
     screenshot("streams");
 
+    // Webhooks: a subscriber that refuses connections is parked, with the parcel waiting for it.
+    shop.webhooks.subscribe(java.net.URI.create("http://127.0.0.1:1/hooks"), java.util.Set.of("parcel.Sent"),
+        "whsec-page-test-secret-0123456789");
+    shop.webhooks.start();
+    shop.send("p-2", "harbour");
+    browser.findElement(By.id("tab-webhooks")).click();
+    wait.until(d -> {
+      d.findElement(By.id("tab-webhooks")).click();
+      return d.findElement(By.id("webhooks")).getText().contains("PARKED");
+    });
+    screenshot("webhooks");
+
     // Integrity of the whole log, then the console's own record of what was done.
     browser.findElement(By.id("tab-integrity")).click();
     browser.findElement(By.id("verify-all")).click();

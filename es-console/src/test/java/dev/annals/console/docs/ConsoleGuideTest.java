@@ -47,7 +47,7 @@ class ConsoleGuideTest {
   @Test
   void every_screenshot_the_guide_shows_is_there() throws IOException {
     String doc = Files.readString(guide(), StandardCharsets.UTF_8);
-    for (String view : new String[] {"projectors", "dead-letters", "streams", "integrity", "audit"}) {
+    for (String view : new String[] {"projectors", "dead-letters", "webhooks", "streams", "integrity", "audit"}) {
       String image = "console/" + view + ".png";
       assertThat(doc).contains("](" + image + ")");
       assertThat(Snippets.root().resolve("docs").resolve(image)).isRegularFile();
