@@ -250,6 +250,11 @@ class ConsoleApiIT {
     assertThat(viewer("GET", "/api/streams/account-a-1/state", null).body().get("state").get("cents").asLong())
         .isEqualTo(500);
     assertThat(viewer("GET", "/api/streams/account-a-1/integrity", null).body().get("intact").asBoolean()).isTrue();
+    JsonNode around = viewer("GET", "/api/log?position=2&before=1&after=0", null).body();
+    assertThat(around.get(0).get("position").asLong()).isEqualTo(1);
+    assertThat(around.get(1).get("position").asLong()).isEqualTo(2);
+    assertThat(around.get(1).get("type").asText()).isEqualTo("account.Deposited");
+    assertProblem(viewer("GET", "/api/log?position=zero", null), 400);
   }
 
   @Test

@@ -201,6 +201,10 @@ class ConsolePageIT {
 
     // Time travel: the account as it was after its first event.
     browser.findElement(By.id("tab-streams")).click();
+    browser.findElement(By.id("log-position")).sendKeys("2");
+    browser.findElement(By.id("log-show")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("log-events"), "account.Deposited"));
+    assertThat(browser.findElement(By.id("log-events")).getText()).contains("account-a-1", "account.Opened");
     browser.findElement(By.id("stream-query")).sendKeys("account-a-1");
     browser.findElement(By.id("stream-find")).click();
     wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("#stream-results li[data-stream='account-a-1'] button")))

@@ -237,6 +237,25 @@ async function findStreams() {
   }
 }
 
+async function showLog() {
+  let list;
+  try {
+    list = await api('log?position=' + encodeURIComponent($('log-position').value.trim()));
+  } catch (e) {
+    say(e.message, false);
+    return;
+  }
+  const body = $('log-events').querySelector('tbody');
+  body.replaceChildren();
+  for (const e of list) {
+    const tr = document.createElement('tr');
+    tr.append(cell(fmt(e.position), 'num'), cell(''), cell(e.version, 'num'), cell(e.type), cell(e.recordedAt));
+    tr.children[1].append(button(e.stream, 'stream-link', () => openStream(e.stream)));
+    body.append(tr);
+  }
+  $('log-events').hidden = false;
+}
+
 async function openStream(stream) {
   state.stream = stream;
   state.streamEvents = [];
@@ -357,6 +376,7 @@ async function start() {
   $('replay-plan').addEventListener('click', planReplay);
   $('dl-filter').addEventListener('click', loadDeadLetters);
   $('stream-find').addEventListener('click', findStreams);
+  $('log-show').addEventListener('click', showLog);
   $('stream-more').addEventListener('click', moreEvents);
   $('stream-verify').addEventListener('click', verifyStream);
   $('as-of').addEventListener('change', () => showState('version=' + $('as-of').value));
