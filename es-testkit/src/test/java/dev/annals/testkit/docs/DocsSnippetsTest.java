@@ -39,7 +39,8 @@ class DocsSnippetsTest {
       Map.of("docs/messaging.md", "es-messaging's MessagingGuideTest",
           "docs/projections.md", "es-projections' ProjectionsGuideTest",
           "docs/spring-boot.md", "es-spring-boot-starter's SpringBootGuideTest",
-          "docs/observability.md", "es-opentelemetry's ObservabilityGuideTest");
+          "docs/observability.md", "es-opentelemetry's ObservabilityGuideTest",
+          "docs/console.md", "es-console's ConsoleGuideTest");
 
   @TestFactory
   Stream<DynamicTest> every_snippet_in_the_docs_equals_its_tagged_region() {
