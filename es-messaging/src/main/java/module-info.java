@@ -11,7 +11,6 @@ module dev.annals.messaging {
   requires io.cloudevents.formats.jackson;
   requires io.cloudevents.formats.protobuf;
   requires org.apache.avro;
-  requires com.fasterxml.jackson.dataformat.avro;
   requires org.apache.httpcomponents.client5.httpclient5;
   requires org.apache.httpcomponents.core5.httpcore5;
   requires static com.rabbitmq.client;
@@ -21,6 +20,7 @@ module dev.annals.messaging {
   exports dev.annals.messaging.inbox;
   exports dev.annals.messaging.nats;
   exports dev.annals.messaging.rabbitmq;
+  exports dev.annals.messaging.schemas;
   exports dev.annals.messaging.webhooks;
   // What the transports share (retries, the CloudEvent codec, inbox delivery); not API.
   exports dev.annals.messaging.internal to dev.annals.messaging.kafka, dev.annals.messaging.sqs;
