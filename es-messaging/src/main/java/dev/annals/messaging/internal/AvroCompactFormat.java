@@ -22,12 +22,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 
 /**
@@ -75,11 +72,7 @@ public final class AvroCompactFormat implements EventFormat {
   public CloudEvent deserialize(byte[] bytes, CloudEventDataMapper<? extends CloudEventData> mapper)
       throws EventDeserializationException {
     try {
-      BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, null);
-      GenericRecord r = new GenericDatumReader<GenericRecord>(SCHEMA).read(null, decoder);
-      if (!decoder.isEnd()) {
-        throw new IOException("bytes left over after the Avro Compact CloudEvent");
-      }
+      GenericRecord r = (GenericRecord) BoundedAvro.read(SCHEMA, bytes);
       CloudEventBuilder b = CloudEventBuilder.v1()
           .withId(text(r.get("id")))
           .withSource(URI.create(text(r.get("source"))))

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.annals.messaging.internal.BoundedAvro;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -17,12 +18,9 @@ import java.util.Map;
 import org.apache.avro.AvroTypeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 
 /**
@@ -50,12 +48,7 @@ final class AvroJson {
   }
 
   static JsonNode decode(Schema schema, byte[] data) throws IOException {
-    BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, null);
-    Object datum = new GenericDatumReader<Object>(schema).read(null, decoder);
-    if (!decoder.isEnd()) {
-      throw new IOException("bytes left over after the payload");
-    }
-    return toJson(schema, datum);
+    return toJson(schema, BoundedAvro.read(schema, data));
   }
 
   private static Object toAvro(Schema schema, JsonNode json, String path) {
