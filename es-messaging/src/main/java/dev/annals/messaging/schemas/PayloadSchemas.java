@@ -127,8 +127,8 @@ public final class PayloadSchemas {
     }
     long fingerprint = SchemaNormalization.parsingFingerprint64(schema);
     PayloadSchema registered = jdbi.inTransaction(h -> {
-      h.createQuery("SELECT pg_advisory_xact_lock(hashtextextended('annals.payload_schemas:' || :t, 0))")
-          .bind("t", eventType).mapTo(Object.class).one();
+      h.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+          "annals.payload_schemas:" + table + ":" + eventType);
       List<Stored> stored = h.createQuery("SELECT version, schema_json, fingerprint FROM " + table
               + " WHERE event_type = :t ORDER BY version")
           .bind("t", eventType)
