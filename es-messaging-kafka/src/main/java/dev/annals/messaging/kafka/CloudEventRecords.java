@@ -31,7 +31,11 @@ final class CloudEventRecords {
         if (record.value() == null) {
           throw new NotACloudEventException("record has content-type " + contentType + " but no value");
         }
-        return CloudEventCodec.readStructured(structured.get(), record.value());
+        try {
+          return CloudEventCodec.readStructured(structured.get(), record.value());
+        } catch (IllegalArgumentException e) {
+          throw new NotACloudEventException(e.getMessage(), e);
+        }
       }
       if (header(record, "ce_specversion") == null) {
         throw new NotACloudEventException("record has neither a ce_specversion header (binary mode) nor "
