@@ -247,8 +247,7 @@ public final class PayloadSchemas {
 
   private static String describe(SchemaCompatibility.Incompatibility i) {
     return switch (i.getType()) {
-      case READER_FIELD_MISSING_DEFAULT_VALUE -> "field '" + i.getMessage()
-          + "' is missing from the written data and has no default";
+      case READER_FIELD_MISSING_DEFAULT_VALUE -> "missing from the written data and has no default";
       default -> i.getType().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ": "
           + i.getMessage();
     };

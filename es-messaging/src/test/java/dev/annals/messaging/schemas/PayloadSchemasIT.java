@@ -91,7 +91,8 @@ class PayloadSchemasIT {
             assertThat(e.storedVersion()).isEqualTo(1);
             assertThat(e.isRetryable()).isFalse();
             assertThat(e.problems()).singleElement().asString()
-                .contains("version 1 reading new data", "field 'cents'", "no default");
+                .isEqualTo("version 1 reading new data: field 'cents' (/fields/0): missing from the "
+                    + "written data and has no default");
           });
       assertThat(schemas.versions("Deposited")).hasSize(1);
       assertThat(schemas.latest("Deposited")).get().extracting(PayloadSchema::version).isEqualTo(1);
@@ -118,7 +119,7 @@ class PayloadSchemasIT {
       assertThatThrownBy(() -> schemas.register("Deposited", withBranch))
           .isInstanceOf(IncompatibleSchemaException.class)
           .hasMessageContaining("the new schema reading old data")
-          .hasMessageContaining("field 'branch' is missing from the written data and has no default");
+          .hasMessageContaining("field 'branch' (/fields/1): missing from the written data and has no default");
     }
 
     @Test
