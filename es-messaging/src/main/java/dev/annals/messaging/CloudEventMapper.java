@@ -211,7 +211,10 @@ public final class CloudEventMapper {
     return text(event, TRACESTATE);
   }
 
-  /** The data as UTF-8 text (the JSON payload), or empty text when there is none. */
+  /**
+   * The data as UTF-8 text (the JSON payload), or empty text when there is none. A payload in
+   * Avro ({@code application/avro}) is read with {@link PayloadSchemas#decode} instead.
+   */
   public static String dataAsString(CloudEvent event) {
     return event.getData() == null ? ""
         : new String(event.getData().toBytes(), StandardCharsets.UTF_8);
