@@ -1,5 +1,5 @@
 /**
- * Publishing the log as CloudEvents (outbox) to RabbitMQ, NATS JetStream and webhooks, and the
+ * Publishing the log as CloudEvents (outbox, in JSON, Protobuf or Avro) to RabbitMQ, NATS JetStream and webhooks, and the
  * idempotent inbox. The broker clients are optional: an application adds the one it uses.
  */
 module dev.annals.messaging {
@@ -9,6 +9,8 @@ module dev.annals.messaging {
   requires transitive io.cloudevents.api;
   requires io.cloudevents.core;
   requires io.cloudevents.formats.jackson;
+  requires io.cloudevents.formats.protobuf;
+  requires org.apache.avro;
   requires org.apache.httpcomponents.client5.httpclient5;
   requires org.apache.httpcomponents.core5.httpcore5;
   requires static com.rabbitmq.client;
@@ -18,6 +20,7 @@ module dev.annals.messaging {
   exports dev.annals.messaging.inbox;
   exports dev.annals.messaging.nats;
   exports dev.annals.messaging.rabbitmq;
+  exports dev.annals.messaging.schemas;
   exports dev.annals.messaging.webhooks;
   // What the transports share (retries, the CloudEvent codec, inbox delivery); not API.
   exports dev.annals.messaging.internal to dev.annals.messaging.kafka, dev.annals.messaging.sqs;

@@ -5,6 +5,8 @@ import dev.annals.core.Metadata;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.SerializedEvent;
 import dev.annals.core.StreamId;
+import dev.annals.messaging.schemas.PayloadSchema;
+import dev.annals.messaging.schemas.PayloadSchemas;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import java.net.URI;
@@ -28,7 +30,11 @@ import java.util.UUID;
  *   <tr><td>{@code subject}</td><td>the stream id, {@code category-id}</td></tr>
  *   <tr><td>{@code time}</td><td>when it occurred (metadata), else when it was recorded</td></tr>
  *   <tr><td>{@code datacontenttype}, {@code data}</td><td>{@code application/json}, the payload
- *       as the registry writes it</td></tr>
+ *       as the registry writes it; or, for a type with a payload schema (see
+ *       {@link Builder#payloadSchemas}), {@code application/avro} and the payload in Avro binary
+ *       encoding</td></tr>
+ *   <tr><td>{@code dataschema}</td><td>for a payload in Avro, the schema version it was written
+ *       with ({@link PayloadSchema#dataSchema()}); else none</td></tr>
  *   <tr><td>{@value #STREAM_VERSION}</td><td>version within the stream</td></tr>
  *   <tr><td>{@value #POSITION}</td><td>global position in the log</td></tr>
  *   <tr><td>{@value #SCHEMA_VERSION}</td><td>the payload's schema version</td></tr>
@@ -66,11 +72,13 @@ public final class CloudEventMapper {
   private final EventRegistry registry;
   private final URI source;
   private final String typePrefix;
+  private final PayloadSchemas schemas;
 
   private CloudEventMapper(Builder b) {
     this.registry = b.registry;
     this.source = b.source;
     this.typePrefix = b.typePrefix;
+    this.schemas = b.schemas;
   }
 
   /** Starts configuring a mapper that writes payloads with {@code registry}. */
@@ -86,7 +94,8 @@ public final class CloudEventMapper {
   /**
    * The CloudEvent of a stored event.
    *
-   * @throws dev.annals.core.EventSerializationException if the payload cannot be written
+   * @throws dev.annals.core.EventSerializationException if the payload cannot be written, or
+   *     does not fit its payload schema
    */
   public CloudEvent toCloudEvent(RecordedEvent event) {
     Objects.requireNonNull(event, "event must not be null");
@@ -99,11 +108,17 @@ public final class CloudEventMapper {
         .withType(typePrefix + event.type())
         .withSubject(event.streamId().toString())
         .withTime(time.atOffset(ZoneOffset.UTC))
-        .withDataContentType(JSON)
-        .withData(data.json().getBytes(StandardCharsets.UTF_8))
         .withExtension(STREAM_VERSION, Long.toString(event.version()))
         .withExtension(POSITION, Long.toString(event.position()))
         .withExtension(SCHEMA_VERSION, Integer.toString(data.schemaVersion()));
+    PayloadSchema schema = schemas == null ? null : schemas.latest(event.type()).orElse(null);
+    if (schema == null) {
+      b.withDataContentType(JSON).withData(data.json().getBytes(StandardCharsets.UTF_8));
+    } else {
+      b.withDataContentType(PayloadSchemas.AVRO_CONTENT_TYPE)
+          .withDataSchema(schema.dataSchema())
+          .withData(PayloadSchemas.encode(schema, data.json()));
+    }
     if (m.correlationId() != null) {
       b.withExtension(CORRELATION_ID, m.correlationId());
     }
@@ -196,7 +211,10 @@ public final class CloudEventMapper {
     return text(event, TRACESTATE);
   }
 
-  /** The data as UTF-8 text (the JSON payload), or empty text when there is none. */
+  /**
+   * The data as UTF-8 text (the JSON payload), or empty text when there is none. A payload in
+   * Avro ({@code application/avro}) is read with {@link PayloadSchemas#decode} instead.
+   */
   public static String dataAsString(CloudEvent event) {
     return event.getData() == null ? ""
         : new String(event.getData().toBytes(), StandardCharsets.UTF_8);
@@ -226,6 +244,7 @@ public final class CloudEventMapper {
     private final EventRegistry registry;
     private URI source;
     private String typePrefix = "";
+    private PayloadSchemas schemas;
 
     private Builder(EventRegistry registry) {
       this.registry = registry;
@@ -264,6 +283,17 @@ public final class CloudEventMapper {
         throw new IllegalArgumentException("type prefix '" + prefix + "' must not contain whitespace");
       }
       this.typePrefix = prefix;
+      return this;
+    }
+
+    /**
+     * Writes the payloads of types with a registered schema in Avro binary encoding with their
+     * latest schema version, named in {@code dataschema}; other types stay JSON. Meant for sinks
+     * in the Protobuf or Avro {@link CloudEventFormat}, which carry the bytes as they are (JSON
+     * structured mode would carry them as base64). None by default.
+     */
+    public Builder payloadSchemas(PayloadSchemas schemas) {
+      this.schemas = Objects.requireNonNull(schemas, "payload schemas must not be null");
       return this;
     }
 

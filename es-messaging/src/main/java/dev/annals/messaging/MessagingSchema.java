@@ -9,6 +9,8 @@ import javax.sql.DataSource;
  * Installs the messaging tables (inbox, inbox dead letters, webhook subscriptions and
  * deliveries) in a schema. Version 2 renames {@code webhook_subscriptions.secret} to
  * {@code sealed_secret}: secrets are stored encrypted from then on (see {@code Webhooks.Builder#secretKey}).
+ * Version 3 adds {@code payload_schemas}, the Avro schemas of event payloads (see
+ * {@link dev.annals.messaging.schemas.PayloadSchemas}).
  *
  * <p>The DDL ships as versioned scripts on the classpath under {@value #SCRIPT_DIRECTORY} with
  * {@code ${schema}} as placeholder, so Flyway or Liquibase users can run them from their own
@@ -24,7 +26,7 @@ public final class MessagingSchema {
 
   private static final SchemaScripts SCRIPTS = SchemaScripts.of("messaging tables",
       MessagingSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "messaging_schema_version",
-      List.of("V1__messaging.sql", "V2__webhook_secrets.sql"));
+      List.of("V1__messaging.sql", "V2__webhook_secrets.sql", "V3__payload_schemas.sql"));
 
   private static final RoleScript APPLICATION_ROLE = RoleScript.of("messaging tables",
       MessagingSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");

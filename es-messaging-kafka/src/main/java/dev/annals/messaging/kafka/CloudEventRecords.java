@@ -1,24 +1,23 @@
 package dev.annals.messaging.kafka;
 
+import dev.annals.messaging.CloudEventFormat;
+import dev.annals.messaging.internal.CloudEventCodec;
 import io.cloudevents.CloudEvent;
-import io.cloudevents.core.format.EventFormat;
-import io.cloudevents.jackson.JsonFormat;
 import io.cloudevents.kafka.KafkaMessageFactory;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
+import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
 /**
  * Reads a Kafka record as a CloudEvent in either mode of the Kafka protocol binding. Structured
- * JSON is recognized by its {@code content-type} header and parsed with the JSON format directly,
- * so reading does not depend on which formats happen to be registered on the classpath.
+ * mode is recognized by its {@code content-type} header (JSON, Protobuf or Avro) and parsed with
+ * that format directly, so reading does not depend on which formats happen to be registered on
+ * the classpath.
  */
 final class CloudEventRecords {
 
   private static final String CONTENT_TYPE = "content-type";
-  private static final EventFormat JSON = new JsonFormat();
-
   private CloudEventRecords() {}
 
   /**
@@ -27,16 +26,20 @@ final class CloudEventRecords {
   static CloudEvent read(ConsumerRecord<String, byte[]> record) {
     String contentType = header(record, CONTENT_TYPE);
     try {
-      if (contentType != null
-          && contentType.toLowerCase(Locale.ROOT).startsWith(JsonFormat.CONTENT_TYPE)) {
+      Optional<CloudEventFormat> structured = CloudEventCodec.structuredFormat(contentType);
+      if (structured.isPresent()) {
         if (record.value() == null) {
           throw new NotACloudEventException("record has content-type " + contentType + " but no value");
         }
-        return JSON.deserialize(record.value());
+        try {
+          return CloudEventCodec.readStructured(structured.get(), record.value());
+        } catch (IllegalArgumentException e) {
+          throw new NotACloudEventException(e.getMessage(), e);
+        }
       }
       if (header(record, "ce_specversion") == null) {
         throw new NotACloudEventException("record has neither a ce_specversion header (binary mode) nor "
-            + "content-type " + JsonFormat.CONTENT_TYPE + " (structured mode)"
+            + "a structured-mode content-type (application/cloudevents+json, +protobuf or +avrocompact)"
             + (contentType == null ? "" : "; its content-type is " + contentType));
       }
       return KafkaMessageFactory.createReader(record).toEvent();

@@ -3,8 +3,9 @@ package dev.annals.messaging.kafka;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
+import dev.annals.messaging.CloudEventFormat;
+import dev.annals.messaging.internal.CloudEventCodec;
 import io.cloudevents.core.format.EventFormat;
-import io.cloudevents.jackson.JsonFormat;
 import io.cloudevents.kafka.KafkaMessageFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,8 +58,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * </ul>
  *
  * <p>Records are written in {@linkplain Mode#BINARY binary mode} (attributes in {@code ce_}
- * headers, the data as the value) unless {@linkplain Builder#mode structured mode} (one JSON
- * document per record) is chosen.
+ * headers, the data as the value) unless {@linkplain Builder#mode structured mode} (the whole
+ * event in the value) is chosen, in the {@linkplain Builder#format format} of the sink: JSON,
+ * Protobuf or Avro, named by the record's {@code content-type} header.
  *
  * <p>Thread-safe: {@link #send} may be called from several publisher partitions at once.
  */
@@ -69,8 +71,8 @@ public final class KafkaSink implements MessageSink {
     /** Attributes as {@code ce_*} headers, the data as the record value. Smaller, and brokers and
      * tools can route on headers without parsing the value. */
     BINARY,
-    /** The whole event as one JSON document ({@code application/cloudevents+json}) in the value;
-     * for consumers that do not read headers. */
+    /** The whole event in the value, in the sink's {@link CloudEventFormat} (JSON unless chosen
+     * otherwise); for consumers that do not read headers. */
     STRUCTURED
   }
 
@@ -103,8 +105,8 @@ public final class KafkaSink implements MessageSink {
     this.broker = "kafka " + Redaction.redact(b.bootstrapServers);
     this.topics = b.topics;
     this.topicDescription = b.topicDescription;
-    this.mode = b.mode;
-    this.format = new JsonFormat();
+    this.mode = mode(b);
+    this.format = CloudEventCodec.eventFormat(b.format);
     this.producerConfig = producerConfig(b);
     this.transactionalId = b.transactionalId;
     this.maxRecordBytes = new ProducerConfig(producerConfig).getInt(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
@@ -249,6 +251,18 @@ public final class KafkaSink implements MessageSink {
     if (p != null) {
       p.close(closeTimeout);
     }
+  }
+
+  private static Mode mode(Builder b) {
+    if (b.format == CloudEventFormat.JSON) {
+      return b.mode == null ? Mode.BINARY : b.mode;
+    }
+    if (b.mode == Mode.BINARY) {
+      throw new IllegalStateException("format " + b.format + " is a structured-mode format but "
+          + "mode(BINARY) was set: binary mode sends the attributes as ce_ headers and has no "
+          + "event format; leave mode(...) out");
+    }
+    return Mode.STRUCTURED;
   }
 
   private ProducerRecord<String, byte[]> record(OutgoingMessage m) {
@@ -408,7 +422,8 @@ public final class KafkaSink implements MessageSink {
     private final String bootstrapServers;
     private Function<OutgoingMessage, String> topics;
     private String topicDescription;
-    private Mode mode = Mode.BINARY;
+    private Mode mode;
+    private CloudEventFormat format = CloudEventFormat.JSON;
     private Duration deliveryTimeout = Duration.ofSeconds(5);
     private String clientId;
     private String transactionalId;
@@ -465,9 +480,22 @@ public final class KafkaSink implements MessageSink {
       return this;
     }
 
-    /** How CloudEvents are laid out in records; {@link Mode#BINARY} by default. */
+    /**
+     * How CloudEvents are laid out in records; {@link Mode#BINARY} by default, structured when a
+     * {@link #format format} other than JSON is chosen.
+     */
     public Builder mode(Mode mode) {
       this.mode = Objects.requireNonNull(mode, "mode must not be null");
+      return this;
+    }
+
+    /**
+     * The event format of structured mode; JSON by default. Protobuf or Avro write every record
+     * in structured mode in that format (no {@link #mode mode} needs to be set); the inbox
+     * consumer reads each format by the record's {@code content-type} header.
+     */
+    public Builder format(CloudEventFormat format) {
+      this.format = Objects.requireNonNull(format, "format must not be null");
       return this;
     }
 
@@ -534,8 +562,8 @@ public final class KafkaSink implements MessageSink {
     }
 
     /**
-     * @throws IllegalStateException if no topic choice was made, or {@code linger.ms} is not
-     *     below the delivery timeout
+     * @throws IllegalStateException if no topic choice was made, {@code linger.ms} is not
+     *     below the delivery timeout, or binary mode was set with a format other than JSON
      * @throws org.apache.kafka.common.config.ConfigException if Kafka rejects a property
      */
     public KafkaSink build() {

@@ -1,6 +1,7 @@
 package dev.annals.messaging.nats;
 
 import dev.annals.core.internal.Redaction;
+import dev.annals.messaging.CloudEventFormat;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
 import dev.annals.messaging.internal.Checks;
@@ -38,7 +39,9 @@ import java.util.regex.Pattern;
  * <p>The subject is {@code <prefix>.<category>}: one subject per category, and JetStream keeps a
  * subject's messages in publish order. Each message carries the event id as {@code Nats-Msg-Id},
  * so the server drops a message sent again within the stream's duplicate window; the CloudEvent
- * travels in binary mode ({@code ce-} headers, data as body) or structured mode.
+ * travels in binary mode ({@code ce-} headers, data as body) or structured mode in the sink's
+ * {@link dev.annals.messaging.CloudEventFormat} (JSON, Protobuf or Avro, named by the
+ * {@code content-type} header).
  *
  * <p>A batch is pipelined (asynchronous publishes, then all acks awaited). The connection never
  * reconnects by itself: messages buffered across a reconnect could reach the server after an
@@ -57,6 +60,7 @@ public final class NatsSink implements MessageSink {
   private final String stream;
   private final Duration duplicateWindow;
   private final Encoding encoding;
+  private final CloudEventFormat format;
   private final Duration ackTimeout;
   private Connection connection;
   private JetStream jetStream;
@@ -67,7 +71,8 @@ public final class NatsSink implements MessageSink {
     this.subjectPrefix = b.subjectPrefix;
     this.stream = b.stream;
     this.duplicateWindow = b.duplicateWindow;
-    this.encoding = b.encoding;
+    this.encoding = Checks.encoding(b.encoding, b.format);
+    this.format = b.format;
     this.ackTimeout = b.ackTimeout;
   }
 
@@ -111,7 +116,7 @@ public final class NatsSink implements MessageSink {
       JetStream js = jetStream();
       List<CompletableFuture<PublishAck>> acks = new ArrayList<>(batch.size());
       for (OutgoingMessage m : batch) {
-        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, format, HEADER_PREFIX);
         Headers headers = new Headers();
         enc.headers().forEach(headers::put);
         if (enc.contentType() != null) {
@@ -153,7 +158,7 @@ public final class NatsSink implements MessageSink {
     try {
       jetStream();
       for (OutgoingMessage m : batch) {
-        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, format, HEADER_PREFIX);
         Headers headers = new Headers();
         enc.headers().forEach(headers::put);
         if (enc.contentType() != null) {
@@ -221,7 +226,8 @@ public final class NatsSink implements MessageSink {
     private String subjectPrefix;
     private String stream;
     private Duration duplicateWindow = Duration.ofMinutes(2);
-    private Encoding encoding = Encoding.BINARY;
+    private Encoding encoding;
+    private CloudEventFormat format = CloudEventFormat.JSON;
     private Duration ackTimeout = Duration.ofSeconds(30);
 
     private Builder(String url) {
@@ -259,9 +265,22 @@ public final class NatsSink implements MessageSink {
       return this;
     }
 
-    /** Binary (the default) or structured content mode. */
+    /**
+     * Binary (the default) or structured content mode. Binary mode sends the attributes as
+     * headers; a {@link #format format} other than JSON needs structured mode.
+     */
     public Builder encoding(Encoding encoding) {
       this.encoding = Objects.requireNonNull(encoding, "encoding must not be null");
+      return this;
+    }
+
+    /**
+     * The event format of structured mode; JSON by default. Protobuf or Avro send every event in
+     * structured mode in that format (no {@link #encoding encoding} needs to be set); consumers
+     * read each format by its content type.
+     */
+    public Builder format(CloudEventFormat format) {
+      this.format = Objects.requireNonNull(format, "format must not be null");
       return this;
     }
 
@@ -271,7 +290,10 @@ public final class NatsSink implements MessageSink {
       return this;
     }
 
-    /** @throws IllegalStateException if no subject prefix was set */
+    /**
+     * @throws IllegalStateException if no subject prefix was set, or binary mode was set with a
+     *     format other than JSON
+     */
     public NatsSink build() {
       if (subjectPrefix == null) {
         throw new IllegalStateException("a NatsSink needs a subjectPrefix(...), for example subjectPrefix(\"bank.events\")");

@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import dev.annals.core.internal.Redaction;
+import dev.annals.messaging.CloudEventFormat;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.OutgoingMessage;
 import dev.annals.messaging.internal.Checks;
@@ -29,7 +30,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *
  * <p>Each message is persistent, has the event id as AMQP {@code message-id}, is published as
  * mandatory, and carries the CloudEvent in binary mode (attributes as {@code cloudEvents:}
- * headers, data as body) or structured mode ({@code application/cloudevents+json}). The routing
+ * headers, data as body) or structured mode in the {@link CloudEventFormat} of the sink, named
+ * by the AMQP content type ({@code application/cloudevents+json}, {@code +protobuf} or
+ * {@code +avrocompact}). The routing
  * key is the stream's category (bind one queue per category, with one consumer, to keep each
  * stream's order) or the stream id (for a consistent-hash exchange, which keeps a stream on
  * one queue).
@@ -69,6 +72,7 @@ public final class RabbitMqSink implements MessageSink {
   private final String exchange;
   private final RoutingKey routingKey;
   private final Encoding encoding;
+  private final CloudEventFormat format;
   private final Duration confirmTimeout;
   private final Map<String, Integer> priorities;
   private final ConcurrentLinkedQueue<String> returned = new ConcurrentLinkedQueue<>();
@@ -83,7 +87,8 @@ public final class RabbitMqSink implements MessageSink {
     factory.setTopologyRecoveryEnabled(false);
     this.exchange = b.exchange;
     this.routingKey = b.routingKey;
-    this.encoding = b.encoding;
+    this.encoding = Checks.encoding(b.encoding, b.format);
+    this.format = b.format;
     this.confirmTimeout = b.confirmTimeout;
     this.priorities = Map.copyOf(b.priorities);
   }
@@ -109,7 +114,7 @@ public final class RabbitMqSink implements MessageSink {
       Channel ch = channel();
       returned.clear();
       for (OutgoingMessage m : batch) {
-        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, format, HEADER_PREFIX);
         ch.basicPublish(exchange, key(m), true, properties(m, enc), enc.body());
       }
       // Throws if any message was nacked or the timeout passed; returns precede their acks.
@@ -140,7 +145,7 @@ public final class RabbitMqSink implements MessageSink {
         unconfirmed = connection().createChannel();
       }
       for (OutgoingMessage m : batch) {
-        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, HEADER_PREFIX);
+        CloudEventCodec.Encoded enc = CloudEventCodec.encode(m.event(), encoding, format, HEADER_PREFIX);
         unconfirmed.basicPublish(exchange, key(m), false, properties(m, enc), enc.body());
       }
     } catch (Exception e) {
@@ -204,7 +209,8 @@ public final class RabbitMqSink implements MessageSink {
     private final ConnectionFactory factory;
     private String exchange;
     private RoutingKey routingKey = RoutingKey.CATEGORY;
-    private Encoding encoding = Encoding.BINARY;
+    private Encoding encoding;
+    private CloudEventFormat format = CloudEventFormat.JSON;
     private Duration confirmTimeout = Duration.ofSeconds(30);
     private final Map<String, Integer> priorities = new HashMap<>();
 
@@ -224,9 +230,22 @@ public final class RabbitMqSink implements MessageSink {
       return this;
     }
 
-    /** Binary (the default) or structured content mode. */
+    /**
+     * Binary (the default) or structured content mode. Binary mode sends the attributes as
+     * headers; a {@link #format format} other than JSON needs structured mode.
+     */
     public Builder encoding(Encoding encoding) {
       this.encoding = Objects.requireNonNull(encoding, "encoding must not be null");
+      return this;
+    }
+
+    /**
+     * The event format of structured mode; JSON by default. Protobuf or Avro send every event in
+     * structured mode in that format (no {@link #encoding encoding} needs to be set); consumers
+     * read each format by its content type.
+     */
+    public Builder format(CloudEventFormat format) {
+      this.format = Objects.requireNonNull(format, "format must not be null");
       return this;
     }
 
@@ -259,7 +278,10 @@ public final class RabbitMqSink implements MessageSink {
       return this;
     }
 
-    /** @throws IllegalStateException if no exchange was set */
+    /**
+     * @throws IllegalStateException if no exchange was set, or binary mode was set with a
+     *     format other than JSON
+     */
     public RabbitMqSink build() {
       if (exchange == null) {
         throw new IllegalStateException("a RabbitMqSink needs an exchange(...)");

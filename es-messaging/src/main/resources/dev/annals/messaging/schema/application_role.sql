@@ -18,10 +18,13 @@ $$;
 GRANT USAGE ON SCHEMA ${schema} TO ${role};
 
 REVOKE ALL ON TABLE ${schema}.inbox, ${schema}.inbox_dead_letters, ${schema}.webhook_subscriptions,
-    ${schema}.webhook_deliveries, ${schema}.messaging_schema_version FROM PUBLIC, ${role};
+    ${schema}.webhook_deliveries, ${schema}.payload_schemas, ${schema}.messaging_schema_version
+    FROM PUBLIC, ${role};
 -- Inbox rows are forgotten after a while, dead letters discarded once dealt with.
 GRANT SELECT, INSERT, DELETE ON TABLE ${schema}.inbox, ${schema}.inbox_dead_letters TO ${role};
 -- Subscriptions are managed by the application; deliveries are queued and removed once done.
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.webhook_subscriptions,
     ${schema}.webhook_deliveries TO ${role};
+-- Payload schemas are registered at start-up and never changed or removed.
+GRANT SELECT, INSERT ON TABLE ${schema}.payload_schemas TO ${role};
 GRANT SELECT ON TABLE ${schema}.messaging_schema_version TO ${role};
