@@ -99,6 +99,15 @@ public final class EventRegistry {
     return byClass.values().stream().anyMatch(r -> r.personal != null);
   }
 
+  /**
+   * The personal data that {@code type}'s registration declares, if any.
+   *
+   * @throws EventSerializationException if it is not registered
+   */
+  public Optional<PersonalData<?>> personalData(Class<?> type) {
+    return Optional.ofNullable(registration(type).personal);
+  }
+
   /** The type names of the registered types that declare personal data. */
   Set<String> personalDataTypes() {
     Set<String> names = new TreeSet<>();
@@ -333,6 +342,10 @@ public final class EventRegistry {
       if (state instanceof SubjectKeys.KeyState.Forgotten) {
         JsonNode erased = stored == null ? null : stored.erased.get(pointer);
         return erased == null ? NullNode.getInstance() : erased.deepCopy();
+      }
+      if (state instanceof SubjectKeys.KeyState.Unusable unusable) {
+        throw new PersonalDataException(streamId, version, subject, "field " + pointer
+            + " cannot be read: " + unusable.problem(), null);
       }
       if (!(state instanceof SubjectKeys.KeyState.Live live)) {
         throw new PersonalDataException(streamId, version, subject, "the subject has no key (never "

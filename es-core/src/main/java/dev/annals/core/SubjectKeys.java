@@ -57,6 +57,13 @@ public interface SubjectKeys {
 
     /** No key was ever stored for the subject (or its row was removed). */
     record Missing() implements KeyState {}
+
+    /** A key is stored but cannot be used: {@code problem} says why (a wrapped key that does not unwrap). */
+    record Unusable(String problem) implements KeyState {
+      public Unusable {
+        Objects.requireNonNull(problem, "problem");
+      }
+    }
   }
 
   /** Keys held in memory, for tests and examples: they do not outlive the JVM. */
