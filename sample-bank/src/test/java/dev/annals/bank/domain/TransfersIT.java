@@ -51,7 +51,7 @@ class TransfersIT {
 
   @BeforeEach
   void newStore() {
-    store = PostgresEventStore.builder(BankEvents.REGISTRY).jdbcUrl(db.jdbcUrl()).schema(db.newSchema())
+    store = PostgresEventStore.builder(BankEvents.REGISTRY).encryptPersonalDataWithoutMasterKey().jdbcUrl(db.jdbcUrl()).schema(db.newSchema())
         .installSchema(true).build();
   }
 
@@ -219,7 +219,7 @@ class TransfersIT {
     assertThat(byStatus.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(160);
     assertThat(byStatus.keySet()).allMatch(Status::isFinal);
     MoneyAudit.Report audit = MoneyAudit.check(store, loadAll(first, ids));
-    assertThat(audit.conserved()).isTrue();
+    assertThat(audit.conserved()).as("%s", audit.lines()).isTrue();
     assertThat(audit.atRest()).isTrue();
     assertThat(balances(first).values().stream().reduce(BigDecimal.ZERO, BigDecimal::add))
         .isEqualByComparingTo("800");
@@ -233,6 +233,8 @@ class TransfersIT {
   static List<AccountState> loadAll(Bank bank, String... ids) {
     List<AccountState> states = new ArrayList<>();
     for (String id : ids) {
+      // The other node moved money too: this node's cached state is only a hint, the log decides.
+      bank.accounts().evict(id);
       states.add(bank.accounts().load(id).state());
     }
     return states;
