@@ -50,6 +50,7 @@ public final class EventRegistry {
   private final Map<String, Registration> byName;
   private final Map<String, Upcaster> upcasters;
   private final SubjectKeys keys;
+  private final boolean personal;
 
   private record Registration(Class<?> type, String name, int schemaVersion,
       PersonalData<Object> personal, Map<String, JsonNode> erased) {}
@@ -70,6 +71,7 @@ public final class EventRegistry {
     this.byName = Map.copyOf(names);
     this.upcasters = Map.copyOf(builder.upcasters);
     this.keys = null;
+    this.personal = byClass.values().stream().anyMatch(r -> r.personal != null);
   }
 
   private EventRegistry(EventRegistry other, SubjectKeys keys) {
@@ -78,6 +80,7 @@ public final class EventRegistry {
     this.byName = other.byName;
     this.upcasters = other.upcasters;
     this.keys = keys;
+    this.personal = other.personal;
   }
 
   /**
@@ -96,7 +99,7 @@ public final class EventRegistry {
 
   /** Whether some registered event type declares personal data. */
   public boolean declaresPersonalData() {
-    return byClass.values().stream().anyMatch(r -> r.personal != null);
+    return personal;
   }
 
   /**
