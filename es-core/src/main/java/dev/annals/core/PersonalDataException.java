@@ -24,7 +24,18 @@ public final class PersonalDataException extends AnnalsException {
     this.subject = subject;
   }
 
-  /** The stream of the event. */
+  /**
+   * The subject's key cannot be used to store new personal data: {@code problem} says why.
+   * {@link #streamId()} is then null.
+   */
+  public PersonalDataException(String subject, String problem) {
+    super("personal data of subject " + subject + ": " + problem);
+    this.streamId = null;
+    this.version = 0;
+    this.subject = subject;
+  }
+
+  /** The stream of the event; null when no stored event is concerned. */
   public StreamId streamId() {
     return streamId;
   }

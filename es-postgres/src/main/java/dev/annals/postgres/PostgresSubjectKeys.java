@@ -3,6 +3,7 @@ package dev.annals.postgres;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.annals.core.PersonalData;
+import dev.annals.core.PersonalDataException;
 import dev.annals.core.SubjectForgottenException;
 import dev.annals.core.SubjectKeys;
 import dev.annals.postgres.internal.SqlErrors;
@@ -88,8 +89,8 @@ public final class PostgresSubjectKeys implements SubjectKeys {
     if (state instanceof KeyState.Forgotten) {
       throw new SubjectForgottenException(subject);
     }
-    throw new IllegalStateException("the key of subject " + subject + " in " + schema
-        + ".subject_keys cannot be used: " + ((KeyState.Unusable) state).problem());
+    throw new PersonalDataException(subject, "its key in " + schema + ".subject_keys cannot be used: "
+        + ((KeyState.Unusable) state).problem());
   }
 
   @Override

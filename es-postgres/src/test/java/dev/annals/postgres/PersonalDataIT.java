@@ -214,6 +214,10 @@ class PersonalDataIT {
       asOwner("UPDATE ${s}.subject_keys SET data_key = decode(repeat('ab', 60), 'hex') WHERE subject = 'm-1'");
       assertThatThrownBy(() -> store.readStream(s)).isInstanceOf(PersonalDataException.class)
           .hasMessageContaining("does not unwrap");
+      assertThatThrownBy(() -> store.append(s, ExpectedVersion.any(), NewEvent.of(new Renamed("m-1", "Ann B."))))
+          .as("nothing new is stored under a forged key").isInstanceOf(PersonalDataException.class)
+          .hasMessageContaining("cannot be used");
+      assertThat(store.streamVersion(s)).isEqualTo(1);
     }
 
     @Test
