@@ -6,6 +6,7 @@ module dev.annals.postgres {
   requires transitive dev.annals.core;
   requires transitive java.sql;
   requires transitive org.jdbi.v3.core;
+  requires com.github.benmanes.caffeine;
   requires com.zaxxer.hikari;
   requires org.postgresql.jdbc;
   requires java.logging;

@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * mvn -B -ntp -q -pl es-benchmarks exec:java -Dexec.args="--quick"
  * </pre>
  *
- * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7}, {@code --log-size N}
+ * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7,8}, {@code --log-size N}
  * (fill both logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
  * else the local server), {@code --out FILE}, {@code --keep} (keep the schemas).
  */
@@ -52,7 +52,7 @@ public final class BenchMain {
         case "--out" -> out = Path.of(value(args, ++i, "--out"));
         default -> {
           System.err.println("unknown option " + args[i]
-              + "; use --quick, --only 1,2,3,4,5,6,7, --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
+              + "; use --quick, --only 1,2,3,4,5,6,7,8, --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
           System.exit(2);
         }
       }
@@ -138,6 +138,11 @@ public final class BenchMain {
       if (selected(only, 7)) {
         heading.accept("workload 7: log read");
         results.addAll(new LogReadWorkload(env, settings, log).run());
+        env.closePools();
+      }
+      if (selected(only, 8)) {
+        heading.accept("workload 8: personal data, plain and encrypted");
+        results.addAll(new PersonalDataWorkload(env, settings, log).run());
         env.closePools();
       }
     }

@@ -59,6 +59,22 @@ final class Env implements AutoCloseable {
   }
 
   /**
+   * A framework store on {@code registry}, whose personal data (if it declares any) is encrypted
+   * with keys in the schema's subject key table, unwrapped (the master key's cost is one unwrap
+   * per subject per cache period, not per event).
+   */
+  PostgresEventStore store(EventRegistry registry, int connections) {
+    PostgresEventStore.Builder b = PostgresEventStore.builder(registry).jdbcUrl(url)
+        .poolSize(Math.max(2, connections)).schema(frameworkSchema).installSchema(true);
+    if (registry.declaresPersonalData()) {
+      b.encryptPersonalDataWithoutMasterKey();
+    }
+    PostgresEventStore store = b.build();
+    closeables.add(store);
+    return store;
+  }
+
+  /**
    * A plain pool on the baseline schema, whose table has the framework's shape without the
    * framework: identity position, stream id, version, unique (stream, version), jsonb payload and
    * metadata. Batched inserts are rewritten to multi-row inserts, the fastest plain JDBC has.

@@ -27,7 +27,10 @@ class BenchmarksSmokeIT {
     List<Measurement> results = BenchMain.run(db.jdbcUrl(), Settings.tiny(), Set.of(), log::add);
     assertThat(results).extracting(Measurement::workload).anyMatch(w -> w.startsWith("1 "))
         .anyMatch(w -> w.startsWith("2 ")).anyMatch(w -> w.startsWith("3 ")).anyMatch(w -> w.startsWith("4 "))
-        .anyMatch(w -> w.startsWith("5 ")).anyMatch(w -> w.startsWith("6 ")).anyMatch(w -> w.startsWith("7 "));
+        .anyMatch(w -> w.startsWith("5 ")).anyMatch(w -> w.startsWith("6 ")).anyMatch(w -> w.startsWith("7 "))
+        .anyMatch(w -> w.startsWith("8 "));
+    assertThat(results).filteredOn(m -> m.workload().startsWith("8 ")).extracting(Measurement::system)
+        .containsOnly(PersonalDataWorkload.PLAIN, PersonalDataWorkload.ENCRYPTED);
     for (Measurement m : results) {
       assertThat(m.values()).as("%s %s", m.workload(), m.system()).isNotEmpty();
       assertThat(m.median()).as("%s %s %s", m.workload(), m.system(), m.metric()).isNotNaN();

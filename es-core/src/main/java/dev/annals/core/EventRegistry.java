@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.annals.core.internal.Printable;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.time.Instant;
@@ -18,7 +20,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
 
 // Over 400 lines: registration, upcasting and (de)serialization are one contract with one checked builder.
 /**
@@ -44,14 +49,83 @@ public final class EventRegistry {
   private final Map<Class<?>, Registration> byClass;
   private final Map<String, Registration> byName;
   private final Map<String, Upcaster> upcasters;
+  private final SubjectKeys keys;
+  private final boolean personal;
 
-  private record Registration(Class<?> type, String name, int schemaVersion) {}
+  private record Registration(Class<?> type, String name, int schemaVersion,
+      PersonalData<Object> personal, Map<String, JsonNode> erased) {}
 
   private EventRegistry(Builder builder) {
     this.mapper = builder.mapper != null ? builder.mapper : defaultObjectMapper();
-    this.byClass = Map.copyOf(builder.byClass);
-    this.byName = Map.copyOf(builder.byName);
+    Map<Class<?>, Registration> classes = new HashMap<>();
+    for (Registration r : builder.byClass.values()) {
+      Map<String, JsonNode> erased = new HashMap<>();
+      if (r.personal != null) {
+        r.personal.fields().forEach((pointer, value) -> erased.put(pointer, mapper.valueToTree(value)));
+      }
+      classes.put(r.type, new Registration(r.type, r.name, r.schemaVersion, r.personal, Map.copyOf(erased)));
+    }
+    Map<String, Registration> names = new HashMap<>();
+    classes.values().forEach(r -> names.put(r.name, r));
+    this.byClass = Map.copyOf(classes);
+    this.byName = Map.copyOf(names);
     this.upcasters = Map.copyOf(builder.upcasters);
+    this.keys = null;
+    this.personal = byClass.values().stream().anyMatch(r -> r.personal != null);
+  }
+
+  private EventRegistry(EventRegistry other, SubjectKeys keys) {
+    this.mapper = other.mapper;
+    this.byClass = other.byClass;
+    this.byName = other.byName;
+    this.upcasters = other.upcasters;
+    this.keys = keys;
+    this.personal = other.personal;
+  }
+
+  /**
+   * This registry bound to {@code keys}: it encrypts the personal data its registrations declare
+   * when a store serializes events, and decrypts (or, for a forgotten subject, erases) it when a
+   * store decodes them. Stores take the keys from the registry they are given.
+   */
+  public EventRegistry withSubjectKeys(SubjectKeys keys) {
+    return new EventRegistry(this, Objects.requireNonNull(keys, "keys must not be null"));
+  }
+
+  /** The subject keys this registry is bound to, if any. */
+  public Optional<SubjectKeys> subjectKeys() {
+    return Optional.ofNullable(keys);
+  }
+
+  /** Whether some registered event type declares personal data. */
+  public boolean declaresPersonalData() {
+    return personal;
+  }
+
+  /**
+   * The personal data that {@code type}'s registration declares, if any.
+   *
+   * @throws EventSerializationException if it is not registered
+   */
+  public Optional<PersonalData<?>> personalData(Class<?> type) {
+    return Optional.ofNullable(registration(type).personal);
+  }
+
+  /** The type names of the registered types that declare personal data. */
+  Set<String> personalDataTypes() {
+    Set<String> names = new TreeSet<>();
+    byClass.values().stream().filter(r -> r.personal != null).forEach(r -> names.add(r.name));
+    return names;
+  }
+
+  /**
+   * The personal-data subject of {@code payload}, when its type declares personal data.
+   *
+   * @throws EventSerializationException if its class is not registered
+   */
+  public Optional<String> subjectOf(Object payload) {
+    Registration r = registration(payload.getClass());
+    return r.personal == null ? Optional.empty() : Optional.of(r.personal.subjectOf(payload));
   }
 
   /** A builder for a registry. */
@@ -108,7 +182,38 @@ public final class EventRegistry {
   }
 
   /**
-   * Serializes an event payload under its registered name and current schema version.
+   * Serializes an event payload as it is stored in {@code streamId} under {@code eventId}: its
+   * personal data (if its type declares any) encrypted with its subject's key, bound to the
+   * event id and stream.
+   *
+   * @throws EventSerializationException if its class is not registered, Jackson cannot write it,
+   *     or it holds personal data and this registry has no {@link #withSubjectKeys keys}
+   * @throws SubjectForgottenException if its subject was forgotten
+   */
+  public SerializedEvent serialize(Object payload, UUID eventId, StreamId streamId) {
+    Objects.requireNonNull(payload, "event payload must not be null");
+    Registration r = registration(payload.getClass());
+    if (r.personal == null) {
+      return serialize(payload);
+    }
+    Objects.requireNonNull(eventId, "event id must not be null");
+    Objects.requireNonNull(streamId, "stream id must not be null");
+    if (keys == null) {
+      throw new EventSerializationException("event " + r.name + " declares personal data but the "
+          + "registry has no subject keys to encrypt it with: use registry.withSubjectKeys(keys) "
+          + "(or the store's subject keys, such as PostgresEventStore.Builder.subjectKeys)", null);
+    }
+    String subject = r.personal.subjectOf(payload);
+    ObjectNode json = mapper.valueToTree(payload);
+    FieldCipher.encrypt(mapper, json, r.personal.fields().keySet(), subject, keys.keyFor(subject),
+        eventId, streamId);
+    return new SerializedEvent(r.name, r.schemaVersion, json.toString());
+  }
+
+  /**
+   * Serializes an event payload under its registered name and current schema version, in plain
+   * text whatever personal data it holds (for copies made from decoded events, such as messages;
+   * stores use {@link #serialize(Object, UUID, StreamId)}).
    *
    * @throws EventSerializationException if its class is not registered or Jackson cannot write it
    */
@@ -133,6 +238,21 @@ public final class EventRegistry {
    * @throws EventDecodingException if the JSON is malformed or does not fit the class
    */
   public Decoded deserialize(SerializedEvent event, StreamId streamId, long version, long position) {
+    return deserialize(event, null, streamId, version, position);
+  }
+
+  /**
+   * Decodes a stored event payload as {@link #deserialize(SerializedEvent, StreamId, long, long)}
+   * does, first decrypting its personal data with the keys of its subjects; a forgotten subject's
+   * fields decode as their registration's erased value.
+   *
+   * @param eventId the stored event's id, which its personal data is bound to
+   * @throws PersonalDataException if protected data does not decrypt (forged or swapped key,
+   *     ciphertext moved between events, subjects or fields), its key is missing, or this
+   *     registry has no keys
+   */
+  public Decoded deserialize(SerializedEvent event, UUID eventId, StreamId streamId, long version,
+      long position) {
     String type = event.type();
     int schemaVersion = event.schemaVersion();
     Registration target = byName.get(type);
@@ -140,7 +260,8 @@ public final class EventRegistry {
     if (target == null && first == null) {
       throw new UnknownEventTypeException(type, schemaVersion, streamId, version, position);
     }
-    if (target != null && target.schemaVersion == schemaVersion) {
+    boolean encrypted = FieldCipher.mayHoldEnvelope(event.json());
+    if (target != null && target.schemaVersion == schemaVersion && !encrypted) {
       // Current shape: read straight into the class, skipping the tree that upcasting needs.
       try {
         return new Decoded(target.name, mapper.readValue(event.json(), target.type));
@@ -158,6 +279,9 @@ public final class EventRegistry {
     if (!(tree instanceof ObjectNode json)) {
       throw new EventDecodingException(type, schemaVersion, streamId, version, position,
           "payload is not a JSON object but " + (tree == null ? "empty" : tree.getNodeType()), null);
+    }
+    if (encrypted) {
+      openPersonalData(json, target, eventId, streamId, version);
     }
     int steps = 0;
     while (true) {
@@ -197,6 +321,47 @@ public final class EventRegistry {
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw fitError(event, streamId, version, position, target, e);
     }
+  }
+
+  private void openPersonalData(ObjectNode json, Registration stored, UUID eventId, StreamId streamId,
+      long version) {
+    FieldCipher.openAll(json, "", (pointer, subject, ciphertext) -> {
+      if (keys == null) {
+        throw new PersonalDataException(streamId, version, subject, "the event holds encrypted personal "
+            + "data but the registry has no subject keys (EventRegistry.withSubjectKeys)", null);
+      }
+      if (eventId == null) {
+        throw new PersonalDataException(streamId, version, subject, "decrypting needs the event id "
+            + "(EventRegistry.deserialize with an event id)", null);
+      }
+      SubjectKeys.KeyState state;
+      try {
+        PersonalData.checkSubject(subject);
+        state = keys.lookup(subject);
+      } catch (IllegalArgumentException e) {
+        throw new PersonalDataException(streamId, version, Printable.cut(subject, 200),
+            "the stored subject id is invalid", null);
+      }
+      if (state instanceof SubjectKeys.KeyState.Forgotten) {
+        JsonNode erased = stored == null ? null : stored.erased.get(pointer);
+        return erased == null ? NullNode.getInstance() : erased.deepCopy();
+      }
+      if (state instanceof SubjectKeys.KeyState.Unusable unusable) {
+        throw new PersonalDataException(streamId, version, subject, "field " + pointer
+            + " cannot be read: " + unusable.problem(), null);
+      }
+      if (!(state instanceof SubjectKeys.KeyState.Live live)) {
+        throw new PersonalDataException(streamId, version, subject, "the subject has no key (never "
+            + "stored, or its key row was removed); field " + pointer + " cannot be read", null);
+      }
+      try {
+        return mapper.readTree(FieldCipher.open(live.key(), ciphertext, eventId, streamId, subject, pointer));
+      } catch (java.security.GeneralSecurityException | IllegalArgumentException | java.io.IOException e) {
+        throw new PersonalDataException(streamId, version, subject, "field " + pointer
+            + " does not decrypt with the subject's key for this event: the key row was forged or "
+            + "swapped, or the ciphertext was moved from another event, field or subject", null);
+      }
+    });
   }
 
   private static EventDecodingException fitError(SerializedEvent event, StreamId streamId,
@@ -321,7 +486,9 @@ public final class EventRegistry {
     private final Map<String, Upcaster> upcasters = new HashMap<>();
     private ObjectMapper mapper;
 
-    private Builder() {}
+    private Builder() {
+      add(SubjectForgotten.class, SubjectForgotten.TYPE, 1, null);
+    }
 
     /** Registers {@code type} under {@code name} at schema version 1. */
     public Builder register(Class<?> type, String name) {
@@ -335,6 +502,31 @@ public final class EventRegistry {
      *     is already registered
      */
     public Builder register(Class<?> type, String name, int schemaVersion) {
+      return add(type, name, schemaVersion, null);
+    }
+
+    /**
+     * Registers {@code type} under {@code name} at schema version 1 with personal data; see
+     * {@link #register(Class, String, int, PersonalData)}.
+     */
+    public <E> Builder register(Class<E> type, String name, PersonalData<? super E> personalData) {
+      return register(type, name, 1, personalData);
+    }
+
+    /**
+     * Registers {@code type} under {@code name}, writing new events at {@code schemaVersion}, with
+     * the fields {@code personalData} names encrypted per subject before they are stored.
+     *
+     * @throws IllegalArgumentException as {@link #register(Class, String, int)}
+     */
+    @SuppressWarnings("unchecked")
+    public <E> Builder register(Class<E> type, String name, int schemaVersion,
+        PersonalData<? super E> personalData) {
+      Objects.requireNonNull(personalData, "personal data must not be null (use register without it)");
+      return add(type, name, schemaVersion, (PersonalData<Object>) personalData);
+    }
+
+    private Builder add(Class<?> type, String name, int schemaVersion, PersonalData<Object> personal) {
       Objects.requireNonNull(type, "event class must not be null");
       Objects.requireNonNull(name, "type name must not be null");
       if (!type.isRecord()) {
@@ -357,7 +549,7 @@ public final class EventRegistry {
         throw new IllegalArgumentException("type name '" + name + "' is already taken by "
             + byName.get(name).type.getName());
       }
-      Registration r = new Registration(type, name, schemaVersion);
+      Registration r = new Registration(type, name, schemaVersion, personal, Map.of());
       byClass.put(type, r);
       byName.put(name, r);
       return this;

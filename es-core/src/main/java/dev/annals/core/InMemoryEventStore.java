@@ -43,10 +43,15 @@ public final class InMemoryEventStore implements EventStore {
 
   private InMemoryEventStore(Data data, EventRegistry registry) {
     this.data = data;
-    this.registry = registry;
+    // Personal data needs keys; in memory they live exactly as long as the events they protect.
+    this.registry = registry.declaresPersonalData() && registry.subjectKeys().isEmpty()
+        ? registry.withSubjectKeys(SubjectKeys.inMemory()) : registry;
   }
 
-  /** An empty store with the default limits and the system clock. */
+  /**
+   * An empty store with the default limits and the system clock. A registry that declares
+   * personal data but has no subject keys gets in-memory ones ({@link SubjectKeys#inMemory()}).
+   */
   public static InMemoryEventStore create(EventRegistry registry) {
     return builder(registry).build();
   }
@@ -61,7 +66,9 @@ public final class InMemoryEventStore implements EventStore {
    * application would see what an old one wrote.
    */
   public InMemoryEventStore withRegistry(EventRegistry other) {
-    return new InMemoryEventStore(data, Objects.requireNonNull(other, "registry"));
+    Objects.requireNonNull(other, "registry");
+    return new InMemoryEventStore(data, other.subjectKeys().isEmpty() && registry.subjectKeys().isPresent()
+        ? other.withSubjectKeys(registry.subjectKeys().get()) : other);
   }
 
   @Override

@@ -41,4 +41,10 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     Map.Entry<Long, Snapshot> e = forStream.floorEntry(maxVersion);
     return e == null ? Optional.empty() : Optional.of(e.getValue());
   }
+
+  @Override
+  public void discard(StreamId streamId) {
+    Objects.requireNonNull(streamId, "stream id must not be null");
+    snapshots.remove(streamId);
+  }
 }

@@ -26,4 +26,15 @@ public interface SnapshotStore {
    * @throws SnapshotRejectedException if that snapshot fails the store's checks
    */
   Optional<Snapshot> latestAtOrBefore(StreamId streamId, long maxVersion);
+
+  /**
+   * Removes every snapshot of the stream, as when they hold personal data of a forgotten subject
+   * ({@link Shredder}); idempotent. The next load replays the events.
+   *
+   * @throws UnsupportedOperationException if this store cannot remove snapshots (by default)
+   */
+  default void discard(StreamId streamId) {
+    throw new UnsupportedOperationException(getClass().getName() + " cannot discard snapshots of "
+        + streamId + "; a store used with personal data must");
+  }
 }

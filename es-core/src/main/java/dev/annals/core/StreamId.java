@@ -83,7 +83,7 @@ public record StreamId(String category, String id) {
   }
 
   /** 1 to MAX_ID_LENGTH ASCII letters, digits or - _ . : @. */
-  private static boolean validId(String s) {
+  static boolean validId(String s) {
     if (s.isEmpty() || s.length() > MAX_ID_LENGTH) {
       return false;
     }

@@ -65,13 +65,16 @@ final class EventReads {
   }
 
   /**
-   * The payloads only, for rebuilding states: five narrow columns instead of the whole row, no
+   * The payloads only, for rebuilding states: five narrow columns (six with personal data) instead of the whole row, no
    * metadata to decode, rows read straight from JDBC. Version and position still come along, for
    * decoding errors to name the event.
    */
   List<Object> readPayloads(StreamId streamId, long fromVersion, int limit) {
     EventEncoding.checkStreamRead(streamId, fromVersion, limit);
-    String sql = "SELECT version, position, type, schema_version, payload::text FROM " + schema
+    // The event id only where personal data may need it (its ciphertext is bound to the id).
+    boolean ids = registry.declaresPersonalData();
+    String sql = "SELECT version, position, type, schema_version, payload::text" + (ids ? ", event_id" : "")
+        + " FROM " + schema
         + ".events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?";
     try {
       List<Object> read = jdbi.withHandle(h -> {
@@ -83,7 +86,8 @@ final class EventReads {
           try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               payloads.add(registry.deserialize(new SerializedEvent(rs.getString(3), rs.getInt(4),
-                  rs.getString(5)), streamId, rs.getLong(1), rs.getLong(2)).payload());
+                  rs.getString(5)), ids ? rs.getObject(6, UUID.class) : null, streamId, rs.getLong(1),
+                  rs.getLong(2)).payload());
             }
           }
           return payloads;

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import javax.crypto.SecretKey;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -186,7 +187,8 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
    * the application would), sharing this store's pool.
    */
   public PostgresEventStore withRegistry(EventRegistry other) {
-    Builder b = new Builder(other);
+    Builder b = new Builder(other.subjectKeys().isEmpty() && registry.subjectKeys().isPresent()
+        ? other.withSubjectKeys(registry.subjectKeys().get()) : other);
     b.schema = schema;
     b.maxEventSize = maxEventSize;
     b.notifyInterval = Duration.ZERO;
@@ -261,7 +263,7 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
 
   /** Checked settings of a {@link PostgresEventStore}; {@link #build()} connects and checks the schema. */
   public static final class Builder {
-    private final EventRegistry registry;
+    private EventRegistry registry;
     private String jdbcUrl;
     private String username;
     private String password;
@@ -276,6 +278,9 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
     private SnapshotSigning snapshotSigning;
     private GroupCommit groupCommit = GroupCommit.off();
     private Duration horizonLag = Duration.ofMillis(300);
+    private SecretKey masterKey;
+    private boolean encrypt;
+    private Duration subjectKeyCache = Duration.ofMinutes(1);
 
     private Builder(EventRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry must not be null");
@@ -405,6 +410,55 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
      * alone, see docs/performance.md). Appends in a caller's transaction ({@link
      * PostgresEventStore#joining}) are never grouped.
      */
+    /**
+     * Encrypts the personal data that the registry's event types declare ({@link
+     * dev.annals.core.PersonalData}) with a key per subject, kept in the schema's {@code
+     * subject_keys} table ({@link PostgresSubjectKeys}) and wrapped by {@code masterKey}, a
+     * 256-bit AES key the application holds outside the database. Without the master key the
+     * stored keys cannot be used: keep it safe, and back it up apart from the database.
+     *
+     * @throws IllegalArgumentException if the key is not a 256-bit AES key
+     */
+    public Builder encryptPersonalData(SecretKey masterKey) {
+      checkEncryptionUnset();
+      this.masterKey = PostgresSubjectKeys.checkMasterKey(masterKey);
+      this.encrypt = true;
+      return this;
+    }
+
+    /**
+     * Encrypts personal data as {@link #encryptPersonalData(SecretKey)} does, but stores the
+     * subjects' keys unwrapped: anyone who can read the table can read the data.
+     */
+    public Builder encryptPersonalDataWithoutMasterKey() {
+      checkEncryptionUnset();
+      this.encrypt = true;
+      return this;
+    }
+
+    /**
+     * How long a subject's key stays cached after it was read; one minute by default. A subject
+     * forgotten on another node stays readable here for at most this long.
+     */
+    public Builder subjectKeyCache(Duration duration) {
+      Objects.requireNonNull(duration, "subjectKeyCache must not be null");
+      if (duration.isNegative() || duration.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("subjectKeyCache must be zero to one hour, was " + duration);
+      }
+      this.subjectKeyCache = duration;
+      return this;
+    }
+
+    private void checkEncryptionUnset() {
+      if (encrypt) {
+        throw new IllegalStateException("personal-data encryption was already configured");
+      }
+      if (registry.subjectKeys().isPresent()) {
+        throw new IllegalStateException("the registry is bound to subject keys already; "
+            + "encrypting with the store's keys would use others");
+      }
+    }
+
     public Builder groupCommit(GroupCommit settings) {
       this.groupCommit = Objects.requireNonNull(settings, "groupCommit must not be null");
       return this;
@@ -453,6 +507,14 @@ public final class PostgresEventStore implements EventStore, AutoCloseable {
           PostgresSchema.check(ds, schema);
         }
         PostgresSchema.checkTransactionIds(ds, schema);
+        if (encrypt) {
+          registry = registry.withSubjectKeys(new PostgresSubjectKeys(ds, schema,
+              Optional.ofNullable(masterKey), subjectKeyCache));
+        } else if (registry.declaresPersonalData() && registry.subjectKeys().isEmpty()) {
+          throw new IllegalStateException("the registry declares personal data, which must not be "
+              + "stored in plain text: call encryptPersonalData(masterKey) (or bind the registry to "
+              + "subject keys)");
+        }
         return pooled(this, ds, Optional.ofNullable(pool));
       } catch (RuntimeException e) {
         if (pool != null) {

@@ -38,7 +38,8 @@ public final class PostgresSchema {
       PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "schema_version",
       List.of("V1__event_store.sql", "V2__rebase_transaction_ids.sql", "V3__drop_category_index.sql",
           "V4__append_event.sql", "V5__single_event_statement.sql", "V6__snapshot_binding.sql",
-          "V7__append_group.sql", "V8__horizon_fence.sql", "V10__archived_streams.sql"));
+          "V7__append_group.sql", "V8__horizon_fence.sql", "V9__subject_keys.sql",
+          "V10__archived_streams.sql"));
 
   private static final RoleScript APPLICATION_ROLE = RoleScript.of("event store",
       PostgresSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");

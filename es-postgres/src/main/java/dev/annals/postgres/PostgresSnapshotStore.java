@@ -83,6 +83,18 @@ public final class PostgresSnapshotStore implements SnapshotStore {
     }
   }
 
+  /** {@inheritDoc} Through the schema's {@code discard_snapshots} function (schema version 9). */
+  @Override
+  public void discard(StreamId streamId) {
+    Objects.requireNonNull(streamId, "stream id must not be null");
+    try {
+      jdbi.useHandle(h -> h.createQuery("SELECT " + schema + ".discard_snapshots(:stream)")
+          .bind("stream", streamId.toString()).mapTo(Integer.class).one());
+    } catch (JdbiException e) {
+      throw SqlErrors.translate("discard snapshots of " + streamId, schema, e);
+    }
+  }
+
   /**
    * {@inheritDoc}
    *

@@ -62,7 +62,8 @@ class CurrentSchemaIT {
     assertThat(expected).as("the catalog queries find the migrated schema's objects")
         .anyMatch(line -> line.startsWith("function append_events "))
         .anyMatch(line -> line.startsWith("trigger events_append_only "))
-        .anyMatch(line -> line.startsWith("index events_reader_order "));
+        .anyMatch(line -> line.startsWith("index events_reader_order "))
+        .anyMatch(line -> line.startsWith("function forget_subject "));
     assertThat(catalog(current)).containsExactlyElementsOf(expected);
   }
 

@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.EventRegistry;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.LogPartition;
 import java.util.List;
@@ -16,13 +17,14 @@ final class Contexts {
     return schema + "." + logical + "_v" + version;
   }
 
-  static TableContext tables(Handle handle, String schema, Projector projector, int version) {
-    return new Tables(handle, schema, projector.name(), projector.tables(), version);
+  static TableContext tables(Handle handle, String schema, EventRegistry registry, Projector projector,
+      int version) {
+    return new Tables(handle, schema, registry, projector.name(), projector.tables(), version);
   }
 
-  static ProjectionContext event(Handle handle, String schema, Projector projector, int version,
-      LogPartition partition, UUID eventId, LogCursor cursor, boolean replaying) {
-    return new Event(new Tables(handle, schema, projector.name(), projector.tables(), version),
+  static ProjectionContext event(Handle handle, String schema, EventRegistry registry, Projector projector,
+      int version, LogPartition partition, UUID eventId, LogCursor cursor, boolean replaying) {
+    return new Event(new Tables(handle, schema, registry, projector.name(), projector.tables(), version),
         partition, eventId, cursor, replaying);
   }
 
@@ -30,8 +32,8 @@ final class Contexts {
     return new SideEffect(eventId, replaying, attempt, partition);
   }
 
-  private record Tables(Handle handle, String schema, String projector, List<String> declared,
-      int version) implements TableContext {
+  private record Tables(Handle handle, String schema, EventRegistry registry, String projector,
+      List<String> declared, int version) implements TableContext {
 
     @Override
     public String table(String logicalName) {
@@ -64,6 +66,11 @@ final class Contexts {
     @Override
     public int version() {
       return tables.version();
+    }
+
+    @Override
+    public EventRegistry registry() {
+      return tables.registry();
     }
   }
 

@@ -169,7 +169,7 @@ final class DeadLetterActions {
       Loaded event, Checkpoint row) {
     h.savepoint("annals_retry");
     try {
-      p.handler().handle(event.get(), Contexts.event(h, engine.schema(), p, p.version(),
+      p.handler().handle(event.get(), Contexts.event(h, engine.schema(), engine.registry(), p, p.version(),
           key.logPartition(), d.eventId(), d.cursor(), row.isReplay(d.cursor())));
       h.releaseSavepoint("annals_retry");
       return Optional.empty();

@@ -67,7 +67,7 @@ final class OperatorActions {
         }
         if (p.reset().isPresent()) {
           try {
-            p.reset().get().clear(Contexts.tables(h, engine.schema(), p, p.version()), after);
+            p.reset().get().clear(Contexts.tables(h, engine.schema(), engine.registry(), p, p.version()), after);
           } catch (Exception e) {
             throw new ProjectionException("reset of projector " + p.name() + " to " + after
                 + " failed: " + Failures.describe(e), e, false);

@@ -125,7 +125,7 @@ final class ReadModelBatches {
       }
       try {
         RecordedEvent event = e.decode(engine.registry());
-        projector.handler().handle(event, Contexts.event(h, engine.schema(), projector, claim.key.version(),
+        projector.handler().handle(event, Contexts.event(h, engine.schema(), engine.registry(), projector, claim.key.version(),
             claim.key.logPartition(), e.eventId(), e.cursor(), row.isReplay(e.cursor())));
       } catch (Exception failure) {
         throw new HandlerFailure(OptionalInt.of(i), failure);
@@ -154,7 +154,7 @@ final class ReadModelBatches {
       return;
     }
     try {
-      projector.batchHandler().get().handle(pass, Contexts.tables(h, engine.schema(), projector, claim.key.version()));
+      projector.batchHandler().get().handle(pass, Contexts.tables(h, engine.schema(), engine.registry(), projector, claim.key.version()));
     } catch (Exception failure) {
       throw new HandlerFailure(at, failure);
     }

@@ -1,5 +1,6 @@
 package dev.annals.projections;
 
+import dev.annals.core.EventRegistry;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -31,4 +32,11 @@ public interface TableContext {
 
   /** The version of the projector this callback runs for. */
   int version();
+
+  /**
+   * The registry the runner decodes events with: the store's, bound to its subject keys, for a
+   * callback that reads the log itself (a reset that refolds a view) and must see personal data
+   * as the projector does.
+   */
+  EventRegistry registry();
 }

@@ -87,7 +87,7 @@ final class Versions {
         engine.checkpoints.create(h, p.name(), p.version(), p.partitions(), horizon, state);
         if (p.setup().isPresent()) {
           try {
-            p.setup().get().create(Contexts.tables(h, engine.schema(), p, p.version()));
+            p.setup().get().create(Contexts.tables(h, engine.schema(), engine.registry(), p, p.version()));
           } catch (Exception e) {
             throw new ProjectionException("setup of projector " + p.name() + " version "
                 + p.version() + " failed: " + Failures.describe(e), e, false);

@@ -100,7 +100,7 @@ class ProjectorTest {
   @Test
   void a_context_refuses_a_table_the_projector_did_not_declare() {
     Projector p = Projector.builder("p").tables("balances").setup(t -> {}).handler(NOTHING).build();
-    TableContext t = Contexts.tables(null, "bank", p, 3);
+    TableContext t = Contexts.tables(null, "bank", null, p, 3);
     assertThat(t.table("balances")).isEqualTo("bank.balances_v3");
     assertThatThrownBy(() -> t.table("balance")).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("projector p has no table 'balance'; it declared [balances] (Projector.builder(...).tables(...))");

@@ -1,14 +1,18 @@
 package dev.annals.testkit;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.annals.core.AggregateType;
 import dev.annals.core.Decider;
 import dev.annals.core.EventRegistry;
+import dev.annals.core.PersonalData;
 import dev.annals.core.SerializedEvent;
 import dev.annals.core.StreamId;
+import dev.annals.core.SubjectKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import org.opentest4j.AssertionFailedError;
 
 /**
@@ -25,7 +29,10 @@ import org.opentest4j.AssertionFailedError;
  *
  * <p>Besides the decision, the fixture checks that every given event, every produced event and
  * the resulting state survive a round trip through the {@link EventRegistry}: a class that
- * cannot be stored fails here, in the test, rather than in production.
+ * cannot be stored fails here, in the test, rather than in production. Events that declare
+ * {@link PersonalData} make that trip encrypted (with in-memory subject keys unless the registry
+ * has its own), must be stored with their protected fields as ciphertext, and must still decode
+ * once their subject is forgotten.
  *
  * <p>Failures are {@link AssertionFailedError}s that show expected and actual events side by side,
  * field by field. Fixtures are immutable and may be shared between tests.
@@ -45,7 +52,10 @@ public final class AggregateFixture<C, S, E> {
   private AggregateFixture(Decider<C, S, E> decider, EventRegistry registry,
       Optional<Class<S>> stateType) {
     this.decider = Objects.requireNonNull(decider, "decider must not be null");
-    this.registry = Objects.requireNonNull(registry, "registry must not be null");
+    Objects.requireNonNull(registry, "registry must not be null");
+    // Personal data is checked encrypted, as stores keep it.
+    this.registry = registry.subjectKeys().isPresent() || !registry.declaresPersonalData() ? registry
+        : registry.withSubjectKeys(SubjectKeys.inMemory());
     this.stateType = stateType;
   }
 
@@ -215,9 +225,11 @@ public final class AggregateFixture<C, S, E> {
   private E roundTripEvent(E event, String role) {
     SerializedEvent stored;
     Object back;
+    UUID eventId = UUID.randomUUID();
     try {
-      stored = registry.serialize(event);
-      back = registry.deserialize(stored, FIXTURE_STREAM, 1, 1).payload();
+      stored = registry.serialize(event, eventId, FIXTURE_STREAM);
+      back = registry.deserialize(stored, eventId, FIXTURE_STREAM, 1, 1).payload();
+      checkPersonalData(event, role, stored, eventId);
     } catch (RuntimeException e) {
       AssertionFailedError failure = new AssertionFailedError(role + " event " + event
           + " cannot be stored and read back: " + e.getMessage());
@@ -230,6 +242,43 @@ public final class AggregateFixture<C, S, E> {
           + Diff.values("event", event, back), event, back);
     }
     return event;
+  }
+
+  /**
+   * Protected fields must be stored encrypted, and the event must still decode once its subject
+   * is forgotten (each erased value fits its field), so that aggregates holding it still load.
+   */
+  private void checkPersonalData(E event, String role, SerializedEvent stored, UUID eventId) {
+    Optional<PersonalData<?>> declared = registry.personalData(event.getClass());
+    if (declared.isEmpty()) {
+      return;
+    }
+    JsonNode plain = registry.objectMapper().valueToTree(event);
+    JsonNode json;
+    try {
+      json = registry.objectMapper().readTree(stored.json());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    for (String pointer : declared.get().fields().keySet()) {
+      JsonNode value = plain.at(pointer);
+      if (!value.isMissingNode() && !value.isNull() && !json.at(pointer).has("annals:pii")) {
+        throw new AssertionFailedError(role + " event " + event.getClass().getSimpleName()
+            + " declares " + pointer + " as personal data but it is stored in plain text: " + stored.json());
+      }
+    }
+    String subject = registry.subjectOf(event).orElseThrow();
+    SubjectKeys forgotten = SubjectKeys.inMemory();
+    forgotten.destroy(subject);
+    try {
+      registry.withSubjectKeys(forgotten).deserialize(stored, eventId, FIXTURE_STREAM, 1, 1);
+    } catch (RuntimeException e) {
+      AssertionFailedError failure = new AssertionFailedError(role + " event " + event
+          + " cannot be read once subject " + subject + " is forgotten (does each erased value fit"
+          + " its field? see PersonalData.erasedAs): " + e.getMessage());
+      failure.initCause(e);
+      throw failure;
+    }
   }
 
   private void roundTripState(S state) {

@@ -19,6 +19,7 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
 import dev.annals.core.ExpectedVersion;
+import dev.annals.core.Shredder;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
@@ -171,6 +172,19 @@ public final class Bank implements AutoCloseable {
   public CommandResult<TransferState, TransferEvent> transfer(String transferId, String source, String target,
       Money amount, CommandContext context) {
     return transfers.handle(transferId, new TransferCommand.Request(source, target, amount), context);
+  }
+
+  /**
+   * Forgets a customer (crypto-shredding): destroys their key, so their name reads
+   * {@value Account#ERASED} in every load, replay and view from now on; discards their accounts'
+   * snapshots and cached states; and records who asked and why in the log, where the read models
+   * find it and erase their copies. Balances and the hash chains are untouched.
+   *
+   * @param customer a customer id, as {@link Account#customerOf} gives it
+   */
+  public Shredder.Forgotten forget(String customer, String by, String reason) {
+    return Shredder.builder(store).snapshots(store.snapshotStore()).evicting(accounts).build()
+        .forget(customer, by, reason);
   }
 
   /** The {@code balances} view. */

@@ -12,6 +12,7 @@ import dev.annals.bank.domain.Money;
 import dev.annals.bank.domain.TransferState.Status;
 import dev.annals.bank.views.BalancesProjection;
 import dev.annals.bank.views.DailyTotalsProjection;
+import dev.annals.bank.views.StatementsProjection;
 import dev.annals.core.AggregateHistory;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateState;
@@ -21,7 +22,9 @@ import dev.annals.core.CommandResult;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DomainException;
 import dev.annals.core.RecordedEvent;
+import dev.annals.core.Shredder;
 import dev.annals.messaging.MessageSink;
+import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionStatus;
 import java.io.PrintStream;
@@ -234,6 +237,8 @@ final class BankDemo {
           amount(d.transferred()), d.movements());
     }
 
+    showForgetting(bank, ACCOUNTS[3], out);
+
     MoneyAudit.Report audit = MoneyAudit.check(store, states.values());
     Map<String, Money> projected = BalancesProjection.read(store);
     boolean readModelAgrees = MoneyAudit.balancesAgree(projected, states, audit);
@@ -290,6 +295,50 @@ final class BankDemo {
     final AtomicLong gaveUp = new AtomicLong();
     final AtomicLong retries = new AtomicLong();
     final AtomicLong transfers = new AtomicLong();
+  }
+
+  /**
+   * Forgets the owner of {@code a} (crypto-shredding) and shows that their name is gone from the
+   * aggregate and the views while the balance and the hash chains stay as they were.
+   */
+  private static void showForgetting(Bank bank, AccountSpec a, PrintStream out) {
+    PostgresEventStore store = bank.store();
+    String customer = Account.customerOf(a.owner());
+    Money before = bank.accounts().load(a.id()).state().balance();
+    Shredder.Forgotten forgotten = bank.forget(customer, "dpo", "erasure request 2026-01");
+    // The views erase their copies when their projectors reach the notice in the log.
+    long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
+    String shown = viewOwner(bank, a.id());
+    String statement = statementOwner(bank, a.id());
+    while (!(Account.ERASED.equals(shown) && statement.endsWith(Account.ERASED)) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      shown = viewOwner(bank, a.id());
+      statement = statementOwner(bank, a.id());
+    }
+    AccountState after = bank.accounts().load(a.id()).state();
+    boolean intact = store.integrityVerifier().verify(IntegrityVerifier.Scope.all()).intact();
+    out.printf(Locale.ROOT, "Forgot customer %s, owner of %s (asked by dpo; key %s, snapshots of %s discarded): "
+            + "owner now '%s' loaded, '%s' in the balances view, '%s' in the statement%n", customer, a.id(),
+        forgotten.keyDestroyed() ? "destroyed" : "already gone", forgotten.streams().isEmpty() ? "no stream"
+            : forgotten.streams().stream().map(Object::toString).reduce((x, y) -> x + ", " + y).orElseThrow(),
+        after.owner(), shown, statement);
+    out.printf(Locale.ROOT, "  Balance of %s after forgetting: %s (%s); hash chains verify: %s%n", a.id(),
+        amount(after.balance()), after.balance().compareTo(before) == 0 ? "unchanged" : "CHANGED from " + amount(before),
+        intact ? "intact" : "BROKEN");
+  }
+
+  private static String statementOwner(Bank bank, String account) {
+    return bank.statement(account).stream().findFirst().map(StatementsProjection.Line::reference).orElse("none");
+  }
+
+  private static String viewOwner(Bank bank, String account) {
+    return bank.balances().stream().filter(b -> b.account().equals(account)).findFirst()
+        .map(BalancesProjection.Balance::owner).orElse("no row");
   }
 
   private static void sendConcurrently(Bank bank, Settings settings, Counters counters, ProgressBar progress) {

@@ -23,6 +23,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import javax.crypto.spec.SecretKeySpec;
 import java.util.Properties;
 
 /**
@@ -56,6 +57,9 @@ public final class BankStorage implements AutoCloseable {
    * snapshot written by another process or an earlier run is refused and its events replayed.
    */
   public static final String SNAPSHOT_KEY_VARIABLE = "BANK_SNAPSHOT_KEY";
+
+  /** The environment variable holding the master key that wraps the customers' keys (hex). */
+  public static final String MASTER_KEY_VARIABLE = "BANK_MASTER_KEY";
 
   /** The signing key of this process when {@link #SNAPSHOT_KEY_VARIABLE} is not set. */
   private static final SnapshotSigning PROCESS_KEY = randomKey();
@@ -174,7 +178,8 @@ public final class BankStorage implements AutoCloseable {
     }
     String description = "PostgreSQL event and snapshot stores at " + redact(jdbcUrl) + ", schema " + checkedSchema;
     if (access == Access.AS_GIVEN) {
-      PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
+      PostgresEventStore store = protectPersonalData(PostgresEventStore.builder(BankEvents.REGISTRY),
+          System.getenv())
           .jdbcUrl(jdbcUrl)
           .schema(checkedSchema)
           .connectionTimeout(Duration.ofSeconds(PROBE_SECONDS))
@@ -194,7 +199,8 @@ public final class BankStorage implements AutoCloseable {
     }
     HikariDataSource application = pool(jdbcUrl, APPLICATION_ROLE, checkedSchema, 10);
     try {
-      PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY)
+      PostgresEventStore store = protectPersonalData(PostgresEventStore.builder(BankEvents.REGISTRY),
+          System.getenv())
           .dataSource(application)
           .schema(checkedSchema)
           .snapshotSigning(signing)
@@ -312,6 +318,34 @@ public final class BankStorage implements AutoCloseable {
    * @throws IllegalArgumentException if the variable is not 64 or more hex digits; the message
    *     never shows its value
    */
+  /**
+   * {@code builder} encrypting the owners' names (personal data) with keys per customer, wrapped
+   * by the master key in {@value #MASTER_KEY_VARIABLE} (64 hex digits, a 256-bit AES key) when it
+   * is set; without it the keys are stored unwrapped, which the demo accepts and production
+   * should not.
+   *
+   * @throws IllegalArgumentException if the variable is set but is not 64 hex digits (its value
+   *     is not shown)
+   */
+  public static PostgresEventStore.Builder protectPersonalData(PostgresEventStore.Builder builder,
+      Map<String, String> environment) {
+    String hex = environment.get(MASTER_KEY_VARIABLE);
+    if (hex == null || hex.isBlank()) {
+      return builder.encryptPersonalDataWithoutMasterKey();
+    }
+    byte[] key;
+    try {
+      key = HexFormat.of().parseHex(hex.trim());
+    } catch (IllegalArgumentException e) {
+      key = new byte[0];
+    }
+    if (key.length != 32) {
+      throw new IllegalArgumentException(MASTER_KEY_VARIABLE + " must be 64 hex digits (a 256-bit AES "
+          + "key); it is not (its value is not shown)");
+    }
+    return builder.encryptPersonalData(new SecretKeySpec(key, "AES"));
+  }
+
   static SnapshotSigning snapshotSigning(Map<String, String> environment) {
     String hex = environment.get(SNAPSHOT_KEY_VARIABLE);
     if (hex == null || hex.isBlank()) {

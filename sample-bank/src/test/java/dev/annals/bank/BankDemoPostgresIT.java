@@ -57,7 +57,11 @@ class BankDemoPostgresIT {
         .contains("Transfer of 25.00 EUR from 1003 to the USD account 2001: COMPENSATED")
         .contains("Snapshots taken: 1001 at v")
         .containsPattern("Account 1001 as of log position [0-9,]+ \\(half-way\\): balance")
-        .containsPattern("Projector balances +v1 p0: RUNNING, last handled position [0-9,]+ \\([^)]+\\), 0 events / ")
+        .containsPattern("Projector balances +v2 p0: RUNNING, last handled position [0-9,]+ \\([^)]+\\), 0 events / ")
+        .containsPattern("Forgot customer c-[0-9a-f]{16}, owner of 1004 \\(asked by dpo; key destroyed, snapshots of "
+            + "account-1004 discarded\\): owner now '\\[erased\\]' loaded, '\\[erased\\]' in the balances view, "
+            + "'owner \\[erased\\]' in the statement")
+        .containsPattern("Balance of 1004 after forgetting: [0-9.,-]+ EUR \\(unchanged\\); hash chains verify: intact")
         .contains("Money conserved: yes", "Transfers half-applied: none", "Read model agrees with the log: yes")
         .doesNotContain("NOT", ": NO", "DISAGREES", "WRITTEN TWICE", "SOME");
   }

@@ -45,7 +45,7 @@ class BankPublishingIT {
       channel.exchangeDeclare(name, "topic", false, true, null);
       channel.queueDeclare(name, false, false, true, null);
       channel.queueBind(name, name, "account");
-      try (PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY).jdbcUrl(db.jdbcUrl())
+      try (PostgresEventStore store = PostgresEventStore.builder(BankEvents.REGISTRY).encryptPersonalDataWithoutMasterKey().jdbcUrl(db.jdbcUrl())
               .schema(db.newSchema()).installSchema(true).build();
           Bank bank = Bank.start(store, "publishing", Optional.of(RabbitMqSink.builder(factory).exchange(name).build()))) {
         bank.handle("1001", new Open("alice", Currency.getInstance("EUR")), CommandContext.of("open-1001"));

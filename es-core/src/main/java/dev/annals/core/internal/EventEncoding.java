@@ -60,7 +60,7 @@ public final class EventEncoding {
         throw new IllegalArgumentException("append to stream " + streamId + " repeats event id "
             + event.eventId() + "; every event needs its own id");
       }
-      SerializedEvent s = registry.serialize(event.payload());
+      SerializedEvent s = registry.serialize(event.payload(), event.eventId(), streamId);
       String metadata = registry.serializeMetadata(event.metadata());
       long size = utf8Length(s.json()) + utf8Length(metadata);
       if (size > maxEventSize) {
@@ -81,7 +81,7 @@ public final class EventEncoding {
       long version, long position, String type, int schemaVersion, String payload,
       String metadata, Instant recordedAt) {
     EventRegistry.Decoded decoded = registry.deserialize(
-        new SerializedEvent(type, schemaVersion, payload), streamId, version, position);
+        new SerializedEvent(type, schemaVersion, payload), eventId, streamId, version, position);
     Metadata meta = registry.deserializeMetadata(metadata);
     return new RecordedEvent(eventId, streamId, version, position, decoded.type(), schemaVersion,
         decoded.payload(), meta, recordedAt);

@@ -32,13 +32,18 @@ GRANT INSERT (stream_id, category, version, event_id, type, schema_version, payl
     recorded_at, hash) ON TABLE ${schema}.events TO ${role};
 GRANT INSERT (stream_id, category, version, head_hash, last_xid),
     UPDATE (version, head_hash, last_xid) ON TABLE ${schema}.streams TO ${role};
--- Snapshots are a cache, replaced in place (INSERT ... ON CONFLICT DO UPDATE), never deleted.
+-- Snapshots are a cache, replaced in place (INSERT ... ON CONFLICT DO UPDATE), deleted only
+-- through discard_snapshots (V9).
 GRANT INSERT, UPDATE ON TABLE ${schema}.snapshots TO ${role};
 -- The horizon fence: appenders and readers read it, the advancer in every store moves it.
 REVOKE ALL ON TABLE ${schema}.log_horizon FROM PUBLIC, ${role};
 GRANT SELECT, UPDATE ON TABLE ${schema}.log_horizon TO ${role};
 REVOKE ALL ON SEQUENCE ${schema}.append_fence FROM PUBLIC, ${role};
 GRANT SELECT, UPDATE ON SEQUENCE ${schema}.append_fence TO ${role};
+-- Subject keys (V9): the application makes keys for new subjects and reads them; it changes a
+-- key row only through forget_subject, so it can neither forge nor swap a stored key.
+REVOKE ALL ON TABLE ${schema}.subject_keys FROM PUBLIC, ${role};
+GRANT SELECT, INSERT (subject, data_key, wrapped) ON TABLE ${schema}.subject_keys TO ${role};
 
 -- Functions are executable by PUBLIC unless revoked.
 REVOKE ALL ON FUNCTION
@@ -47,13 +52,17 @@ REVOKE ALL ON FUNCTION
     ${schema}.append_event(text, text, bigint, uuid, text, integer, jsonb, jsonb, bytea),
     ${schema}.chain_hash(bytea, bytea, bigint, timestamptz),
     ${schema}.rebase_transaction_ids(),
-    ${schema}.reject_event_change()
+    ${schema}.reject_event_change(),
+    ${schema}.forget_subject(text),
+    ${schema}.discard_snapshots(text)
     FROM PUBLIC, ${role};
 GRANT EXECUTE ON FUNCTION
     ${schema}.append_group(integer[], bigint[], text[], text[], uuid[], text[], integer[], jsonb[], jsonb[], bytea[]),
     ${schema}.append_events(text, text, bigint, uuid[], text[], integer[], jsonb[], jsonb[], bytea[]),
     ${schema}.append_event(text, text, bigint, uuid, text, integer, jsonb, jsonb, bytea),
-    ${schema}.chain_hash(bytea, bytea, bigint, timestamptz)
+    ${schema}.chain_hash(bytea, bytea, bigint, timestamptz),
+    ${schema}.forget_subject(text),
+    ${schema}.discard_snapshots(text)
     TO ${role};
 
 -- Archived streams (V10): the application reads the tombstones, so that loading an archived

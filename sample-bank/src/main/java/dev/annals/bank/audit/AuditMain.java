@@ -215,7 +215,7 @@ public final class AuditMain {
     }
     PostgresEventStore store;
     try {
-      store = PostgresEventStore.builder(BankEvents.REGISTRY)
+      store = BankStorage.protectPersonalData(PostgresEventStore.builder(BankEvents.REGISTRY), System.getenv())
           .jdbcUrl(url)
           .schema(command.schema)
           .poolSize(2)

@@ -25,7 +25,13 @@ import dev.annals.core.AggregateType;
 import dev.annals.core.Decider;
 import dev.annals.core.DomainException;
 import dev.annals.core.EventRegistry;
+import dev.annals.core.PersonalData;
+import dev.annals.core.Upcaster;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -64,12 +70,34 @@ public final class Account {
           .snapshotEvery(100)
           .build();
 
+  /** What an owner's name reads as once the customer is forgotten. */
+  public static final String ERASED = "[erased]";
+
   private Account() {}
+
+  /**
+   * The customer id of an account owner. The sample bank has no customer register, so it derives
+   * a pseudonym from the name (the first 16 hex digits of a SHA-256); a real bank uses its
+   * customer numbers. Accounts opened for the same name belong to the same customer.
+   */
+  public static String customerOf(String owner) {
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest(("annals-bank customer:" + owner).getBytes(StandardCharsets.UTF_8));
+      return "c-" + HexFormat.of().formatHex(hash, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
+    }
+  }
 
   /** Adds the account events under their stable names to {@code builder}. */
   static EventRegistry.Builder registerEvents(EventRegistry.Builder builder) {
     return builder
-        .register(Opened.class, "AccountOpened")
+        // v2 names the owner's customer id and keeps the name encrypted under that customer's key.
+        .register(Opened.class, "AccountOpened", 2,
+            PersonalData.of(Opened::customer, "/owner").erasedAs("/owner", ERASED))
+        .upcaster(Upcaster.of("AccountOpened", 1,
+            json -> json.put("customer", customerOf(json.path("owner").asText()))))
         .register(Deposited.class, "MoneyDeposited")
         .register(Withdrawn.class, "MoneyWithdrawn")
         .register(Closed.class, "AccountClosed")

@@ -11,11 +11,20 @@ public sealed interface AccountEvent {
   /**
    * The account was opened.
    *
+   * @param customer the owner's customer id: the subject of the owner's personal data, which is
+   *     stored encrypted with that customer's key (see {@link Account#customerOf})
+   * @param owner the owner's name, personal data: {@value Account#ERASED} once the customer is forgotten
    * @param overdraftLimit how far below zero the balance may go, in the account's currency; the
    *     bank's policy when the account was opened, recorded so a later policy change does not
    *     rewrite history
    */
-  record Opened(String owner, Currency currency, Money overdraftLimit) implements AccountEvent {}
+  record Opened(String customer, String owner, Currency currency, Money overdraftLimit) implements AccountEvent {
+
+    /** Opened for {@code owner}, whose customer id is {@link Account#customerOf}{@code (owner)}. */
+    public Opened(String owner, Currency currency, Money overdraftLimit) {
+      this(Account.customerOf(owner), owner, currency, overdraftLimit);
+    }
+  }
 
   /** Money was put in. */
   record Deposited(Money amount) implements AccountEvent {}

@@ -12,6 +12,7 @@ import dev.annals.bank.domain.AccountEvent.Unfrozen;
 import dev.annals.bank.domain.AccountEvent.Withdrawn;
 import dev.annals.bank.domain.Money;
 import dev.annals.core.LogFilter;
+import dev.annals.core.SubjectForgotten;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.Projector;
@@ -24,7 +25,8 @@ import org.jdbi.v3.core.Handle;
 
 /**
  * The {@code balances} read model: one row per account with its owner, currency, balance, status
- * and the log position of the last event applied, kept up to date by a projector in the event store's
+ * and the log position of the last event applied (the owner's name reads {@value Account#ERASED}
+ * once the customer is forgotten), kept up to date by a projector in the event store's
  * schema. Readers query the view {@code <schema>.balances}.
  */
 public final class BalancesProjection {
@@ -39,11 +41,13 @@ public final class BalancesProjection {
 
   /** Projects the account events into the {@code balances} table, exactly once. */
   public static final Projector PROJECTOR = Projector.builder(NAME)
-      .filter(LogFilter.categories(Account.TYPE.category()))
+      // v2 keeps the owner's customer id, to erase the owner's name when the customer is forgotten.
+      .version(2)
+      .filter(LogFilter.categories(Account.TYPE.category(), SubjectForgotten.CATEGORY))
       .tables(TABLE)
       .setup(t -> t.handle().execute("CREATE TABLE " + t.table(TABLE) + " (account text PRIMARY KEY, "
           + "owner text NOT NULL, currency text NOT NULL, balance numeric NOT NULL, status text NOT NULL, "
-          + "last_position bigint NOT NULL)"))
+          + "last_position bigint NOT NULL, customer text NOT NULL)"))
       .reset(Refold.of(TABLE, Account.TYPE.category(), BalancesProjection::apply))
       .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
       .build();
@@ -54,8 +58,11 @@ public final class BalancesProjection {
     String account = event.streamId().id();
     Object payload = event.payload();
     if (payload instanceof Opened opened) {
-      handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, 0, 'OPEN', ?)", account,
-          opened.owner(), opened.currency().getCurrencyCode(), event.position());
+      handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, 0, 'OPEN', ?, ?)", account,
+          opened.owner(), opened.currency().getCurrencyCode(), event.position(), opened.customer());
+    } else if (payload instanceof SubjectForgotten forgotten) {
+      // The view's copy of the name goes; the log's stays as ciphertext whose key is destroyed.
+      handle.execute("UPDATE " + table + " SET owner = ? WHERE customer = ?", Account.ERASED, forgotten.subject());
     } else if (payload instanceof Deposited d) {
       move(handle, table, account, d.amount().amount(), event.position());
     } else if (payload instanceof Withdrawn w) {

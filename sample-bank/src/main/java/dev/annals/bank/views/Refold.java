@@ -1,6 +1,5 @@
 package dev.annals.bank.views;
 
-import dev.annals.bank.domain.BankEvents;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
 import dev.annals.postgres.LogCursor;
@@ -50,7 +49,7 @@ final class Refold {
               rs.getString("payload"), rs.getString("metadata"),
               rs.getObject("recorded_at", OffsetDateTime.class).toInstant()))
           .list()
-          .forEach(stored -> apply.apply(stored.decode(BankEvents.REGISTRY), t.handle(), physical));
+          .forEach(stored -> apply.apply(stored.decode(t.registry()), t.handle(), physical));
     };
   }
 }

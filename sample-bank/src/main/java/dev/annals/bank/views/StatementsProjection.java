@@ -9,6 +9,7 @@ import dev.annals.bank.domain.AccountEvent.TransferRefunded;
 import dev.annals.bank.domain.AccountEvent.Withdrawn;
 import dev.annals.bank.domain.Money;
 import dev.annals.core.LogFilter;
+import dev.annals.core.SubjectForgotten;
 import dev.annals.core.RecordedEvent;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.Projector;
@@ -36,12 +37,14 @@ public final class StatementsProjection {
 
   /** Projects the account events into the {@code statements} table, exactly once. */
   public static final Projector PROJECTOR = Projector.builder(NAME)
-      .filter(LogFilter.categories(Account.TYPE.category()))
+      // v2 keeps the owner's customer id on the opening line, to erase the name it quotes.
+      .version(2)
+      .filter(LogFilter.categories(Account.TYPE.category(), SubjectForgotten.CATEGORY))
       .tables(TABLE)
       .setup(t -> t.handle().execute("CREATE TABLE " + t.table(TABLE) + " (account text NOT NULL, "
           + "version bigint NOT NULL, position bigint NOT NULL, recorded_at timestamptz NOT NULL, "
           + "kind text NOT NULL, currency text NOT NULL, amount numeric NOT NULL, balance numeric NOT NULL, "
-          + "reference text, PRIMARY KEY (account, version))"))
+          + "reference text, customer text, PRIMARY KEY (account, version))"))
       .reset(Refold.of(TABLE, Account.TYPE.category(), StatementsProjection::apply))
       .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
       .build();
@@ -52,6 +55,11 @@ public final class StatementsProjection {
     Object payload = event.payload();
     if (payload instanceof Opened opened) {
       line(handle, table, event, "opened", Money.zero(opened.currency()), "owner " + opened.owner());
+      handle.execute("UPDATE " + table + " SET customer = ? WHERE account = ? AND version = ?",
+          opened.customer(), event.streamId().id(), event.version());
+    } else if (payload instanceof SubjectForgotten forgotten) {
+      handle.execute("UPDATE " + table + " SET reference = ? WHERE customer = ?", "owner " + Account.ERASED,
+          forgotten.subject());
     } else if (payload instanceof Deposited d) {
       line(handle, table, event, "deposit", d.amount(), null);
     } else if (payload instanceof Withdrawn w) {

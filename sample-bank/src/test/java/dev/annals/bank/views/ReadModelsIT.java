@@ -51,7 +51,7 @@ class ReadModelsIT {
 
   @BeforeEach
   void newStore() {
-    store = PostgresEventStore.builder(BankEvents.REGISTRY).jdbcUrl(db.jdbcUrl()).schema(db.newSchema())
+    store = PostgresEventStore.builder(BankEvents.REGISTRY).encryptPersonalDataWithoutMasterKey().jdbcUrl(db.jdbcUrl()).schema(db.newSchema())
         .installSchema(true).build();
   }
 
@@ -126,6 +126,33 @@ class ReadModelsIT {
       assertThat(view.source()).isEqualTo("1001");
       assertThat(view.amount()).isEqualTo(eur("30"));
       assertThat(TransferStatusProjection.read(store, "t2")).isEmpty();
+    }
+  }
+
+  @Test
+  void forgetting_a_customer_erases_their_name_from_balances_and_statements_but_not_the_money() {
+    for (var projector : List.of(BalancesProjection.PROJECTOR, StatementsProjection.PROJECTOR)) {
+      try (ProjectionFixture f = ProjectionFixture.of(store, projector)) {
+        f.runUntilCaughtUp();
+      }
+    }
+    store.append(ALICE, dev.annals.core.ExpectedVersion.any(), List.of(
+        dev.annals.core.NewEvent.of(new Opened("alice", EUR, eur("100"))),
+        dev.annals.core.NewEvent.of(new Deposited(eur("50")))));
+    store.append(BOB, dev.annals.core.ExpectedVersion.any(), dev.annals.core.NewEvent.of(new Opened("bob", EUR, eur("100"))));
+    dev.annals.core.Shredder.builder(store).build()
+        .forget(dev.annals.bank.domain.Account.customerOf("alice"), "dpo", "request 3");
+    try (ProjectionFixture f = ProjectionFixture.of(store, BalancesProjection.PROJECTOR)) {
+      f.runUntilCaughtUp();
+      assertThat(BalancesProjection.rows(store)).extracting(b -> b.account(), b -> b.owner(), b -> b.balance().amount())
+          .containsExactly(tuple("1001", "[erased]", new BigDecimal("50.00")), tuple("1002", "bob", new BigDecimal("0.00")));
+    }
+    try (ProjectionFixture f = ProjectionFixture.of(store, StatementsProjection.PROJECTOR)) {
+      f.runUntilCaughtUp();
+      assertThat(StatementsProjection.read(store, "1001")).extracting(StatementsProjection.Line::reference)
+          .containsExactly("owner [erased]", null);
+      assertThat(StatementsProjection.read(store, "1002")).extracting(StatementsProjection.Line::reference)
+          .containsExactly("owner bob");
     }
   }
 
