@@ -214,7 +214,7 @@ class BankServerCraftedInputIT {
 
   @Test
   void more_headers_than_the_jdk_server_takes_answer_431_json_and_one_fewer_is_served() {
-    int limit = RequestGate.maxHeaders();
+    int limit = BankWebApplication.MAX_HEADERS;
     RawHttp.Response over = RawHttp.exchange(server.uri(), withHeaders(limit + 1));
     assertError(over, 431, "too_many_headers");
     assertError(RawHttp.exchange(server.uri(), withHeaders(250)), 431, "too_many_headers");
@@ -432,7 +432,7 @@ class BankServerCraftedInputIT {
 
   static void assertError(RawHttp.Response reply, int status, String code) {
     assertThat(reply.status()).as(reply.text()).isEqualTo(status);
-    assertThat(reply.header("Content-Type")).as(reply.text()).startsWith("application/json");
+    assertThat(reply.header("Content-Type")).as(reply.text()).startsWith("application/problem+json");
     JsonNode body;
     try {
       body = JSON.readTree(reply.body());

@@ -249,7 +249,7 @@ class BankServerFuzzIT {
       case 2 -> pick(r, "GET /accounts", "GET", "GET  /accounts HTTP/1.1", "GET /accounts HTTP/1.1 x",
           "get /accounts HTTP/1.1", "GET accounts HTTP/1.1", "GET /accounts HTTP/2") + "\r\n\r\n";
       case 3 -> "POST /accounts HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: " + (2 + r.nextInt(9)) + "\r\n\r\n";
-      case 4 -> "GET /accounts HTTP/1.1\r\nX-Big: " + "y".repeat(RequestGate.MAX_HEAD + r.nextInt(5000)) + "\r\n\r\n";
+      case 4 -> "GET /accounts HTTP/1.1\r\nX-Big: " + "y".repeat(BankWebApplication.MAX_HEAD + r.nextInt(5000)) + "\r\n\r\n";
       default -> "GET /" + pick(r, "a b", "<x>", "{}", "a|b", "\"q\"", "a\\b", "^") + " HTTP/1.1\r\n\r\n";
     };
     return new Crafted("request head", "RAW", "", Map.of(), head.getBytes(StandardCharsets.ISO_8859_1));
@@ -297,7 +297,7 @@ class BankServerFuzzIT {
   }
 
   private static Crafted tooManyHeaders(Random r) {
-    int count = RequestGate.maxHeaders() + 1 + r.nextInt(300);
+    int count = BankWebApplication.MAX_HEADERS + 1 + r.nextInt(300);
     StringBuilder head = new StringBuilder(pick(r, "GET /accounts/fz-a", "POST /accounts/fz-a/deposits"))
         .append(" HTTP/1.1\r\nHost: x\r\n");
     for (int i = 1; i < count; i++) {
@@ -340,7 +340,7 @@ class BankServerFuzzIT {
     String what = request + " (seed " + SEED + ") answered " + reply.status() + " " + reply.text();
     assertThat(reply.status()).as(what).isBetween(400, 499);
     assertThat(reply.size()).as(what).isLessThanOrEqualTo(MAX_REPLY);
-    assertThat(reply.header("Content-Type")).as(what).startsWith("application/json");
+    assertThat(reply.header("Content-Type")).as(what).startsWith("application/problem+json");
     JsonNode body;
     try {
       body = JSON.readTree(reply.body());
