@@ -15,7 +15,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.core.Ordered;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
@@ -174,6 +178,27 @@ class BankWebApplication {
         connector.setProperty("maxHeaderCount", Integer.toString(MAX_HEADERS));
       });
     };
+  }
+
+  /**
+   * Refuses HTTP/0.9 (a request line without a version), which Tomcat would serve: its answer has
+   * no status line or headers, so the refusal is the problem's body alone.
+   */
+  @Bean
+  FilterRegistrationBean<Filter> refuseHttp09(ObjectMapper json) {
+    FilterRegistrationBean<Filter> registration = new FilterRegistrationBean<>((request, response, chain) -> {
+      String protocol = request.getProtocol();
+      // Tomcat names it with an empty protocol.
+      if (protocol == null || protocol.isEmpty() || protocol.equals("HTTP/0.9")) {
+        ((HttpServletResponse) response).setStatus(400);
+        response.getOutputStream().write(Problems.body(json, Problems.of(400, "bad_request",
+            "HTTP/0.9 is not served: send METHOD /path HTTP/1.1", null, Map.of())));
+        return;
+      }
+      chain.doFilter(request, response);
+    });
+    registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+    return registration;
   }
 
   /** Owns the bank when it was started here: closes it with the context, after the server stopped. */
