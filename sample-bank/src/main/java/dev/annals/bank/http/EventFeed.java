@@ -130,13 +130,16 @@ final class EventFeed {
       OutputStream out = response.getOutputStream();
       follower.run(out);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      // Only this class interrupts a feed's thread (probe, close), to end that feed: done.
     } finally {
       if (follower == null) {
         slots.release();
       } else {
         follower.end();
       }
+      // The thread is Tomcat's and serves other requests next: an interrupt meant for this feed,
+      // arrived after its loop ended, must not fail them.
+      Thread.interrupted();
     }
   }
 
