@@ -73,7 +73,10 @@ public final class AggregateRepository<C, S, E> implements AutoCloseable {
   }
 
   /**
-   * The current state of aggregate {@code id}: the initial state at version 0 if it has no events.
+   * The state of aggregate {@code id} as this repository knows it: the initial state at version
+   * 0 if it has no events. A cached state is returned as it is, so it may lag appends made through
+   * another repository or node; for a read that must see them, {@link #evict} first or use a
+   * repository without a cache.
    *
    * @throws UnknownEventTypeException if a stored event's type is unknown
    * @throws EventDecodingException if a stored event cannot be read

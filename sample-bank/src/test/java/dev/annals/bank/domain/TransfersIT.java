@@ -233,6 +233,8 @@ class TransfersIT {
   static List<AccountState> loadAll(Bank bank, String... ids) {
     List<AccountState> states = new ArrayList<>();
     for (String id : ids) {
+      // The other node's appends are not in this node's cache: audit what is stored.
+      bank.accounts().evict(id);
       states.add(bank.accounts().load(id).state());
     }
     return states;
