@@ -18,11 +18,14 @@ import dev.annals.bank.views.TransferStatusProjection;
 import dev.annals.core.AggregateRepository;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
+import dev.annals.core.EventStore;
 import dev.annals.core.ExpectedVersion;
+import dev.annals.core.RepositoryObserver;
 import dev.annals.core.Shredder;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.ProjectionObserver;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
 import java.time.Duration;
@@ -30,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The sample bank as one application on one PostgreSQL event store: the account and transfer
@@ -57,20 +62,60 @@ public final class Bank implements AutoCloseable {
 
   private final MessageSink publishTo;
 
-  private Bank(PostgresEventStore store, String nodeId, MessageSink publishTo) {
+  private Bank(PostgresEventStore store, String nodeId, MessageSink publishTo, Observation observation) {
     this.store = store;
-    this.accounts = AggregateRepository.builder(Account.TYPE, store).snapshotStore(store.snapshotStore())
+    EventStore appendTo = observation.appendThrough().apply(store);
+    this.accounts = observed(AggregateRepository.builder(Account.TYPE, appendTo), observation)
+        .snapshotStore(store.snapshotStore()).maxAttempts(10).build();
+    this.transfers = observed(AggregateRepository.builder(Transfer.TYPE, appendTo), observation).maxAttempts(10).build();
+    this.processTransfers = observed(AggregateRepository.builder(Transfer.TYPE, appendTo), observation).cacheSize(0)
         .maxAttempts(10).build();
-    this.transfers = AggregateRepository.builder(Transfer.TYPE, store).maxAttempts(10).build();
-    this.processTransfers = AggregateRepository.builder(Transfer.TYPE, store).cacheSize(0).maxAttempts(10).build();
     ProjectionRunner.Builder builder = ProjectionRunner.builder(store).nodeId(nodeId).installSchema(true);
+    observation.projections().ifPresent(builder::observer);
     READ_MODELS.values().forEach(builder::projector);
     builder.projector(new TransferProcess(accounts, processTransfers).projector());
     this.publishTo = publishTo;
     if (publishTo != null) {
-      builder.projector(BankPublishing.publisher(publishTo));
+      builder.projector(BankPublishing.publisher(observation.publishThrough().apply(publishTo)));
     }
     this.runner = builder.build();
+    observation.runner().accept(runner);
+  }
+
+  private static <C, S, E> AggregateRepository.Builder<C, S, E> observed(AggregateRepository.Builder<C, S, E> builder,
+      Observation observation) {
+    observation.repositories().ifPresent(builder::observer);
+    return builder;
+  }
+
+  /**
+   * What observes the bank (es-micrometer's metrics, es-opentelemetry's tracing), in the
+   * framework's own types so that the bank needs neither module.
+   *
+   * @param appendThrough wraps the store the repositories append through (tracing's store)
+   * @param repositories observes the repositories
+   * @param projections observes the projectors, the transfer process and the publisher
+   * @param publishThrough wraps the sink the publisher sends to
+   * @param runner is told the projection runner once it is built (to bind gauges to it)
+   */
+  public record Observation(UnaryOperator<EventStore> appendThrough, Optional<RepositoryObserver> repositories,
+      Optional<ProjectionObserver> projections, UnaryOperator<MessageSink> publishThrough,
+      Consumer<ProjectionRunner> runner) {
+
+    /** Checks for nulls. */
+    public Observation {
+      Objects.requireNonNull(appendThrough, "appendThrough must not be null");
+      Objects.requireNonNull(repositories, "repositories must not be null");
+      Objects.requireNonNull(projections, "projections must not be null");
+      Objects.requireNonNull(publishThrough, "publishThrough must not be null");
+      Objects.requireNonNull(runner, "runner must not be null");
+    }
+
+    /** Nothing observed. */
+    public static Observation none() {
+      return new Observation(UnaryOperator.identity(), Optional.empty(), Optional.empty(), UnaryOperator.identity(),
+          r -> { });
+    }
   }
 
   /**
@@ -88,8 +133,16 @@ public final class Bank implements AutoCloseable {
    * {@code publishTo} when present (see {@link BankPublishing}); the bank closes the sink.
    */
   public static Bank start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo) {
+    return start(store, nodeId, publishTo, Observation.none());
+  }
+
+  /** {@link #start(PostgresEventStore, String, Optional)}, observed as {@code observation} says. */
+  public static Bank start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo,
+      Observation observation) {
     Objects.requireNonNull(store, "store must not be null");
-    Bank bank = new Bank(store, Objects.requireNonNull(nodeId, "nodeId must not be null"), publishTo.orElse(null));
+    Objects.requireNonNull(observation, "observation must not be null");
+    Bank bank = new Bank(store, Objects.requireNonNull(nodeId, "nodeId must not be null"), publishTo.orElse(null),
+        observation);
     bank.runner.start();
     return bank;
   }

@@ -146,12 +146,12 @@ public final class BankMain implements Callable<Integer> {
     return outcome.ok() ? 0 : 1;
   }
 
-  /** Keeps warnings and errors of the libraries on the console, but not their progress messages. */
+  /**
+   * Keeps warnings and errors of the libraries on the console, but not their progress messages:
+   * the framework's (java.util.logging) here, HikariCP's (SLF4J) in logback.xml.
+   */
   private static void quietLogs() {
     LIBRARY_LOG.setLevel(Level.WARNING);
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
   }
 
   private static BankStorage open(BankStorage.Choice choice) {

@@ -36,7 +36,7 @@ import java.util.Optional;
 public final class BankPublishing {
 
   static final String VARIABLE = "BANK_PUBLISH";
-  static final String PUBLISHER = "account_publisher";
+  public static final String PUBLISHER = "account_publisher";
   static final String EXCHANGE = "bank.events";
   static final String QUEUE = "bank.account-events";
   static final String NATS_STREAM = "BANK_EVENTS";

@@ -4,6 +4,7 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateType;
 import dev.annals.core.EventStore;
 import dev.annals.core.SnapshotStore;
+import java.util.List;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
@@ -20,7 +21,8 @@ import org.springframework.core.ResolvableType;
  * <p>Runs once the application's bean definitions are known; builds nothing until a repository
  * is first needed. Each repository uses the context's {@link EventStore}, its
  * {@link SnapshotStore} when the aggregate type takes snapshots, and
- * {@code annals.repositories.*}; it is closed with the context (pending snapshots are written).
+ * {@code annals.repositories.*}, and the metrics and tracing of es-micrometer and es-opentelemetry
+ * when they are configured; it is closed with the context (pending snapshots are written).
  */
 final class AggregateRepositoryRegistrar implements BeanDefinitionRegistryPostProcessor {
 
@@ -69,9 +71,12 @@ final class AggregateRepositoryRegistrar implements BeanDefinitionRegistryPostPr
   private static <C, S, E> AggregateRepository<C, S, E> build(AggregateType<C, S, E> type,
       ConfigurableListableBeanFactory beans) {
     AnnalsProperties.Repositories settings = beans.getBean(AnnalsProperties.class).repositories();
-    AggregateRepository.Builder<C, S, E> builder = AggregateRepository.builder(type, beans.getBean(EventStore.class))
+    List<Instrumentation> instrumentation = beans.getBeanProvider(Instrumentation.class).orderedStream().toList();
+    AggregateRepository.Builder<C, S, E> builder = AggregateRepository.builder(type,
+            Instrumentation.wrap(beans.getBean(EventStore.class), instrumentation))
         .cacheSize(settings.cacheSize())
         .maxAttempts(settings.maxAttempts());
+    Instrumentation.repositoryObserver(instrumentation).ifPresent(builder::observer);
     if (type.stateType().isPresent()) {
       beans.getBeanProvider(SnapshotStore.class).ifAvailable(builder::snapshotStore);
     }

@@ -43,6 +43,8 @@ public class AnnalsAutoConfiguration {
         .installSchema(SchemaSetup.applicationInstalls(store))
         .notifyInterval(store.notifyInterval())
         .maxEventSize((int) store.maxEventSize().toBytes())
+        .horizonLag(store.horizonLag())
+        .groupCommit(store.groupCommit().toStoreSetting())
         .build();
   }
 

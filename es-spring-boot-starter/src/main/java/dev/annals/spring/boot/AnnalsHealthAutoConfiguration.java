@@ -31,7 +31,8 @@ public class AnnalsHealthAutoConfiguration {
 
   /**
    * The {@code annals} health contributor: {@code projectors} with one indicator per
-   * {@link Projector} bean, and {@code publishers} with one per configured publisher.
+   * {@link Projector} bean (or, when there is none, per projector of the application's own
+   * runner), and {@code publishers} with one per configured publisher.
    */
   @Bean
   @ConditionalOnMissingBean(name = "annalsHealthContributor")
@@ -42,9 +43,13 @@ public class AnnalsHealthAutoConfiguration {
     // status alone then tells whether they run.
     BooleanSupplier runningHere = () -> lifecycle.getIfAvailable() == null || lifecycle.getIfAvailable().isRunning();
     Map<String, HealthContributor> groups = new LinkedHashMap<>();
-    groups.put("projectors", indicators(runner, projectors.orderedStream().map(Projector::name).toList(),
-        properties.health(), runningHere));
     List<String> publisherNames = publishers.getIfAvailable(() -> new ConfiguredPublishers(List.of())).names();
+    List<String> projectorNames = projectors.orderedStream().map(Projector::name).toList();
+    if (projectorNames.isEmpty()) {
+      // The application's own runner, built from projectors that are not beans: report its own.
+      projectorNames = runner.projectorNames().stream().filter(name -> !publisherNames.contains(name)).toList();
+    }
+    groups.put("projectors", indicators(runner, projectorNames, properties.health(), runningHere));
     if (!publisherNames.isEmpty()) {
       groups.put("publishers", indicators(runner, publisherNames, properties.health(), runningHere));
     }

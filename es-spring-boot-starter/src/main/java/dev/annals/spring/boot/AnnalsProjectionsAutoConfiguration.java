@@ -38,13 +38,15 @@ public class AnnalsProjectionsAutoConfiguration {
 
   /**
    * The runner of every {@link Projector} bean and configured publisher, with
-   * {@code annals.projections.*}. Not started here: see {@link ProjectionRunnerLifecycle}.
+   * {@code annals.projections.*}, observed by the metrics and tracing of es-micrometer and
+   * es-opentelemetry when they are configured. Not started here: see {@link ProjectionRunnerLifecycle}.
    */
   @Bean
   @ConditionalOnMissingBean
   @Conditional(OnProjectorsCondition.class)
   public ProjectionRunner annalsProjectionRunner(PostgresEventStore store, ObjectProvider<Projector> projectors,
-      ObjectProvider<ConfiguredPublishers> publishers, AnnalsProperties properties) {
+      ObjectProvider<ConfiguredPublishers> publishers, AnnalsProperties properties,
+      ObjectProvider<Instrumentation> instrumentation) {
     if (!properties.publishers().isEmpty() && publishers.getIfAvailable() == null) {
       throw new IllegalStateException("annals.publishers configures " + properties.publishers().keySet()
           + ", but es-messaging (dev.annals:es-messaging) is not on the class path");
@@ -59,7 +61,11 @@ public class AnnalsProjectionsAutoConfiguration {
     if (settings.nodeId() != null) {
       builder.nodeId(settings.nodeId());
     }
-    return builder.build();
+    List<Instrumentation> all = instrumentation.orderedStream().toList();
+    Instrumentation.projectionObserver(all).ifPresent(builder::observer);
+    ProjectionRunner runner = builder.build();
+    all.forEach(i -> i.runner().accept(runner));
+    return runner;
   }
 
   /**

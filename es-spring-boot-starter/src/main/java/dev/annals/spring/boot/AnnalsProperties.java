@@ -47,13 +47,23 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
    *     own them
    * @param applicationRole The role granted what the stores and projectors need after the owner
    *     installed the tables; usually the application's login
+   * @param horizonLag How far the horizon fence trails the newest transaction ids, 10ms to 1m, or
+   *     0 for no fence: while a transaction that never appends stays open, readers trail the
+   *     newest commits by about this much instead of waiting for it (docs/postgres.md, "The
+   *     horizon"). Every node of a schema should use the same value
+   * @param groupCommit Whether concurrent appends share a transaction; off by default
    */
   public record Store(@DefaultValue("annals") String schema, @DefaultValue("true") boolean installSchema,
       @DefaultValue("20ms") Duration notifyInterval, @DefaultValue("1MB") DataSize maxEventSize,
-      @DefaultValue Owner owner, String applicationRole) {
+      @DefaultValue Owner owner, String applicationRole, @DefaultValue("300ms") Duration horizonLag,
+      @DefaultValue GroupCommit groupCommit) {
 
     /** Checks the names and sizes. */
     public Store {
+      if (!horizonLag.isZero() && (horizonLag.toMillis() < 10 || horizonLag.compareTo(Duration.ofMinutes(1)) > 0)) {
+        throw new IllegalArgumentException("annals.store.horizon-lag must be 0 (no fence) or 10ms to 1m, was "
+            + horizonLag);
+      }
       try {
         PostgresSchema.checkName(schema);
       } catch (IllegalArgumentException e) {
@@ -82,6 +92,38 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
     /** The application role, if set. */
     public Optional<String> applicationRoleName() {
       return Optional.ofNullable(applicationRole);
+    }
+  }
+
+  /**
+   * Group commit of the event store (es-postgres {@code GroupCommit}): appends outside a caller's
+   * transaction that arrive while a group is being written share one transaction. Off by default:
+   * with the horizon fence a group measured slower than its appends alone (docs/performance.md).
+   *
+   * @param enabled Whether appends are grouped at all
+   * @param maxWait How long a group may wait for more appends when none is in flight, 0 to 10ms
+   * @param maxGroup The most appends in one group, 1 to 10000
+   * @param maxInFlight How many groups may be written at once, each on its own connection, 1 to 64
+   */
+  public record GroupCommit(@DefaultValue("false") boolean enabled, @DefaultValue("0ms") Duration maxWait,
+      @DefaultValue("64") int maxGroup, @DefaultValue("2") int maxInFlight) {
+
+    /** Checks the ranges the store accepts. */
+    public GroupCommit {
+      try {
+        settings(maxWait, maxGroup, maxInFlight);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("annals.store.group-commit: " + e.getMessage());
+      }
+    }
+
+    /** The store's setting: {@code GroupCommit.off()} unless enabled. */
+    public dev.annals.postgres.GroupCommit toStoreSetting() {
+      return enabled ? settings(maxWait, maxGroup, maxInFlight) : dev.annals.postgres.GroupCommit.off();
+    }
+
+    private static dev.annals.postgres.GroupCommit settings(Duration maxWait, int maxGroup, int maxInFlight) {
+      return dev.annals.postgres.GroupCommit.of(maxWait, maxGroup, maxInFlight);
     }
   }
 

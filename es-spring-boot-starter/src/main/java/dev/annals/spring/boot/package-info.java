@@ -6,9 +6,8 @@
  *
  * <p>Each concern is its own auto-configuration, ordered after the one it builds on and switched
  * on by what is on the class path ({@code es-messaging} for publishers, {@code spring-boot-health}
- * for health). Metrics and tracing are to follow the same way: an auto-configuration per module,
- * {@code @ConditionalOnClass} of {@code es-micrometer} or {@code es-opentelemetry}, after
- * {@link dev.annals.spring.boot.AnnalsProjectionsAutoConfiguration}, listed in
+ * for health, {@code es-micrometer} with a {@code MeterRegistry} bean for metrics,
+ * {@code es-opentelemetry} with an {@code OpenTelemetry} bean for tracing), and listed in
  * {@code AutoConfiguration.imports}.
  */
 package dev.annals.spring.boot;

@@ -32,6 +32,9 @@ class PropertiesTest {
       assertThat(p.store().notifyInterval()).isEqualTo(Duration.ofMillis(20));
       assertThat(p.store().maxEventSize()).isEqualTo(DataSize.ofMegabytes(1));
       assertThat(p.store().owner().isSet()).isFalse();
+      assertThat(p.store().horizonLag()).isEqualTo(Duration.ofMillis(300));
+      assertThat(p.store().groupCommit().enabled()).isFalse();
+      assertThat(p.store().groupCommit().toStoreSetting()).isEqualTo(dev.annals.postgres.GroupCommit.off());
       assertThat(p.repositories().cacheSize()).isEqualTo(10_000);
       assertThat(p.repositories().maxAttempts()).isEqualTo(5);
       assertThat(p.projections().autoStart()).isTrue();
@@ -65,6 +68,18 @@ class PropertiesTest {
         });
   }
 
+  @Test
+  void group_commit_and_the_horizon_lag_bind_to_the_stores_settings() {
+    contexts.withPropertyValues("annals.store.group-commit.enabled=true", "annals.store.group-commit.max-wait=2ms",
+            "annals.store.group-commit.max-group=16", "annals.store.horizon-lag=0")
+        .run(context -> {
+          AnnalsProperties.Store store = context.getBean(AnnalsProperties.class).store();
+          assertThat(store.groupCommit().toStoreSetting())
+              .isEqualTo(dev.annals.postgres.GroupCommit.of(Duration.ofMillis(2), 16, 2));
+          assertThat(store.horizonLag()).as("0 turns the fence off").isZero();
+        });
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "annals.store.schema=Bank-Schema | annals.store.schema: invalid schema name 'Bank-Schema'",
@@ -72,6 +87,9 @@ class PropertiesTest {
       "annals.store.application-role=bank_app | annals.store.application-role (bank_app) is granted by the owner",
       "annals.store.owner.url=mysql://db | annals.store.owner.url must start with jdbc:postgresql:",
       "annals.store.owner.role=public | annals.store.owner.role must not be public",
+      "annals.store.horizon-lag=5ms | annals.store.horizon-lag must be 0 (no fence) or 10ms to 1m, was PT0.005S",
+      "annals.store.group-commit.max-wait=20ms | annals.store.group-commit: group commit maxWait must be 0 to 10 ms, was PT0.02S",
+      "annals.store.group-commit.max-in-flight=0 | annals.store.group-commit: group commit maxInFlight must be 1 to 64, was 0",
       "annals.repositories.max-attempts=0 | annals.repositories.max-attempts must be 1 or more, was 0",
       "annals.projections.lease-duration=50ms | annals.projections.lease-duration must be 200ms to 10m, was PT0.05S",
       "annals.projections.poll-min=1s | 1ms <= poll-min <= poll-max <= 1m, were PT1S and PT0.5S",

@@ -1,4 +1,4 @@
-// Over 400 lines: every route of the sample's HTTP API in one handler, until it moves onto Spring Boot.
+// Over 400 lines: every endpoint of the sample's HTTP API and the parsing of what they take.
 package dev.annals.bank.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -18,8 +18,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.annals.bank.Bank;
 import dev.annals.bank.domain.Account;
 import dev.annals.bank.domain.AccountCommand.Close;
@@ -52,7 +50,6 @@ import dev.annals.core.internal.Redaction;
 import dev.annals.projections.ProjectionStatus;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -76,25 +73,39 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Collection;
+import org.springframework.http.CacheControl;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
 /**
- * The sample bank's HTTP API: routes requests to the {@link Bank}, turns its answers and errors
- * into JSON, and hands event feeds to {@link EventFeed}. The endpoints are listed in
- * {@code docs/http-api.md}.
+ * The sample bank's HTTP API on Spring MVC: one handler method per endpoint, turning the
+ * {@link Bank}'s answers into JSON and handing event feeds to {@link EventFeed}. The endpoints are
+ * listed in {@code docs/http-api.md}.
  *
- * <p>Errors are {@code {"error": code, "message": text}} with a status that says whose move it
- * is: 400 the request is malformed, 404 no such account or transfer, 405 wrong method, 409 the
- * account's state or version conflicts with the request (it exists already, is closed or frozen,
- * is not frozen, or is not at the {@code If-Match} version), 422 the bank's rules refuse the
- * request as it stands (amount, currency, funds, a non-zero balance), 503 the database is
- * unreachable. The code of a refusal is its exception's name in snake case
- * ({@code insufficient_funds}), so clients can tell refusals apart without reading the text.
- * Messages show at most a short, escaped excerpt of what the client sent.
+ * <p>Errors are thrown as {@link ApiException} (or the bank's own exceptions) and answered by
+ * {@link ApiErrors} as RFC 9457 problem details, with a status that says whose move it is: 400
+ * the request is malformed, 404 no such account or transfer, 405 wrong method, 409 the account's
+ * state or version conflicts with the request (it exists already, is closed or frozen, is not
+ * frozen, or is not at the {@code If-Match} version), 422 the bank's rules refuse the request as
+ * it stands (amount, currency, funds, a non-zero balance), 503 the database is unreachable. The
+ * code of a refusal is its exception's name in snake case ({@code insufficient_funds}), so
+ * clients can tell refusals apart without reading the text. Messages show at most a short,
+ * escaped excerpt of what the client sent.
  *
- * <p>Thread-safe: the server calls {@link #handle} from many threads.
+ * <p>Bodies are read and written with the bank's own Jackson 2 mapper ({@link #mapper()}), not
+ * Spring's converters: the body is read only up to its limit, a repeated field is an error, and
+ * money is written as the bank writes it everywhere else.
+ *
+ * <p>Thread-safe: Spring calls it from many threads.
  */
-final class BankApi implements HttpHandler {
-
-  private static final System.Logger LOG = System.getLogger(BankApi.class.getName());
+@RestController
+final class BankApi {
 
   /** Largest request body read; commands are a few dozen bytes. */
   private static final int MAX_BODY = 64 * 1024;
@@ -102,8 +113,6 @@ final class BankApi implements HttpHandler {
   private static final int MAX_DEPTH = 32;
   /** Longest number in a body, in characters; amounts are bounded further by {@link Money#parse}. */
   private static final int MAX_NUMBER_LENGTH = 100;
-  /** Longest error message sent; a message quotes the client's input only in short excerpts. */
-  private static final int MAX_MESSAGE = 400;
   /** Metadata key of a command's request fingerprint, which a resend under the same key must match. */
   static final String REQUEST_HASH = "requestHash";
   private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
@@ -116,6 +125,8 @@ final class BankApi implements HttpHandler {
   private final Bank bank;
   private final EventFeed feed;
   private final ObjectMapper json;
+
+  private static final MediaType JSON_UTF8 = MediaType.parseMediaType("application/json;charset=utf-8");
 
   BankApi(Bank bank, EventFeed feed, ObjectMapper json) {
     this.bank = bank;
@@ -190,154 +201,136 @@ final class BankApi implements HttpHandler {
     }
   }
 
-  @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      try {
-        route(exchange);
-      } catch (ApiException e) {
-        sendError(exchange, e);
-      } catch (StoreUnavailableException e) {
-        exchange.getResponseHeaders().set("Retry-After", "5");
-        sendError(exchange, new ApiException(503, "store_unavailable", "the database cannot be reached: "
-            + firstLine(e.getMessage()) + "; try again later"));
-      } catch (ConcurrencyConflictException e) {
-        // Every retry of the repository met a concurrent writer; the client may simply send again.
-        Map<String, Object> details = new LinkedHashMap<>();
-        if (e.expected() instanceof ExpectedVersion.Exactly exactly) {
-          details.put("expectedVersion", exactly.version());
-        }
-        details.put("actualVersion", e.actualVersion());
-        sendError(exchange, new ApiException(409, "concurrency_conflict", e.getMessage(), details));
-      } catch (DomainException e) {
-        sendError(exchange, refusal(e));
-      } catch (IOException e) {
-        // The client went away; there is nobody to answer.
-        LOG.log(System.Logger.Level.DEBUG, "client connection lost", e);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "request " + exchange.getRequestMethod() + " "
-            + exchange.getRequestURI() + " failed", Redaction.redacted(e));
-        // The exception's text is for the log: it may name internals or quote the request.
-        sendError(exchange, new ApiException(500, "internal_error", "the server failed on this request; the "
-            + "server log has the details"));
-      }
-    }
+  // ---- endpoints -------------------------------------------------------------------------
+
+  @GetMapping("/")
+  ResponseEntity<byte[]> page() throws IOException {
+    return asset("index.html");
   }
 
-  private void route(HttpExchange exchange) throws IOException {
-    String method = exchange.getRequestMethod();
-    List<String> path = segments(exchange.getRequestURI().getRawPath());
-    Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-    if (path.isEmpty() || (path.size() == 1 && (path.get(0).equals("app.js") || path.get(0).equals("app.css")))) {
-      allow(method, "GET");
-      sendAsset(exchange, path.isEmpty() ? "index.html" : path.get(0));
-      return;
-    }
-    String root = path.get(0);
-    if (root.equals("accounts")) {
-      accounts(exchange, method, path, query);
-    } else if (root.equals("transfers") && path.size() <= 2) {
-      if (path.size() == 1) {
-        allow(method, "POST");
-        startTransfer(exchange);
-      } else {
-        allow(method, "GET");
-        transferStatus(exchange, path.get(1));
-      }
-    } else if (root.equals("events") && path.size() == 1) {
-      allow(method, "GET");
-      feed.serve(exchange, new EventFeed.Request(null, after(exchange, query)));
-    } else if (root.equals("projectors") && path.size() == 1) {
-      allow(method, "GET");
-      List<ProjectionStatus> status = bank.projections().status();
-      ObjectNode body = json.createObjectNode();
-      body.set("projectors", json.readTree(ProjectionStatus.toJson(status)));
-      send(exchange, 200, body);
-    } else {
-      throw notFound(exchange);
-    }
+  @GetMapping("/app.js")
+  ResponseEntity<byte[]> script() throws IOException {
+    return asset("app.js");
   }
 
-  private void accounts(HttpExchange exchange, String method, List<String> path, Map<String, String> query)
+  @GetMapping("/app.css")
+  ResponseEntity<byte[]> styles() throws IOException {
+    return asset("app.css");
+  }
+
+  @GetMapping("/accounts")
+  ResponseEntity<byte[]> balances() throws IOException {
+    ObjectNode body = json.createObjectNode();
+    body.set("accounts", json.valueToTree(bank.balances()));
+    return send(200, body);
+  }
+
+  @PostMapping("/accounts")
+  ResponseEntity<byte[]> openAccount(HttpServletRequest request) throws IOException {
+    return open(request);
+  }
+
+  @GetMapping("/accounts/{id}")
+  ResponseEntity<byte[]> account(@PathVariable String id) throws IOException {
+    accountId(id);
+    AggregateState<AccountState> state = existing(id);
+    return send(200, stateJson(id, state.version(), state.state()), "ETag", "\"" + state.version() + "\"");
+  }
+
+  @PostMapping("/accounts/{id}/deposits")
+  ResponseEntity<byte[]> deposit(@PathVariable String id, HttpServletRequest request) throws IOException {
+    accountId(id);
+    JsonNode body = body(request, "amount", "currency");
+    return command(request, id, new Deposit(money(body)), body);
+  }
+
+  @PostMapping("/accounts/{id}/withdrawals")
+  ResponseEntity<byte[]> withdraw(@PathVariable String id, HttpServletRequest request) throws IOException {
+    accountId(id);
+    JsonNode body = body(request, "amount", "currency");
+    return command(request, id, new Withdraw(money(body)), body);
+  }
+
+  @PostMapping("/accounts/{id}/freeze")
+  ResponseEntity<byte[]> freeze(@PathVariable String id, HttpServletRequest request) throws IOException {
+    accountId(id);
+    JsonNode body = body(request, "reason");
+    return command(request, id, new Freeze(optionalText(body, "reason")), body);
+  }
+
+  @PostMapping("/accounts/{id}/unfreeze")
+  ResponseEntity<byte[]> unfreeze(@PathVariable String id, HttpServletRequest request) throws IOException {
+    accountId(id);
+    return command(request, id, new Unfreeze(), body(request));
+  }
+
+  @PostMapping("/accounts/{id}/close")
+  ResponseEntity<byte[]> close(@PathVariable String id, HttpServletRequest request) throws IOException {
+    accountId(id);
+    return command(request, id, new Close(), body(request));
+  }
+
+  @GetMapping("/accounts/{id}/statement")
+  ResponseEntity<byte[]> statement(@PathVariable String id) throws IOException {
+    accountId(id);
+    existing(id);
+    ObjectNode body = json.createObjectNode();
+    body.put("id", id);
+    body.set("lines", json.valueToTree(bank.statement(id)));
+    return send(200, body);
+  }
+
+  @GetMapping("/accounts/{id}/history")
+  ResponseEntity<byte[]> history(@PathVariable String id) throws IOException {
+    accountId(id);
+    AggregateHistory<AccountState> history = bank.accounts().history(id, AsOf.version(Long.MAX_VALUE));
+    if (!history.state().exists()) {
+      throw accountNotFound(id);
+    }
+    ObjectNode body = stateJson(id, history.state().version(), history.state().state());
+    body.set("events", eventsJson(history.events()));
+    return send(200, body);
+  }
+
+  @GetMapping("/accounts/{id}/as-of")
+  ResponseEntity<byte[]> asOf(@PathVariable String id, HttpServletRequest request) throws IOException {
+    accountId(id);
+    return asOf(id, query(request.getQueryString()));
+  }
+
+  @GetMapping("/accounts/{id}/events")
+  void accountFeed(@PathVariable String id, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
-    if (path.size() == 1) {
-      allow(method, "GET", "POST");
-      if (method.equals("POST")) {
-        open(exchange);
-      } else {
-        ObjectNode body = json.createObjectNode();
-        body.set("accounts", json.valueToTree(bank.balances()));
-        send(exchange, 200, body);
-      }
-      return;
-    }
-    String id = accountId(path.get(1));
-    if (path.size() == 2) {
-      allow(method, "GET");
-      AggregateState<AccountState> state = existing(id);
-      exchange.getResponseHeaders().set("ETag", "\"" + state.version() + "\"");
-      send(exchange, 200, stateJson(id, state.version(), state.state()));
-      return;
-    }
-    if (path.size() > 3) {
-      throw notFound(exchange);
-    }
-    switch (path.get(2)) {
-      case "deposits" -> {
-        allow(method, "POST");
-        JsonNode body = body(exchange, "amount", "currency");
-        command(exchange, id, new Deposit(money(body)), body);
-      }
-      case "withdrawals" -> {
-        allow(method, "POST");
-        JsonNode body = body(exchange, "amount", "currency");
-        command(exchange, id, new Withdraw(money(body)), body);
-      }
-      case "freeze" -> {
-        allow(method, "POST");
-        JsonNode body = body(exchange, "reason");
-        command(exchange, id, new Freeze(optionalText(body, "reason")), body);
-      }
-      case "unfreeze" -> {
-        allow(method, "POST");
-        command(exchange, id, new Unfreeze(), body(exchange));
-      }
-      case "close" -> {
-        allow(method, "POST");
-        command(exchange, id, new Close(), body(exchange));
-      }
-      case "statement" -> {
-        allow(method, "GET");
-        existing(id);
-        ObjectNode body = json.createObjectNode();
-        body.put("id", id);
-        body.set("lines", json.valueToTree(bank.statement(id)));
-        send(exchange, 200, body);
-      }
-      case "history" -> {
-        allow(method, "GET");
-        AggregateHistory<AccountState> history = bank.accounts().history(id, AsOf.version(Long.MAX_VALUE));
-        if (!history.state().exists()) {
-          throw accountNotFound(id);
-        }
-        ObjectNode body = stateJson(id, history.state().version(), history.state().state());
-        body.set("events", eventsJson(history.events()));
-        send(exchange, 200, body);
-      }
-      case "as-of" -> {
-        allow(method, "GET");
-        asOf(exchange, id, query);
-      }
-      case "events" -> {
-        allow(method, "GET");
-        existing(id);
-        feed.serve(exchange, new EventFeed.Request(id, after(exchange, query)));
-      }
-      default -> throw notFound(exchange);
-    }
+    accountId(id);
+    existing(id);
+    Long after = after(request, query(request.getQueryString()));
+    feed.serve(response, new EventFeed.Request(id, after));
   }
 
-  private void open(HttpExchange exchange) throws IOException {
+  @PostMapping("/transfers")
+  ResponseEntity<byte[]> transfer(HttpServletRequest request) throws IOException {
+    return startTransfer(request);
+  }
+
+  @GetMapping("/transfers/{id}")
+  ResponseEntity<byte[]> transferStatusOf(@PathVariable String id) throws IOException {
+    return transferStatus(id);
+  }
+
+  @GetMapping("/events")
+  void feed(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    feed.serve(response, new EventFeed.Request(null, after(request, query(request.getQueryString()))));
+  }
+
+  @GetMapping("/projectors")
+  ResponseEntity<byte[]> projectors() throws IOException {
+    List<ProjectionStatus> status = bank.projections().status();
+    ObjectNode body = json.createObjectNode();
+    body.set("projectors", json.readTree(ProjectionStatus.toJson(status)));
+    return send(200, body);
+  }
+
+  private ResponseEntity<byte[]> open(HttpServletRequest exchange) throws IOException {
     JsonNode body = body(exchange, "id", "owner", "currency");
     Optional<String> key = idempotencyKey(exchange);
     // Without an id a resend must still reach the same account, so the id comes from the key.
@@ -353,11 +346,11 @@ final class BankApi implements HttpHandler {
     CommandResult<AccountState, AccountEvent> result = handle(id, new Open(owner, currency),
         context(key, fingerprint), ifMatch(exchange, id));
     sameRequest(key, fingerprint, result);
-    exchange.getResponseHeaders().set("Location", "/accounts/" + id);
-    send(exchange, 201, resultJson(id, result));
+    return send(201, resultJson(id, result), "Location", "/accounts/" + id);
   }
 
-  private void command(HttpExchange exchange, String id, AccountCommand command, JsonNode body) throws IOException {
+  private ResponseEntity<byte[]> command(HttpServletRequest exchange, String id, AccountCommand command,
+      JsonNode body) throws IOException {
     Optional<String> key = idempotencyKey(exchange);
     OptionalLong expected = ifMatch(exchange, id);
     String fingerprint = fingerprint(exchange, body);
@@ -372,10 +365,10 @@ final class BankApi implements HttpHandler {
       throw e;
     }
     sameRequest(key, fingerprint, result);
-    send(exchange, 200, resultJson(id, result));
+    return send(200, resultJson(id, result));
   }
 
-  private void startTransfer(HttpExchange exchange) throws IOException {
+  private ResponseEntity<byte[]> startTransfer(HttpServletRequest exchange) throws IOException {
     JsonNode body = body(exchange, "id", "from", "to", "amount", "currency");
     Optional<String> key = idempotencyKey(exchange);
     String id = optionalText(body, "id");
@@ -392,11 +385,10 @@ final class BankApi implements HttpHandler {
     CommandResult<TransferState, TransferEvent> result = bank.transfer(id, from, to, amount,
         context(key, fingerprint));
     sameRequest(key, fingerprint, result);
-    exchange.getResponseHeaders().set("Location", "/transfers/" + id);
     ObjectNode response = transferJson(id, result.state());
     key.ifPresent(k -> response.put("idempotencyKey", k));
     response.put("replayed", result.replayed());
-    send(exchange, 202, response);
+    return send(202, response, "Location", "/transfers/" + id);
   }
 
   /**
@@ -413,7 +405,7 @@ final class BankApi implements HttpHandler {
    * {@code Location} of {@code POST /transfers} at once. {@code idOrKey} is the transfer's id or,
    * for a transfer requested without an id, the Idempotency-Key it was requested under.
    */
-  private void transferStatus(HttpExchange exchange, String idOrKey) throws IOException {
+  private ResponseEntity<byte[]> transferStatus(String idOrKey) throws IOException {
     boolean validId = validTransferId(idOrKey);
     boolean validKey = KEY.matcher(idOrKey).matches();
     if (!validId && !validKey) {
@@ -427,7 +419,7 @@ final class BankApi implements HttpHandler {
       throw new ApiException(404, "transfer_not_found", "no transfer '" + idOrKey + "' has been requested, "
           + "by that id or under that Idempotency-Key; request one with POST /transfers");
     }
-    send(exchange, 200, found.get());
+    return send(200, found.get());
   }
 
   private Optional<ObjectNode> transfer(String id) {
@@ -450,7 +442,7 @@ final class BankApi implements HttpHandler {
     return node;
   }
 
-  private void asOf(HttpExchange exchange, String id, Map<String, String> query) throws IOException {
+  private ResponseEntity<byte[]> asOf(String id, Map<String, String> query) throws IOException {
     Set<String> given = new TreeSet<>(query.keySet());
     given.retainAll(Set.of("version", "position", "time"));
     if (given.size() != 1) {
@@ -489,13 +481,13 @@ final class BankApi implements HttpHandler {
     body.set("asOf", at);
     List<RecordedEvent> events = history.events();
     body.set("lastEvent", events.isEmpty() ? null : eventJson(json, events.get(events.size() - 1)));
-    send(exchange, 200, body);
+    return send(200, body);
   }
 
   // ---- commands' context, versions, existence -------------------------------------------
 
-  private static Optional<String> idempotencyKey(HttpExchange exchange) {
-    String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+  private static Optional<String> idempotencyKey(HttpServletRequest exchange) {
+    String key = exchange.getHeader("Idempotency-Key");
     if (key == null) {
       return Optional.empty();
     }
@@ -520,9 +512,9 @@ final class BankApi implements HttpHandler {
    * SHA-256 of what a resend must repeat: the method, the decoded path and the body with its
    * fields sorted, so that spacing and field order do not matter, but every value does.
    */
-  private String fingerprint(HttpExchange exchange, JsonNode body) throws IOException {
-    String canonical = exchange.getRequestMethod() + " /" + String.join("/",
-        segments(exchange.getRequestURI().getRawPath())) + "\n" + json.writeValueAsString(sorted(body));
+  private String fingerprint(HttpServletRequest exchange, JsonNode body) throws IOException {
+    String canonical = exchange.getMethod() + " /" + String.join("/",
+        segments(exchange.getRequestURI())) + "\n" + json.writeValueAsString(sorted(body));
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
           .digest(canonical.getBytes(StandardCharsets.UTF_8)));
@@ -588,8 +580,8 @@ final class BankApi implements HttpHandler {
    * and appended with exactly it ({@link Bank#handle(String, AccountCommand, CommandContext, long)}),
    * so a writer that slips in between is caught too: 409, nothing written.
    */
-  private static OptionalLong ifMatch(HttpExchange exchange, String id) {
-    String header = exchange.getRequestHeaders().getFirst("If-Match");
+  private static OptionalLong ifMatch(HttpServletRequest exchange, String id) {
+    String header = exchange.getHeader("If-Match");
     if (header == null) {
       return OptionalLong.empty();
     }
@@ -640,12 +632,13 @@ final class BankApi implements HttpHandler {
         + "with POST /accounts");
   }
 
-  private static ApiException notFound(HttpExchange exchange) {
-    return new ApiException(404, "not_found", "no resource at " + printable(exchange.getRequestURI().getPath())
+  /** The answer to a path no endpoint serves; {@code path} as the client sent it, %-escapes decoded. */
+  static ApiException notFound(String path) {
+    return new ApiException(404, "not_found", "no resource at " + printable(path)
         + "; docs/http-api.md lists the endpoints");
   }
 
-  private static ApiException refusal(DomainException e) {
+  static ApiException refusal(DomainException e) {
     int status = STATE_CONFLICTS.contains(e.getClass()) ? 409 : 422;
     String name = e.getClass() == DomainException.class ? "refused"
         : e.getClass().getSimpleName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
@@ -654,24 +647,25 @@ final class BankApi implements HttpHandler {
 
   // ---- parsing ---------------------------------------------------------------------------
 
-  private static void allow(String method, String... allowed) {
-    for (String a : allowed) {
-      if (a.equals(method)) {
-        return;
-      }
-    }
-    throw new ApiException(405, "method_not_allowed", "method " + printable(method) + " is not allowed here; use "
-        + String.join(" or ", allowed), Map.of("allow", String.join(", ", allowed)));
+  /** The answer to a method an endpoint does not take. */
+  static ApiException methodNotAllowed(String method, Collection<String> allowed) {
+    String allow = String.join(", ", allowed);
+    return new ApiException(405, "method_not_allowed", "method " + printable(method) + " is not allowed here; use "
+        + String.join(" or ", allowed), Map.of("allow", allow));
   }
 
   /**
    * Reads the body as a JSON object with no other fields than {@code fields}; no body reads as {}.
    * A body must be sent as {@code application/json} in UTF-8 (the only charset JSON has).
    */
-  private JsonNode body(HttpExchange exchange, String... fields) throws IOException {
+  private JsonNode body(HttpServletRequest exchange, String... fields) throws IOException {
     byte[] bytes;
-    try (InputStream in = exchange.getRequestBody()) {
+    try (InputStream in = exchange.getInputStream()) {
       bytes = in.readNBytes(MAX_BODY + 1);
+    } catch (IOException e) {
+      // Tomcat reads the body as it is asked for: a malformed chunk or an early end shows here.
+      throw new ApiException(400, "bad_body", "the request body cannot be read: its chunked framing is "
+          + "malformed, or it ended before its Content-Length");
     }
     if (bytes.length > MAX_BODY) {
       throw new ApiException(413, "body_too_large", "the request body is over " + MAX_BODY + " bytes");
@@ -679,7 +673,7 @@ final class BankApi implements HttpHandler {
     if (new String(bytes, StandardCharsets.UTF_8).isBlank()) {
       return json.createObjectNode();
     }
-    String type = exchange.getRequestHeaders().getFirst("Content-Type");
+    String type = exchange.getContentType();
     if (!isJson(type)) {
       throw new ApiException(415, "unsupported_media_type", "send the body as Content-Type: application/json, "
           + (type == null ? "not without a Content-Type" : "not '" + printable(type) + "'"));
@@ -874,8 +868,8 @@ final class BankApi implements HttpHandler {
   }
 
   /** The position a feed resumes after: {@code Last-Event-ID} (set by reconnecting browsers) or {@code ?after=}. */
-  private static Long after(HttpExchange exchange, Map<String, String> query) {
-    String header = exchange.getRequestHeaders().getFirst("Last-Event-ID");
+  private static Long after(HttpServletRequest exchange, Map<String, String> query) {
+    String header = exchange.getHeader("Last-Event-ID");
     if (header != null && !header.isBlank()) {
       return wholeNumber(header.trim(), "last_event_id");
     }
@@ -947,34 +941,17 @@ final class BankApi implements HttpHandler {
     return array;
   }
 
-  private void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-    byte[] bytes = json.writeValueAsBytes(body);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    exchange.getResponseHeaders().set("Cache-Control", "no-store");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
+  private ResponseEntity<byte[]> send(int status, JsonNode body, String... headers) throws IOException {
+    ResponseEntity.BodyBuilder response = ResponseEntity.status(status)
+        .contentType(JSON_UTF8)
+        .cacheControl(CacheControl.noStore());
+    for (int i = 0; i < headers.length; i += 2) {
+      response.header(headers[i], headers[i + 1]);
     }
+    return response.body(json.writeValueAsBytes(body));
   }
 
-  private void sendError(HttpExchange exchange, ApiException e) throws IOException {
-    if (exchange.getResponseCode() != -1) {
-      // The response (a feed) has started; the status can no longer change.
-      return;
-    }
-    ObjectNode body = json.createObjectNode();
-    body.put("error", e.code);
-    // Every message passes here: whatever a refusal quoted, the client gets a bounded, escaped copy
-    // without a password (a message may quote a connection URL or a handler's error).
-    body.put("message", printable(Redaction.redact(String.valueOf(e.getMessage())), MAX_MESSAGE));
-    e.details.forEach((k, v) -> body.set(k, json.valueToTree(v)));
-    if (e.status == 405) {
-      exchange.getResponseHeaders().set("Allow", String.valueOf(e.details.get("allow")));
-    }
-    send(exchange, e.status, body);
-  }
-
-  private static void sendAsset(HttpExchange exchange, String name) throws IOException {
+  private static ResponseEntity<byte[]> asset(String name) throws IOException {
     byte[] bytes;
     try (InputStream in = BankApi.class.getResourceAsStream("/web/" + name)) {
       if (in == null) {
@@ -983,14 +960,10 @@ final class BankApi implements HttpHandler {
       bytes = in.readAllBytes();
     }
     String type = name.endsWith(".html") ? "text/html" : name.endsWith(".js") ? "text/javascript" : "text/css";
-    exchange.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
-    exchange.sendResponseHeaders(200, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+    return ResponseEntity.ok().contentType(MediaType.parseMediaType(type + ";charset=utf-8")).body(bytes);
   }
 
-  private static String firstLine(String message) {
+  static String firstLine(String message) {
     return String.valueOf(message).lines().findFirst().orElse("");
   }
 

@@ -1,7 +1,5 @@
 package dev.annals.bank.http;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.annals.bank.Bank;
 import dev.annals.bank.BankPublishing;
 import dev.annals.bank.BankStorage;
@@ -9,23 +7,23 @@ import dev.annals.bank.Cli;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.springframework.boot.Banner;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.PortInUseException;
+import org.springframework.boot.web.server.WebServer;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -34,8 +32,9 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * The sample bank over HTTP: the JSON API and live event feeds of {@link BankApi}, and a small
- * web page, on the JDK's built-in HTTP server behind a {@link RequestGate}, which answers
- * malformed request heads with the API's JSON errors.
+ * web page, as a Spring Boot application on Spring MVC and embedded Tomcat, with the Annals
+ * starter's health, Actuator's health, metrics and Prometheus endpoints, and OpenTelemetry
+ * traces that run from a request through the append to the projectors.
  *
  * <pre>
  * bank serve [--port N] [--host ADDRESS] [--schema NAME]
@@ -58,29 +57,20 @@ public final class BankServer implements AutoCloseable {
   static final String DEFAULT_SCHEMA = BankStorage.DEMO_SCHEMA;
 
   /** How long a feed stays silent before it sends a comment line; proxies drop silent connections. */
-  private static final Duration HEARTBEAT = Duration.ofSeconds(15);
-  /** Open feeds allowed at once: each holds a thread. */
-  private static final int MAX_FEEDS = 64;
-  /** Threads for requests besides the feeds', so a full set of feeds cannot starve commands. */
-  private static final int REQUEST_THREADS = 16;
-
-  /** The JDK server's switch for TCP_NODELAY on its connections. */
-  private static final String NO_DELAY = "sun.net.httpserver.nodelay";
+  static final Duration HEARTBEAT = Duration.ofSeconds(15);
+  /** Open feeds allowed at once: each holds a request thread. */
+  static final int MAX_FEEDS = 64;
 
   private static final String PREFIX = "Annals bank server: ";
-  /** Held so that its level stays set: the library's progress messages would fill the console. */
-  private static final Logger LIBRARY_LOG = Logger.getLogger("dev.annals");
 
-  private final RequestGate gate;
-  private final HttpServer server;
-  private final ThreadPoolExecutor threads;
-  private final EventFeed feed;
+  private final ConfigurableApplicationContext context;
+  private final URI uri;
 
-  private BankServer(RequestGate gate, HttpServer server, ThreadPoolExecutor threads, EventFeed feed) {
-    this.gate = gate;
-    this.server = server;
-    this.threads = threads;
-    this.feed = feed;
+  private BankServer(ConfigurableApplicationContext context) {
+    this.context = context;
+    WebServer server = ((WebServerApplicationContext) context).getWebServer();
+    String host = context.getEnvironment().getProperty("server.address", DEFAULT_HOST);
+    this.uri = URI.create("http://" + host + ":" + server.getPort() + "/");
   }
 
   /**
@@ -107,66 +97,98 @@ public final class BankServer implements AutoCloseable {
    */
   static BankServer start(Bank bank, InetSocketAddress address, Duration heartbeat, int maxFeeds) {
     Objects.requireNonNull(bank, "bank must not be null");
+    return run(new BankWebApplication.Settings(Optional.of(bank), bank.store(), "unused", Optional.empty(), heartbeat,
+        maxFeeds), address, false, Map.of());
+  }
+
+  /**
+   * Starts the bank on {@code store} inside the application, observed by its metrics and tracing,
+   * and serves it on {@code address} until {@link #close()}, which also closes the bank (and
+   * {@code publishTo}). {@code properties} add to or override the application's settings.
+   *
+   * @param nodeId names this instance in projector ownership and status
+   * @throws UncheckedIOException if the address cannot be bound
+   */
+  static BankServer start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo,
+      InetSocketAddress address, Map<String, Object> properties) {
+    return start(store, nodeId, publishTo, address, properties, Map.of());
+  }
+
+  /**
+   * {@link #start(PostgresEventStore, String, Optional, InetSocketAddress, Map)} with {@code beans}
+   * added to the application by name before it starts, such as a span exporter of a test's.
+   */
+  static BankServer start(PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo,
+      InetSocketAddress address, Map<String, Object> properties, Map<String, Object> beans) {
+    Objects.requireNonNull(store, "store must not be null");
+    return run(new BankWebApplication.Settings(Optional.empty(), store, nodeId, publishTo, HEARTBEAT, MAX_FEEDS),
+        address, false, properties, beans);
+  }
+
+  private static BankServer run(BankWebApplication.Settings settings, InetSocketAddress address, boolean shutdownHook,
+      Map<String, Object> properties) {
+    return run(settings, address, shutdownHook, properties, Map.of());
+  }
+
+  private static BankServer run(BankWebApplication.Settings settings, InetSocketAddress address, boolean shutdownHook,
+      Map<String, Object> properties, Map<String, Object> beans) {
     Objects.requireNonNull(address, "address must not be null");
-    // The JDK server writes a response's head and body separately; without this (read once, when
-    // its first server starts) the body waits for the gate's delayed acknowledgement of the head.
-    if (System.getProperty(NO_DELAY) == null) {
-      System.setProperty(NO_DELAY, "true");
-    }
-    // The JDK server listens on the loopback only; clients reach it through the gate, which
-    // answers the requests the JDK server would answer with HTML pages of its own.
-    HttpServer server;
+    SpringApplication application = new SpringApplication(BankWebApplication.class);
+    application.setBannerMode(Banner.Mode.OFF);
+    application.setLogStartupInfo(false);
+    application.setRegisterShutdownHook(shutdownHook);
+    Map<String, Object> defaults = new LinkedHashMap<>(BankWebApplication.defaults());
+    defaults.put("server.address", address.getHostString());
+    defaults.put("server.port", address.getPort());
+    defaults.putAll(properties);
+    application.setDefaultProperties(defaults);
+    application.addInitializers(context -> {
+      context.getBeanFactory().registerSingleton("bankSettings", settings);
+      beans.forEach(context.getBeanFactory()::registerSingleton);
+    });
     try {
-      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot listen on the loopback address: " + e.getMessage(), e);
-    }
-    AtomicInteger number = new AtomicInteger();
-    int size = maxFeeds + REQUEST_THREADS;
-    // A fixed size with an unbounded queue: a burst waits for a thread instead of being refused,
-    // and idle threads time out so a quiet server holds none.
-    ThreadPoolExecutor threads = new ThreadPoolExecutor(size, size, 60, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "bank-http-" + number.getAndIncrement());
-          t.setDaemon(true);
-          return t;
-        });
-    threads.allowCoreThreadTimeOut(true);
-    ObjectMapper json = BankApi.mapper();
-    EventFeed feed = new EventFeed(bank.store(), json, heartbeat, maxFeeds);
-    server.createContext("/", new BankApi(bank, feed, json));
-    server.setExecutor(threads);
-    server.start();
-    RequestGate gate;
-    try {
-      gate = RequestGate.start(address, server.getAddress());
-    } catch (UncheckedIOException e) {
-      server.stop(0);
-      threads.shutdownNow();
+      return new BankServer(application.run());
+    } catch (RuntimeException e) {
+      if (portInUse(e)) {
+        throw new UncheckedIOException("cannot listen on " + address + ": the port is in use",
+            new java.io.IOException(e.getMessage()));
+      }
       throw e;
     }
-    return new BankServer(gate, server, threads, feed);
+  }
+
+  private static boolean portInUse(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PortInUseException || t instanceof java.net.BindException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Where the server listens, such as {@code http://127.0.0.1:8080/}. */
   URI uri() {
-    InetSocketAddress address = gate.address();
-    return URI.create("http://" + address.getHostString() + ":" + address.getPort() + "/");
+    return uri;
   }
 
-  /** Stops listening, ends the open feeds and waits up to 5 s for requests in progress. */
+  /** The bank it serves. */
+  Bank bank() {
+    return context.getBean(Bank.class);
+  }
+
+  /** The application's beans, for tests that read its metrics or tracing. */
+  ConfigurableApplicationContext context() {
+    return context;
+  }
+
+  /**
+   * Ends the open feeds and stops the application: the server stops listening, and a bank it
+   * started is closed (its projectors stop, pending snapshots are written).
+   */
   @Override
   public void close() {
-    gate.close();
-    feed.close();
-    server.stop(0);
-    // Feeds wait for new events; the interrupt ends the wait.
-    threads.shutdownNow();
-    try {
-      threads.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    context.getBean(EventFeed.class).close();
+    context.close();
   }
 
   /** Serves the bank until the process is stopped; see the class description. */
@@ -188,10 +210,6 @@ public final class BankServer implements AutoCloseable {
 
   /** Serves the bank as {@code options} say until the process is stopped; else the exit status. */
   private static int serve(Options options) {
-    LIBRARY_LOG.setLevel(Level.WARNING);
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
     String configured = System.getenv(BankStorage.URL_VARIABLE);
     String url = configured != null && !configured.isBlank() ? configured.trim() : BankStorage.LOCAL_URL;
     Optional<String> problem = BankStorage.probe(url);
@@ -216,25 +234,25 @@ public final class BankServer implements AutoCloseable {
       System.err.println(PREFIX + Redaction.redact(e.getMessage()));
       return Cli.USAGE;
     }
-    Bank bank = Bank.start(store, "bank-server-" + UUID.randomUUID().toString().substring(0, 8), publishing);
     BankServer server;
     try {
-      server = start(bank, new InetSocketAddress(options.host, options.port));
+      server = run(new BankWebApplication.Settings(Optional.empty(), store,
+          "bank-server-" + UUID.randomUUID().toString().substring(0, 8), publishing, HEARTBEAT, MAX_FEEDS),
+          new InetSocketAddress(options.host, options.port), false, Map.of("logging.config",
+              "classpath:bank-server-logback.xml"));
     } catch (UncheckedIOException e) {
-      bank.close();
       storage.close();
       System.err.println(PREFIX + e.getMessage() + "; choose another --port");
       return Cli.USAGE;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
-      bank.close();
       storage.close();
     }, "bank-server-shutdown"));
     System.out.println(firstLine(server.uri(), url, options.schema));
     publishing.ifPresent(sink -> System.out.println("Publishing account events to " + sink.describe()));
     try {
-      // The request threads are daemons; this keeps the process alive until it is stopped.
+      // Tomcat's threads are not daemons, but main returns only through System.exit: wait here.
       new CountDownLatch(1).await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -2,7 +2,6 @@ package dev.annals.bank.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import dev.annals.bank.domain.Account;
 import dev.annals.core.LogFilter;
 import dev.annals.core.RecordedEvent;
@@ -12,6 +11,7 @@ import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.LogReader;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.postgres.StoredEvent;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Within one stream that order is version order, which is why an account's history can be read
  * by version and then continued live from the reader's "now" cursor without a gap: the history
  * read happens after that cursor is taken, and events it already sent are skipped by version.
+ *
+ * <p>It is the one class of the bank that serves feeds, so that a library component for SSE and
+ * long polling can replace it whole; {@link BankApi} only parses the request and hands it over.
  *
  * <p>Each open feed holds one thread of the server's pool and runs its own reader; the reader
  * wakes at once on appends in this process and within the store's notify interval on appends
@@ -105,14 +108,14 @@ final class EventFeed {
   record Request(String account, Long after) {}
 
   /**
-   * Checks {@code request} and serves the feed on {@code exchange} until the client goes away,
+   * Checks {@code request} and serves the feed on {@code response} until the client goes away,
    * the server stops or the thread is interrupted. Errors found before the response started
-   * are thrown as {@link BankApi.ApiException}, for the caller to answer with a JSON error.
+   * are thrown as {@link BankApi.ApiException}, for the caller to answer with a problem.
    *
    * @throws BankApi.ApiException 503 when {@code maxFeeds} feeds are open, 400 when the feed of
    *     every account is asked to resume after a position that holds no event
    */
-  void serve(HttpExchange exchange, Request request) throws IOException {
+  void serve(HttpServletResponse response, Request request) throws IOException {
     if (!slots.tryAcquire() && !(probeOpenFeeds() && slots.tryAcquire())) {
       throw new BankApi.ApiException(503, "too_many_feeds", maxFeeds + " event feeds are open, "
           + "the most this server serves; close one or try again later");
@@ -120,21 +123,23 @@ final class EventFeed {
     Follower follower = null;
     try {
       follower = start(request);
-      exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
-      exchange.getResponseHeaders().set("Cache-Control", "no-cache");
-      // Length 0 means chunked: the response has no end until the feed does.
-      exchange.sendResponseHeaders(200, 0);
-      try (OutputStream out = exchange.getResponseBody()) {
-        follower.run(out);
-      }
+      response.setStatus(200);
+      response.setContentType("text/event-stream;charset=utf-8");
+      response.setHeader("Cache-Control", "no-cache");
+      // No length: the response has no end until the feed does.
+      OutputStream out = response.getOutputStream();
+      follower.run(out);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      // Only this class interrupts a feed's thread (probe, close), to end that feed: done.
     } finally {
       if (follower == null) {
         slots.release();
       } else {
         follower.end();
       }
+      // The thread is Tomcat's and serves other requests next: an interrupt meant for this feed,
+      // arrived after its loop ended, must not fail them.
+      Thread.interrupted();
     }
   }
 
@@ -151,9 +156,12 @@ final class EventFeed {
     return freed;
   }
 
-  /** Ends every feed at its next wake-up; call before stopping the server's threads. */
+  /** Ends every feed at its next wake-up, and the waits of those waiting for events now. */
   void close() {
     closed = true;
+    for (Follower follower : open) {
+      follower.interrupt();
+    }
   }
 
   private Follower start(Request request) {
@@ -324,6 +332,13 @@ final class EventFeed {
         }
       } finally {
         writing.unlock();
+      }
+    }
+
+    /** Wakes the feed's thread, so that it sees the feed is closed. */
+    synchronized void interrupt() {
+      if (thread != null && !ended) {
+        thread.interrupt();
       }
     }
 

@@ -429,9 +429,14 @@ class BankServerIT {
 
   private void assertError(Reply reply, int status, String code) {
     assertThat(reply.status).as(reply.text).isEqualTo(status);
-    assertThat(reply.header("Content-Type")).startsWith("application/json");
+    // RFC 9457 problem details, with the API's code and message kept as members of their own.
+    assertThat(reply.header("Content-Type")).startsWith("application/problem+json");
     assertThat(reply.json.path("error").asText()).as(reply.text).isEqualTo(code);
     assertThat(reply.json.path("message").asText()).as(reply.text).isNotBlank();
+    assertThat(reply.json.path("type").asText()).as(reply.text).isEqualTo("urn:annals:bank:problem:" + code);
+    assertThat(reply.json.path("status").asInt()).as(reply.text).isEqualTo(status);
+    assertThat(reply.json.path("title").asText()).as(reply.text).isNotBlank();
+    assertThat(reply.json.path("detail").asText()).as(reply.text).isEqualTo(reply.json.path("message").asText());
   }
 
   // ---- event feeds --------------------------------------------------------------------
@@ -585,7 +590,7 @@ class BankServerIT {
       this.text = response.body();
       JsonNode parsed;
       try {
-        parsed = response.headers().firstValue("Content-Type").orElse("").startsWith("application/json")
+        parsed = response.headers().firstValue("Content-Type").orElse("").matches("application/(problem\\+)?json.*")
             ? JSON.readTree(text) : JSON.missingNode();
       } catch (IOException e) {
         throw new AssertionError("response is not JSON: " + text, e);

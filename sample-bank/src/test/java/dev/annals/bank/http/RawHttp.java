@@ -51,7 +51,11 @@ final class RawHttp {
     return exchange(server, request.toByteArray());
   }
 
-  /** Writes {@code request} as it is and reads the response until the server closes the connection. */
+  /**
+   * Writes {@code request} as it is and reads the response until it is complete (by its
+   * {@code Content-Length} or its last chunk) or the server closes the connection: Tomcat keeps a
+   * connection open after a response it did not have to close it for.
+   */
   static Response exchange(URI server, byte[] request) {
     try (Socket socket = new Socket(server.getHost(), server.getPort())) {
       socket.setSoTimeout(60_000);
@@ -70,12 +74,37 @@ final class RawHttp {
     byte[] buffer = new byte[8192];
     for (int n = in.read(buffer); n >= 0 && out.size() < max; n = in.read(buffer)) {
       out.write(buffer, 0, n);
+      if (complete(out.toByteArray())) {
+        break;
+      }
     }
     return out.toByteArray();
   }
 
+  /** Whether {@code all} holds a whole final response: its head, then its body by length or chunks. */
+  private static boolean complete(byte[] all) {
+    String text = new String(all, StandardCharsets.ISO_8859_1);
+    int end = text.indexOf("\r\n\r\n");
+    if (end < 0 || text.startsWith("HTTP/1.1 1")) {
+      return false;
+    }
+    String head = text.substring(0, end).toLowerCase(Locale.ROOT);
+    java.util.regex.Matcher length = java.util.regex.Pattern.compile("\r\ncontent-length: *(\\d+)").matcher(head);
+    if (length.find()) {
+      return all.length - (end + 4) >= Long.parseLong(length.group(1));
+    }
+    if (head.contains("\r\ntransfer-encoding: chunked")) {
+      return text.endsWith("\r\n0\r\n\r\n");
+    }
+    return false;
+  }
+
   private static Response parse(byte[] all) {
     String text = new String(all, StandardCharsets.ISO_8859_1);
+    if (!text.startsWith("HTTP/")) {
+      // An HTTP/0.9 answer (to a request line without a version): the body alone, status 0.
+      return new Response(0, Map.of(), all, all.length);
+    }
     int end = text.indexOf("\r\n\r\n");
     if (end < 0) {
       throw new AssertionError("no complete response head in " + all.length + " bytes: "

@@ -1,0 +1,43 @@
+package dev.annals.spring.boot;
+
+import dev.annals.micrometer.AnnalsMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.UnaryOperator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Micrometer metrics (es-micrometer) of the auto-configured repositories and projectors, when
+ * es-micrometer is on the class path and the application has a {@link MeterRegistry} bean (as
+ * Spring Boot's Actuator makes). The meters are listed in docs/observability.md. Backs off for an
+ * {@link AnnalsMetrics} bean of the application's, and then uses that one.
+ */
+@AutoConfiguration(afterName = {
+    "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.export.prometheus.PrometheusMetricsExportAutoConfiguration"})
+@ConditionalOnClass({AnnalsMetrics.class, MeterRegistry.class})
+@ConditionalOnBean(MeterRegistry.class)
+public class AnnalsMetricsAutoConfiguration {
+
+  /** Created by Spring. */
+  public AnnalsMetricsAutoConfiguration() {}
+
+  /** Metrics recorded in the application's {@link MeterRegistry}. */
+  @Bean
+  @ConditionalOnMissingBean
+  public AnnalsMetrics annalsMetrics(MeterRegistry registry) {
+    return AnnalsMetrics.create(registry);
+  }
+
+  /** Hands the metrics' observers to the repositories and the runner, and binds the lag gauges. */
+  @Bean
+  Instrumentation annalsMetricsInstrumentation(AnnalsMetrics metrics) {
+    return new Instrumentation(UnaryOperator.identity(), metrics.repositoryObserver(), metrics.projectionObserver(),
+        metrics::bindStatus);
+  }
+}
