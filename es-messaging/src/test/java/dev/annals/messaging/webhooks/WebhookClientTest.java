@@ -337,9 +337,10 @@ class WebhookClientTest {
   void closing_closes_the_kept_connections() throws Exception {
     List<String> events = new CopyOnWriteArrayList<>();
     int port = rawServer(out -> {
+      // Recorded before the reply leaves: the client may read it before this thread runs on.
+      events.add("answered");
       out.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
-      events.add("answered");
     }, () -> events.add("closed by the client"));
     hosts.put("partner.test", List.of(LOOPBACK));
     WebhookClient client = client();
