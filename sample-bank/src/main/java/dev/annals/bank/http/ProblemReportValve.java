@@ -32,6 +32,13 @@ public final class ProblemReportValve extends ErrorReportValve {
     if (status < 400 || response.getContentWritten() > 0 || !response.setErrorReported()) {
       return;
     }
+    if (status == 501 || status == 505) {
+      // An unknown transfer coding (501) or another HTTP version (505): the client's request is
+      // what is wrong, and the API answers bad requests with a 4xx, never a 5xx a client or a
+      // monitor would take for the server's fault.
+      status = 400;
+      response.setStatus(status);
+    }
     AtomicBoolean ioAllowed = new AtomicBoolean(true);
     response.getCoyoteResponse().action(ActionCode.IS_IO_ALLOWED, ioAllowed);
     if (!ioAllowed.get()) {
