@@ -95,7 +95,33 @@ class DropRetiredTablesIT {
         assertThatThrownBy(() -> v3.dropRetiredTables("balances", 3))
             .isInstanceOf(IllegalStateException.class).hasMessageContaining("being rebuilt");
         assertThat(exists(store, schema + ".balances_v3")).isTrue();
+
+        // The same, read from the tables alone, as a tool without the projectors' code sees it.
+        StoredProjections stored = StoredProjections.of(store);
+        assertThat(stored.installed()).isTrue();
+        assertThat(stored.versions()).extracting(v -> v.version() + " " + v.role() + " " + v.tables())
+            .containsExactly("1 RETIRED []",
+                "2 ACTIVE [" + schema + ".balances_v2, " + schema + ".totals_v2]",
+                "3 REBUILDING [" + schema + ".balances_v3, " + schema + ".totals_v3]");
+        assertThat(stored.status()).extracting(s -> s.partition().version() + " " + s.partition().active())
+            .containsExactly("2 true", "3 false");
+        assertThat(stored.status().get(0).position().lagEvents()).as("the active version's lag").isZero();
+        assertThat(stored.deadLetters()).as("the rebuilding version's halted event").isNotEmpty()
+            .extracting(DeadLetter::projectorVersion).containsOnly(3);
+        assertThat(stored.status().get(1).health().openDeadLetters()).isEqualTo(stored.deadLetters().size());
       }
+    }
+  }
+
+  @Test
+  void a_schema_without_projection_tables_has_no_projectors() {
+    String schema = db.newSchema();
+    try (PostgresEventStore store = Bank.store(db, schema, 2, "no-projections")) {
+      StoredProjections stored = StoredProjections.of(store);
+      assertThat(stored.installed()).isFalse();
+      assertThat(stored.status()).isEmpty();
+      assertThat(stored.versions()).isEmpty();
+      assertThat(stored.deadLetters()).isEmpty();
     }
   }
 
