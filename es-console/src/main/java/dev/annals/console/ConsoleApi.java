@@ -98,6 +98,17 @@ class ConsoleApi implements DisposableBean {
     }
   }
 
+  @GetMapping("/projectors/versions")
+  List<Views.Version> versions() {
+    return console.versions();
+  }
+
+  @PostMapping("/projectors/{name}/versions/{version}/drop-tables")
+  Views.DroppedTables dropTables(@PathVariable String name, @PathVariable int version,
+      @RequestBody(required = false) Reason body, Principal user) {
+    return console.dropTables(name, version, user.getName(), reason(body));
+  }
+
   @PostMapping("/projectors/{name}/pause")
   Map<String, String> pause(@PathVariable String name, @RequestBody(required = false) Reason body, Principal user) {
     console.pause(name, user.getName(), reason(body));
