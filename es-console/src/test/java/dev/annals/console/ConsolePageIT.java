@@ -199,6 +199,23 @@ class ConsolePageIT {
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("message"), "done: replay balances"));
     wait.until(d -> shop.balance("a-1") == 1000 && shop.balance("a-2") == 300);
 
+    // Versions: ledger v2 replaced v1 by itself; v1's table, named in the confirmation, is dropped.
+    String schema = shop.store.schema();
+    By retired = By.cssSelector("#versions tr[data-projector='ledger'][data-version='1']");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(retired, "retired"));
+    assertThat(browser.findElement(By.cssSelector("#versions tr[data-projector='ledger'][data-version='2']"))
+        .getText()).contains("active");
+    wait.until(d -> {
+      d.findElement(retired).findElement(By.className("drop-tables")).click();
+      return true;
+    });
+    confirm("v2 serves well", "drop the tables of ledger v1: " + schema + ".ledger_v1");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("message"), "done: drop the tables of ledger v1"));
+    assertThat(shop.exists(schema + ".ledger_v1")).as("ledger_v1 after the drop").isFalse();
+    assertThat(shop.exists(schema + ".ledger_v2")).as("the active version's table").isTrue();
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector(
+        "#versions tr[data-projector='ledger'][data-version='1'] .drop-tables"), 0));
+
     // Time travel: the account as it was after its first event.
     browser.findElement(By.id("tab-streams")).click();
     browser.findElement(By.id("log-position")).sendKeys("2");

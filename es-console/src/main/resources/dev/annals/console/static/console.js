@@ -79,6 +79,7 @@ async function act(text, path, body) {
 function show(view) {
   document.querySelectorAll('.view').forEach((v) => { v.hidden = v.id !== 'view-' + view; });
   document.querySelectorAll('.tab').forEach((t) => t.classList.toggle('active', t.dataset.view === view));
+  if (view === 'projectors') loadVersions();
   if (view === 'dead-letters') loadDeadLetters();
   if (view === 'integrity') loadIntegrity();
   if (view === 'audit') loadAudit();
@@ -120,12 +121,46 @@ function renderProjectors(list) {
   }
 }
 
+async function loadVersions() {
+  let list;
+  try {
+    list = await api('projectors/versions');
+  } catch (e) {
+    return; // the next status tick tries again
+  }
+  const body = $('versions').querySelector('tbody');
+  body.replaceChildren();
+  for (const v of list) {
+    const tr = document.createElement('tr');
+    tr.dataset.projector = v.projector;
+    tr.dataset.version = v.version;
+    tr.className = 'version-' + v.state;
+    const progress = v.state === 'rebuilding' && v.headPosition > 0
+      ? Math.min(100, Math.floor(100 * v.position / v.headPosition)) + ' %' : '';
+    tr.append(cell(v.projector), cell(v.version), cell(v.state, 'state'), cell(v.partitions, 'num'),
+      cell(fmt(v.position), 'num'), cell(fmt(v.headPosition), 'num'), cell(progress, 'num'),
+      cell(v.tables.join(', '), 'tables'), cell(v.description));
+    const actions = document.createElement('td');
+    if (v.state === 'retired' && v.tables.length > 0) {
+      const path = 'projectors/' + encodeURIComponent(v.projector) + '/versions/' + v.version + '/drop-tables';
+      actions.append(button('Drop tables', 'drop-tables', async () => {
+        await act('drop the tables of ' + v.projector + ' v' + v.version + ': ' + v.tables.join(', ')
+          + ' (this cannot be undone)', path);
+        loadVersions();
+      }));
+    }
+    tr.append(actions);
+    body.append(tr);
+  }
+}
+
 function startLiveFeed() {
   const feed = new EventSource('api/projectors/live');
   feed.addEventListener('open', () => { $('feed-status').textContent = 'live'; });
   feed.addEventListener('status', (e) => {
     $('feed-status').textContent = 'live';
     renderProjectors(JSON.parse(e.data));
+    if (!$('view-projectors').hidden) loadVersions();
   });
   feed.addEventListener('error', () => { $('feed-status').textContent = 'reconnecting'; });
 }
