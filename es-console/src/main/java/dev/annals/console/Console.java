@@ -68,6 +68,11 @@ final class Console implements DisposableBean {
 
   // ---- projectors
 
+  /** Without the application's runner: projectors are shown, not acted on. */
+  boolean standalone() {
+    return runner.isEmpty();
+  }
+
   /** From the runner when there is one; standalone, from the projection tables alone. */
   List<Views.Projector> projectors() {
     return (runner.isPresent() ? runner.get().status() : stored.status()).stream().map(Views.Projector::of).toList();

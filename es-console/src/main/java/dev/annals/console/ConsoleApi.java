@@ -56,7 +56,7 @@ class ConsoleApi implements DisposableBean {
   Map<String, Object> session(Authentication user, CsrfToken csrf) {
     String role = user.getAuthorities().stream().map(a -> a.getAuthority().replace("ROLE_", "").toLowerCase())
         .findFirst().orElse("none");
-    return Map.of("user", user.getName(), "role", role,
+    return Map.of("user", user.getName(), "role", role, "standalone", console.standalone(),
         "csrfHeader", csrf.getHeaderName(), "csrfToken", csrf.getToken());
   }
 

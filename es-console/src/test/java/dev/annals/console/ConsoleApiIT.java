@@ -147,6 +147,7 @@ class ConsoleApiIT {
     Reply r = viewer("GET", "/api/session", null);
     assertThat(r.body().get("user").asText()).isEqualTo("vic");
     assertThat(r.body().get("role").asText()).isEqualTo("viewer");
+    assertThat(r.body().get("standalone").asBoolean()).isFalse();
     assertThat(r.raw()).doesNotContain(Shop.VIEWER_PASSWORD);
   }
   @Test

@@ -97,6 +97,7 @@ class StandaloneConsoleIT {
         assertThat(c.version("ledger", 2)).isEqualTo("active");
 
         // Acting needs the projectors' code: refused, nothing done, nothing recorded.
+        assertThat(c.json("/api/session").get("standalone").asBoolean()).as("the page hides the actions").isTrue();
         int audits = c.json("/api/audit").size();
         for (String action : new String[] {"/api/projectors/balances/pause", "/api/projectors/balances/replay",
             "/api/dead-letters/" + id + "/retry", "/api/projectors/ledger/versions/1/drop-tables"}) {

@@ -107,7 +107,7 @@ function renderProjectors(list) {
       cell(tx ? 'pid ' + tx.pid + ', ' + tx.ageSeconds.toFixed(0) + ' s (' + p.heldBackEvents + ' events)' : '-'),
       cell(p.openDeadLetters, 'num'), cell(p.lastError ? p.lastError.message : ''));
     const actions = document.createElement('td');
-    actions.append(
+    if (!state.session.standalone) actions.append(
       button('Pause', 'pause', () => act('pause ' + p.projector + ' on every node', 'projectors/' + p.projector + '/pause')),
       button('Resume', 'resume', () => act('resume ' + p.projector + ' on every node', 'projectors/' + p.projector + '/resume')));
     tr.append(actions);
@@ -141,7 +141,7 @@ async function loadVersions() {
       cell(fmt(v.position), 'num'), cell(fmt(v.headPosition), 'num'), cell(progress, 'num'),
       cell(v.tables.join(', '), 'tables'), cell(v.description));
     const actions = document.createElement('td');
-    if (v.state === 'retired' && v.tables.length > 0) {
+    if (v.state === 'retired' && v.tables.length > 0 && !state.session.standalone) {
       const path = 'projectors/' + encodeURIComponent(v.projector) + '/versions/' + v.version + '/drop-tables';
       actions.append(button('Drop tables', 'drop-tables', async () => {
         await act('drop the tables of ' + v.projector + ' v' + v.version + ': ' + v.tables.join(', ')
@@ -406,6 +406,8 @@ async function start() {
     return;
   }
   $('who').textContent = state.session.user + ' (' + state.session.role + ')';
+  $('standalone-note').hidden = !state.session.standalone;
+  $('replay-form').hidden = state.session.standalone;
   $('logout-csrf').value = state.session.csrfToken;
   document.querySelectorAll('.tab').forEach((t) => t.addEventListener('click', () => show(t.dataset.view)));
   $('replay-plan').addEventListener('click', planReplay);
