@@ -217,6 +217,14 @@ final class Versions {
             + "projection schema recorded them (version 3); drop them by hand if any are left");
       }
       for (String name : names) {
+        // The rows are writable by the application role: drop only what setup could have been
+        // handed for this version (Contexts.physical), never another table named there.
+        if (!name.matches(java.util.regex.Pattern.quote(engine.schema() + ".") + "[a-z][a-z0-9_]{0,40}_v" + version)) {
+          throw new IllegalStateException("projector " + projector + " version " + version + " records table '"
+              + name + "', which is not a name its setup could have been handed; nothing was dropped");
+        }
+      }
+      for (String name : names) {
         List<String> views = viewsOver(h, name);
         if (!views.isEmpty()) {
           throw new IllegalStateException("table " + name + " of projector " + projector + " version "

@@ -75,6 +75,16 @@ class DropRetiredTablesIT {
         assertThat(exists(store, schema + ".balances_v1")).as("balances_v1 after the refusal").isTrue();
         store.jdbi().useHandle(h -> h.execute("DROP VIEW " + schema + ".old_totals"));
 
+        // A forged record naming another table: refused, nothing dropped.
+        store.jdbi().useHandle(h -> h.execute("INSERT INTO " + schema + ".projection_tables VALUES ('balances', 1, ?)",
+            schema + ".events"));
+        assertThatThrownBy(() -> v2.dropRetiredTables("balances", 1))
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("not a name its setup could have been handed");
+        assertThat(exists(store, schema + ".events")).isTrue();
+        assertThat(exists(store, schema + ".balances_v1")).isTrue();
+        store.jdbi().useHandle(h -> h.execute("DELETE FROM " + schema + ".projection_tables WHERE table_name = ?",
+            schema + ".events"));
+
         assertThat(v2.dropRetiredTables("balances", 1))
             .containsExactly(schema + ".balances_v1", schema + ".totals_v1");
         assertThat(exists(store, schema + ".balances_v1")).isFalse();
