@@ -13,6 +13,7 @@ import dev.annals.projections.DeadLetter;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.ProjectionStatus;
 import dev.annals.projections.RetryResult;
+import dev.annals.projections.StoredProjections;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -35,8 +36,14 @@ final class Console implements DisposableBean {
 
   static final int MAX_PAGE = 200;
 
+  /** Why a standalone console refuses the actions that need the application's projectors. */
+  static final String STANDALONE = "this console runs standalone, without the application's projectors: "
+      + "projector and dead-letter actions run in a console embedded in the application (or through its "
+      + "ProjectionRunner); here they are shown only";
+
   private final PostgresEventStore store;
   private final Optional<ProjectionRunner> runner;
+  private final StoredProjections stored;
   private final Optional<Webhooks> webhooks;
   private final Map<String, StateDecoder> decoders;
   private final Audit audit;
@@ -52,6 +59,7 @@ final class Console implements DisposableBean {
   Console(ConsoleServer.Settings settings) {
     this.store = settings.store();
     this.runner = settings.runner();
+    this.stored = StoredProjections.of(settings.store());
     this.webhooks = settings.webhooks();
     this.decoders = settings.decoders();
     this.audit = new Audit(store);
@@ -60,11 +68,34 @@ final class Console implements DisposableBean {
 
   // ---- projectors
 
+  /** Without the application's runner: projectors are shown, not acted on. */
+  boolean standalone() {
+    return runner.isEmpty();
+  }
+
+  /** From the runner when there is one; standalone, from the projection tables alone. */
   List<Views.Projector> projectors() {
-    if (runner.isEmpty()) {
-      return List.of();
-    }
-    return runner.get().status().stream().map(Views.Projector::of).toList();
+    return (runner.isPresent() ? runner.get().status() : stored.status()).stream().map(Views.Projector::of).toList();
+  }
+
+  /** Every version of every projector, retired ones too, from the projection tables. */
+  List<Views.Version> versions() {
+    long head = store.headPosition();
+    return stored.versions().stream().map(v -> Views.Version.of(v, head)).toList();
+  }
+
+  /** Drops a retired version's recorded tables; the runner refuses any other version. */
+  Views.DroppedTables dropTables(String projector, int v, String user, String reason) {
+    ProjectionRunner r = runnerOf(projector);
+    StoredProjections.Version found = stored.versions().stream()
+        .filter(x -> x.projector().equals(projector) && x.version() == v).findFirst()
+        .orElseThrow(() -> Refusal.notFound("projector " + projector + " has no version " + v));
+    String names = found.tables().isEmpty() ? "no recorded tables" : String.join(", ", found.tables());
+    AtomicReference<List<String>> dropped = new AtomicReference<>(List.of());
+    act(user, "drop-tables", "projector " + projector + " v" + v,
+        "drop the tables of " + projector + " v" + v + ": " + names, reason,
+        () -> dropped.set(r.dropRetiredTables(projector, v)));
+    return new Views.DroppedTables(projector, v, dropped.get());
   }
 
   void pause(String projector, String user, String reason) {
@@ -155,6 +186,9 @@ final class Console implements DisposableBean {
   }
 
   private ProjectionRunner runnerOf(String projector) {
+    if (runner.isEmpty() && stored.versions().stream().anyMatch(v -> v.projector().equals(projector))) {
+      throw Refusal.conflict(STANDALONE);
+    }
     if (runner.isEmpty() || !runner.get().projectorNames().contains(projector)) {
       throw Refusal.notFound("no projector named '" + Checks.shorten(projector) + "' runs here");
     }
@@ -165,7 +199,12 @@ final class Console implements DisposableBean {
 
   List<Views.DeadLetterView> deadLetters(String projector, String stream) {
     if (runner.isEmpty()) {
-      return List.of();
+      boolean anyProjector = projector == null || projector.isBlank();
+      return stored.deadLetters().stream()
+          .filter(d -> anyProjector || d.projector().equals(projector.trim()))
+          .filter(d -> stream == null || stream.isBlank() || d.streamId().toString().equals(stream.trim()))
+          .map(Views.DeadLetterView::of)
+          .sorted(Comparator.comparingLong(Views.DeadLetterView::position)).toList();
     }
     List<String> names = runner.get().projectorNames();
     if (projector != null && !projector.isBlank()) {
@@ -232,6 +271,9 @@ final class Console implements DisposableBean {
   }
 
   private DeadLetter openDeadLetter(long id) {
+    if (runner.isEmpty() && stored.deadLetters().stream().anyMatch(d -> d.id() == id)) {
+      throw Refusal.conflict(STANDALONE);
+    }
     if (runner.isPresent()) {
       for (String name : runner.get().projectorNames()) {
         for (DeadLetter d : runner.get().deadLetters(name)) {

@@ -56,7 +56,7 @@ class ConsoleApi implements DisposableBean {
   Map<String, Object> session(Authentication user, CsrfToken csrf) {
     String role = user.getAuthorities().stream().map(a -> a.getAuthority().replace("ROLE_", "").toLowerCase())
         .findFirst().orElse("none");
-    return Map.of("user", user.getName(), "role", role,
+    return Map.of("user", user.getName(), "role", role, "standalone", console.standalone(),
         "csrfHeader", csrf.getHeaderName(), "csrfToken", csrf.getToken());
   }
 
@@ -96,6 +96,17 @@ class ConsoleApi implements DisposableBean {
     } catch (IOException | IllegalStateException e) {
       live.remove(emitter);
     }
+  }
+
+  @GetMapping("/projectors/versions")
+  List<Views.Version> versions() {
+    return console.versions();
+  }
+
+  @PostMapping("/projectors/{name}/versions/{version}/drop-tables")
+  Views.DroppedTables dropTables(@PathVariable String name, @PathVariable int version,
+      @RequestBody(required = false) Reason body, Principal user) {
+    return console.dropTables(name, version, user.getName(), reason(body));
   }
 
   @PostMapping("/projectors/{name}/pause")

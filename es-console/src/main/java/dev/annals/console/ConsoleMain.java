@@ -13,9 +13,10 @@ import java.util.concurrent.CountDownLatch;
 /**
  * The console on its own, against any Annals database:
  * {@code java -jar es-console.jar --url=jdbc:postgresql://host/db --schema=annals}. It shows
- * streams, their events, integrity and the console's own actions; projectors and dead letters
- * need the application's projectors, so they show when the console runs embedded. Bad
- * arguments exit with status 2 and one line.
+ * streams, their events, integrity and the console's own actions, and, read-only from the
+ * projection tables, the projectors, their versions and dead letters; acting on those needs the
+ * application's projectors, so it is refused here (409) and works when the console runs embedded.
+ * Bad arguments exit with status 2 and one line.
  */
 public final class ConsoleMain {
 

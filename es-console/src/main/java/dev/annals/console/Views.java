@@ -5,6 +5,7 @@ import dev.annals.postgres.IntegrityVerifier;
 import dev.annals.projections.DeadLetter;
 import dev.annals.projections.ProjectionStatus;
 import dev.annals.projections.RetryResult;
+import dev.annals.projections.StoredProjections;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -42,6 +43,29 @@ final class Views {
           s.work().eventsPerSecond(), s.heldBack().events(), tx, error, s.health().openDeadLetters(), s.observedAt());
     }
   }
+
+  /**
+   * One version of a projector: {@code state} is {@code active}, {@code rebuilding} (it switches
+   * by itself once caught up) or {@code retired}; {@code tables} are those a drop would remove.
+   */
+  record Version(String projector, int version, String state, int partitions, long position, long headPosition,
+      List<String> tables, String description) {
+
+    static Version of(StoredProjections.Version v, long head) {
+      String description = switch (v.role()) {
+        case ACTIVE -> "serves reads";
+        case REBUILDING -> String.format(java.util.Locale.ROOT, "rebuilding beside the active version: at position "
+            + "%,d of %,d; it switches by itself once caught up", v.position(), head);
+        case RETIRED -> v.tables().isEmpty()
+            ? "retired; no tables recorded (dropped already, or set up before they were recorded)"
+            : "retired; its tables stay for a rollback until dropped";
+      };
+      return new Version(v.projector(), v.version(), v.role().name().toLowerCase(java.util.Locale.ROOT),
+          v.partitions(), v.position(), head, v.tables(), description);
+    }
+  }
+
+  record DroppedTables(String projector, int version, List<String> dropped) {}
 
   record ReplayPlan(String projector, int version, long fromPosition, long events, String description) {}
 

@@ -147,6 +147,7 @@ class ConsoleApiIT {
     Reply r = viewer("GET", "/api/session", null);
     assertThat(r.body().get("user").asText()).isEqualTo("vic");
     assertThat(r.body().get("role").asText()).isEqualTo("viewer");
+    assertThat(r.body().get("standalone").asBoolean()).isFalse();
     assertThat(r.raw()).doesNotContain(Shop.VIEWER_PASSWORD);
   }
   @Test
@@ -213,6 +214,49 @@ class ConsoleApiIT {
     Reply replay = operator("POST", "/api/projectors/balances/replay", "{\"position\":\"1\",\"reason\":\"rebuild\"}");
     assertThat(replay.status()).as(replay.raw()).isEqualTo(200);
     Await.until("balances rebuilt", PATIENCE, () -> shop.balance("a-1") == 500);
+  }
+
+  @Test
+  void a_retired_versions_tables_are_dropped_by_an_operator_and_recorded() throws Exception {
+    String schema = shop.store.schema();
+    Await.until("ledger v1 retired", PATIENCE, () -> version(call(() -> viewer("GET", "/api/projectors/versions", null))
+        .body(), "ledger", 1).get("state").asText().equals("retired"));
+    JsonNode versions = viewer("GET", "/api/projectors/versions", null).body();
+    assertThat(version(versions, "ledger", 1).get("tables").get(0).asText()).isEqualTo(schema + ".ledger_v1");
+    assertThat(version(versions, "ledger", 2).get("state").asText()).isEqualTo("active");
+    assertThat(version(versions, "balances", 1).get("description").asText()).isEqualTo("serves reads");
+
+    int before = auditSize();
+    assertProblem(viewer("POST", "/api/projectors/ledger/versions/1/drop-tables", "{\"reason\":\"x\"}"), 403);
+    assertThat(auditSize()).as("a refusal is not an action").isEqualTo(before);
+    assertProblem(operator("POST", "/api/projectors/ledger/versions/9/drop-tables", "{}"), 404);
+    assertProblem(operator("POST", "/api/projectors/nope/versions/1/drop-tables", "{}"), 404);
+    assertProblem(operator("POST", "/api/projectors/ledger/versions/x/drop-tables", "{}"), 400);
+    Reply active = operator("POST", "/api/projectors/ledger/versions/2/drop-tables", "{\"reason\":\"oops\"}");
+    assertProblem(active, 409);
+    assertThat(active.body().get("detail").asText()).contains("active");
+    assertThat(shop.exists(schema + ".ledger_v2")).isTrue();
+
+    Reply dropped = operator("POST", "/api/projectors/ledger/versions/1/drop-tables", "{\"reason\":\"v2 is fine\"}");
+    assertThat(dropped.status()).as(dropped.raw()).isEqualTo(200);
+    assertThat(dropped.body().get("dropped").get(0).asText()).isEqualTo(schema + ".ledger_v1");
+    assertThat(shop.exists(schema + ".ledger_v1")).isFalse();
+    assertThat(shop.exists(schema + ".ledger_v2")).isTrue();
+    JsonNode last = operator("GET", "/api/audit", null).body().get(0).get("action");
+    assertThat(last.get("action").asText()).isEqualTo("drop-tables");
+    assertThat(last.get("detail").asText()).isEqualTo("drop the tables of ledger v1: " + schema + ".ledger_v1");
+    assertThat(last.get("reason").asText()).isEqualTo("v2 is fine");
+    assertThat(last.get("outcome").asText()).isEqualTo("done");
+    assertProblem(operator("POST", "/api/projectors/ledger/versions/1/drop-tables", "{}"), 409);
+  }
+
+  static JsonNode version(JsonNode versions, String projector, int version) {
+    for (JsonNode v : versions) {
+      if (v.get("projector").asText().equals(projector) && v.get("version").asInt() == version) {
+        return v;
+      }
+    }
+    throw new AssertionError("no " + projector + " v" + version + " in " + versions);
   }
 
   @Test

@@ -3,13 +3,19 @@ package dev.annals.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.annals.core.EventRegistry;
+import dev.annals.postgres.PostgresEventStore;
 import dev.annals.testkit.PostgresTestDatabase;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -115,7 +121,11 @@ class ConsolePageIT {
   }
 
   private void logIn(String user, String password) {
-    browser.get(console.uri().toString());
+    logIn(console, user, password);
+  }
+
+  private void logIn(ConsoleServer server, String user, String password) {
+    browser.get(server.uri().toString());
     wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
     browser.findElement(By.id("username")).sendKeys(user);
     browser.findElement(By.id("password")).sendKeys(password, Keys.ENTER);
@@ -199,6 +209,23 @@ class ConsolePageIT {
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("message"), "done: replay balances"));
     wait.until(d -> shop.balance("a-1") == 1000 && shop.balance("a-2") == 300);
 
+    // Versions: ledger v2 replaced v1 by itself; v1's table, named in the confirmation, is dropped.
+    String schema = shop.store.schema();
+    By retired = By.cssSelector("#versions tr[data-projector='ledger'][data-version='1']");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(retired, "retired"));
+    assertThat(browser.findElement(By.cssSelector("#versions tr[data-projector='ledger'][data-version='2']"))
+        .getText()).contains("active");
+    wait.until(d -> {
+      d.findElement(retired).findElement(By.className("drop-tables")).click();
+      return true;
+    });
+    confirm("v2 serves well", "drop the tables of ledger v1: " + schema + ".ledger_v1");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("message"), "done: drop the tables of ledger v1"));
+    assertThat(shop.exists(schema + ".ledger_v1")).as("ledger_v1 after the drop").isFalse();
+    assertThat(shop.exists(schema + ".ledger_v2")).as("the active version's table").isTrue();
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector(
+        "#versions tr[data-projector='ledger'][data-version='1'] .drop-tables"), 0));
+
     // Time travel: the account as it was after its first event.
     browser.findElement(By.id("tab-streams")).click();
     browser.findElement(By.id("log-position")).sendKeys("2");
@@ -258,5 +285,23 @@ class ConsolePageIT {
     confirm("just looking", "pause balances");
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("message"), "refused: 403"));
     assertThat(shop.runner.status("balances").get(0).health().state().name()).isNotEqualTo("PAUSED");
+  }
+
+  @Test
+  void standalone_the_projectors_and_versions_show_without_actions() {
+    ConsoleMain.Options options = ConsoleMain.Options.parse(new String[] {"--url=" + db.jdbcUrl(),
+        "--schema=" + db.schema(), "--port=0", "--user=ann:operator:{noop}ann-pass"}, Map.of());
+    try (PostgresEventStore store = PostgresEventStore.builder(EventRegistry.builder().build())
+            .jdbcUrl(options.url()).schema(options.schema()).poolSize(2).installSchema(false).build();
+        ConsoleServer standalone = ConsoleMain.start(options, store,
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))) {
+      logIn(standalone, "ann", "ann-pass");
+      wait.until(ExpectedConditions.presenceOfElementLocated(row("balances")));
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(
+          By.cssSelector("#versions tr[data-projector='ledger'][data-version='1']"), "retired"));
+      assertThat(browser.findElement(By.id("standalone-note")).isDisplayed()).isTrue();
+      assertThat(browser.findElement(By.id("replay-form")).isDisplayed()).isFalse();
+      assertThat(browser.findElements(By.cssSelector("#projectors button, #versions button"))).isEmpty();
+    }
   }
 }

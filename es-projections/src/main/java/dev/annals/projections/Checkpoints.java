@@ -152,6 +152,13 @@ final class Checkpoints {
         .map((rs, ctx) -> map(rs)).list();
   }
 
+  /** Every row of every projector version, retired ones too. */
+  List<Checkpoint> listAll(Handle h) {
+    return h.createQuery("SELECT " + COLUMNS + " FROM " + table
+            + " ORDER BY projector, projector_version, partition_index")
+        .map((rs, ctx) -> map(rs)).list();
+  }
+
   /** The rows of every version of a projector that is not retired. */
   List<Checkpoint> listLive(Handle h, String projector) {
     return h.createQuery("SELECT " + COLUMNS + " FROM " + table + " WHERE projector = :projector "

@@ -3,7 +3,9 @@ package dev.annals.projections;
 import dev.annals.core.EventRegistry;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.LogPartition;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
 
@@ -19,13 +21,23 @@ final class Contexts {
 
   static TableContext tables(Handle handle, String schema, EventRegistry registry, Projector projector,
       int version) {
-    return new Tables(handle, schema, registry, projector.name(), projector.tables(), version);
+    return new Tables(handle, schema, registry, projector.name(), projector.tables(), version,
+        new LinkedHashSet<>());
+  }
+
+  /**
+   * A table context for setup that remembers every physical name it hands out, in order, into
+   * {@code handedOut}: those are the tables the version may have created.
+   */
+  static TableContext recording(Handle handle, String schema, EventRegistry registry, Projector projector,
+      int version, Set<String> handedOut) {
+    return new Tables(handle, schema, registry, projector.name(), projector.tables(), version, handedOut);
   }
 
   static ProjectionContext event(Handle handle, String schema, EventRegistry registry, Projector projector,
       int version, LogPartition partition, UUID eventId, LogCursor cursor, boolean replaying) {
-    return new Event(new Tables(handle, schema, registry, projector.name(), projector.tables(), version),
-        partition, eventId, cursor, replaying);
+    return new Event(new Tables(handle, schema, registry, projector.name(), projector.tables(), version,
+        new LinkedHashSet<>()), partition, eventId, cursor, replaying);
   }
 
   static SideEffectContext sideEffect(UUID eventId, boolean replaying, int attempt, LogPartition partition) {
@@ -33,7 +45,7 @@ final class Contexts {
   }
 
   private record Tables(Handle handle, String schema, EventRegistry registry, String projector,
-      List<String> declared, int version) implements TableContext {
+      List<String> declared, int version, Set<String> handedOut) implements TableContext {
 
     @Override
     public String table(String logicalName) {
@@ -41,7 +53,9 @@ final class Contexts {
         throw new IllegalArgumentException("projector " + projector + " has no table '"
             + logicalName + "'; it declared " + declared + " (Projector.builder(...).tables(...))");
       }
-      return physical(schema, logicalName, version);
+      String physical = physical(schema, logicalName, version);
+      handedOut.add(physical);
+      return physical;
     }
   }
 

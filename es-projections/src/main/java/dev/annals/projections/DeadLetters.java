@@ -99,6 +99,13 @@ final class DeadLetters {
         .bind("id", id).map((rs, ctx) -> map(rs)).findOne();
   }
 
+  /** The open dead letters of every projector version, oldest first. */
+  List<DeadLetter> openOfAll(Handle h) {
+    return h.createQuery("SELECT " + COLUMNS + " FROM " + table
+            + " WHERE status IN ('PARKED', 'BLOCKED', 'HALTED') ORDER BY id")
+        .map((rs, ctx) -> map(rs)).list();
+  }
+
   /** The open dead letters of a projector version, oldest first. */
   List<DeadLetter> open(Handle h, String projector, int version) {
     return h.createQuery("SELECT " + COLUMNS + " FROM " + table + " WHERE projector = :projector "

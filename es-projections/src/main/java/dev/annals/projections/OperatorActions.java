@@ -98,4 +98,17 @@ final class OperatorActions {
     slots.projector(projector);
     reset(projector, engine.store.logReader().cursorBefore(position));
   }
+
+  /** See {@link ProjectionRunner#dropRetiredTables}. */
+  List<String> dropRetiredTables(String projector, int version) {
+    slots.projector(projector);
+    slots.ensureSchema();
+    try {
+      return engine.versions.dropRetiredTables(projector, version);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw engine.failure("dropping the tables of projector " + projector + " version " + version, e);
+    }
+  }
 }

@@ -157,6 +157,24 @@ public final class ProjectionRunner implements AutoCloseable {
   }
 
   /**
+   * Drops the read-model tables of a retired version of a projector (one a rebuilt version
+   * replaced: docs/projections.md, "Rebuild and replay"), which stay for a rollback until then.
+   * The tables are those its setup was handed by {@link TableContext#table}, as recorded at
+   * setup; nothing else is dropped, and nothing at all if a view still reads one of them.
+   *
+   * @return the dropped tables' schema-qualified names
+   * @throws IllegalArgumentException if the runner has no such projector or the projector no
+   *     such version
+   * @throws IllegalStateException if the version is active or being rebuilt, a view reads one of
+   *     its tables, or no tables are recorded for it (dropped already, or set up before they were
+   *     recorded)
+   * @throws ProjectionException if the database fails (nothing is dropped)
+   */
+  public List<String> dropRetiredTables(String projector, int version) {
+    return operator.dropRetiredTables(projector, version);
+  }
+
+  /**
    * {@link #reset} to just before the event at {@code position}: that event and everything
    * after it in log order are processed again.
    *

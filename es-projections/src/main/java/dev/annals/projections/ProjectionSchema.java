@@ -8,7 +8,7 @@ import javax.sql.DataSource;
 
 /**
  * Installs and checks the projection tables (checkpoints, dead letters, active versions, the
- * nodes running each projector) in the event store's schema.
+ * nodes running each projector, the tables each version created) in the event store's schema.
  *
  * <p>The DDL ships as versioned scripts on the classpath under {@value #SCRIPT_DIRECTORY} with
  * {@code ${schema}} as placeholder, so Flyway or Liquibase users can run them from their own
@@ -21,14 +21,15 @@ import javax.sql.DataSource;
 public final class ProjectionSchema {
 
   /** The projection schema version this library needs. */
-  public static final int CURRENT_VERSION = 2;
+  public static final int CURRENT_VERSION = 3;
 
   /** Where the scripts are on the classpath. */
   public static final String SCRIPT_DIRECTORY = "dev/annals/projections/schema/";
 
   private static final SchemaScripts SCRIPTS = SchemaScripts.of("projection tables",
       ProjectionSchema.class::getResourceAsStream, SCRIPT_DIRECTORY, "projection_schema_version",
-      List.of("V1__projections.sql", "V2__projection_members.sql"));
+      List.of("V1__projections.sql", "V2__projection_members.sql",
+          "V3__projection_tables.sql"));
 
   private static final RoleScript APPLICATION_ROLE = RoleScript.of("projection tables",
       ProjectionSchema.class::getResourceAsStream, SCRIPT_DIRECTORY + "application_role.sql");

@@ -86,7 +86,7 @@ final class StatusReader {
     }
   }
 
-  private static Optional<ProjectionStatus.LastError> lastError(Checkpoint c) {
+  static Optional<ProjectionStatus.LastError> lastError(Checkpoint c) {
     if (c.lastError() == null || c.lastErrorAt() == null) {
       return Optional.empty();
     }
@@ -94,7 +94,7 @@ final class StatusReader {
     return Optional.of(new ProjectionStatus.LastError(Redaction.redact(c.lastError()), c.lastErrorAt()));
   }
 
-  private static ProjectorState stateOf(Checkpoint c, Instant now) {
+  static ProjectorState stateOf(Checkpoint c, Instant now) {
     switch (c.state()) {
       case FAILED:
         return ProjectorState.FAILED;

@@ -2,8 +2,10 @@ package dev.annals.projections;
 
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.LogReader;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -29,10 +31,12 @@ final class Versions {
 
   private final Engine engine;
   private final String table;
+  private final String tables;
 
   Versions(Engine engine) {
     this.engine = engine;
     this.table = engine.schema() + ".projection_versions";
+    this.tables = engine.schema() + ".projection_tables";
   }
 
   void lockProjector(Handle h, String projector) {
@@ -86,12 +90,15 @@ final class Versions {
         RowState state = first ? RowState.CATCHING_UP : RowState.REBUILDING;
         engine.checkpoints.create(h, p.name(), p.version(), p.partitions(), horizon, state);
         if (p.setup().isPresent()) {
+          Set<String> handedOut = new LinkedHashSet<>();
           try {
-            p.setup().get().create(Contexts.tables(h, engine.schema(), engine.registry(), p, p.version()));
+            p.setup().get().create(Contexts.recording(h, engine.schema(), engine.registry(), p, p.version(),
+                handedOut));
           } catch (Exception e) {
             throw new ProjectionException("setup of projector " + p.name() + " version "
                 + p.version() + " failed: " + Failures.describe(e), e, false);
           }
+          recordTables(h, p, handedOut);
         }
         if (first) {
           serveReads(h, p);
@@ -170,5 +177,80 @@ final class Versions {
       h.execute("DROP VIEW IF EXISTS " + view);
       h.execute("CREATE VIEW " + view + " AS SELECT * FROM " + Contexts.physical(engine.schema(), t, p.version()));
     }
+  }
+
+  private void recordTables(Handle h, Projector p, Set<String> names) {
+    for (String name : names) {
+      h.createUpdate("INSERT INTO " + tables + " (projector, projector_version, table_name) "
+              + "VALUES (:projector, :version, :name) ON CONFLICT DO NOTHING")
+          .bind("projector", p.name()).bind("version", p.version()).bind("name", name).execute();
+    }
+  }
+
+  /**
+   * Drops the tables a retired version's setup was handed, and forgets them, in one transaction
+   * under the projector lock, so the version cannot become active meanwhile.
+   *
+   * @return the dropped tables' schema-qualified names
+   */
+  List<String> dropRetiredTables(String projector, int version) {
+    List<String> dropped = engine.jdbi().inTransaction(h -> {
+      lockProjector(h, projector);
+      // Without row locks: a batch in flight holds its row, and only actions under the projector
+      // lock (held here) retire a version or make it active.
+      List<Checkpoint> rows = engine.checkpoints.list(h, projector, version, false);
+      if (rows.isEmpty()) {
+        throw new IllegalArgumentException("projector " + projector + " has no version " + version
+            + " in schema '" + engine.schema() + "'");
+      }
+      if (rows.get(0).state() != RowState.RETIRED) {
+        boolean active = active(h, projector).map(a -> a == version).orElse(false);
+        throw new IllegalStateException("projector " + projector + " version " + version + " is "
+            + (active ? "active: it serves reads" : "being rebuilt: it switches by itself once caught up")
+            + "; only a retired version's tables can be dropped");
+      }
+      List<String> names = h.createQuery("SELECT table_name FROM " + tables
+              + " WHERE projector = :projector AND projector_version = :version ORDER BY table_name")
+          .bind("projector", projector).bind("version", version).mapTo(String.class).list();
+      if (names.isEmpty()) {
+        throw new IllegalStateException("projector " + projector + " version " + version
+            + " has no recorded tables: they were dropped already, or it was set up before the "
+            + "projection schema recorded them (version 3); drop them by hand if any are left");
+      }
+      for (String name : names) {
+        // The rows are writable by the application role: drop only what setup could have been
+        // handed for this version (Contexts.physical), never another table named there.
+        if (!name.matches(java.util.regex.Pattern.quote(engine.schema() + ".") + "[a-z][a-z0-9_]{0,40}_v" + version)) {
+          throw new IllegalStateException("projector " + projector + " version " + version + " records table '"
+              + name + "', which is not a name its setup could have been handed; nothing was dropped");
+        }
+      }
+      for (String name : names) {
+        List<String> views = viewsOver(h, name);
+        if (!views.isEmpty()) {
+          throw new IllegalStateException("table " + name + " of projector " + projector + " version "
+              + version + " is read by " + String.join(", ", views) + "; nothing was dropped");
+        }
+      }
+      for (String name : names) {
+        // The names were handed out by Contexts.physical from validated identifiers.
+        h.execute("DROP TABLE IF EXISTS " + name);
+      }
+      h.createUpdate("DELETE FROM " + tables + " WHERE projector = :projector AND projector_version = :version")
+          .bind("projector", projector).bind("version", version).execute();
+      return names;
+    });
+    Engine.LOG.log(System.Logger.Level.INFO, "projector {0} version {1}: retired tables {2} dropped",
+        projector, version, dropped);
+    return dropped;
+  }
+
+  /** The views (schema-qualified) whose query reads {@code table}, if it exists. */
+  private static List<String> viewsOver(Handle h, String table) {
+    return h.createQuery("SELECT DISTINCT v.oid::regclass::text FROM pg_depend d "
+            + "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+            + "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+            + "AND d.refobjid = to_regclass(:table) AND v.oid <> d.refobjid ORDER BY 1")
+        .bind("table", table).mapTo(String.class).list();
   }
 }

@@ -79,6 +79,7 @@ async function act(text, path, body) {
 function show(view) {
   document.querySelectorAll('.view').forEach((v) => { v.hidden = v.id !== 'view-' + view; });
   document.querySelectorAll('.tab').forEach((t) => t.classList.toggle('active', t.dataset.view === view));
+  if (view === 'projectors') loadVersions();
   if (view === 'dead-letters') loadDeadLetters();
   if (view === 'integrity') loadIntegrity();
   if (view === 'audit') loadAudit();
@@ -106,7 +107,7 @@ function renderProjectors(list) {
       cell(tx ? 'pid ' + tx.pid + ', ' + tx.ageSeconds.toFixed(0) + ' s (' + p.heldBackEvents + ' events)' : '-'),
       cell(p.openDeadLetters, 'num'), cell(p.lastError ? p.lastError.message : ''));
     const actions = document.createElement('td');
-    actions.append(
+    if (!state.session.standalone) actions.append(
       button('Pause', 'pause', () => act('pause ' + p.projector + ' on every node', 'projectors/' + p.projector + '/pause')),
       button('Resume', 'resume', () => act('resume ' + p.projector + ' on every node', 'projectors/' + p.projector + '/resume')));
     tr.append(actions);
@@ -120,12 +121,46 @@ function renderProjectors(list) {
   }
 }
 
+async function loadVersions() {
+  let list;
+  try {
+    list = await api('projectors/versions');
+  } catch (e) {
+    return; // the next status tick tries again
+  }
+  const body = $('versions').querySelector('tbody');
+  body.replaceChildren();
+  for (const v of list) {
+    const tr = document.createElement('tr');
+    tr.dataset.projector = v.projector;
+    tr.dataset.version = v.version;
+    tr.className = 'version-' + v.state;
+    const progress = v.state === 'rebuilding' && v.headPosition > 0
+      ? Math.min(100, Math.floor(100 * v.position / v.headPosition)) + ' %' : '';
+    tr.append(cell(v.projector), cell(v.version), cell(v.state, 'state'), cell(v.partitions, 'num'),
+      cell(fmt(v.position), 'num'), cell(fmt(v.headPosition), 'num'), cell(progress, 'num'),
+      cell(v.tables.join(', '), 'tables'), cell(v.description));
+    const actions = document.createElement('td');
+    if (v.state === 'retired' && v.tables.length > 0 && !state.session.standalone) {
+      const path = 'projectors/' + encodeURIComponent(v.projector) + '/versions/' + v.version + '/drop-tables';
+      actions.append(button('Drop tables', 'drop-tables', async () => {
+        await act('drop the tables of ' + v.projector + ' v' + v.version + ': ' + v.tables.join(', ')
+          + ' (this cannot be undone)', path);
+        loadVersions();
+      }));
+    }
+    tr.append(actions);
+    body.append(tr);
+  }
+}
+
 function startLiveFeed() {
   const feed = new EventSource('api/projectors/live');
   feed.addEventListener('open', () => { $('feed-status').textContent = 'live'; });
   feed.addEventListener('status', (e) => {
     $('feed-status').textContent = 'live';
     renderProjectors(JSON.parse(e.data));
+    if (!$('view-projectors').hidden) loadVersions();
   });
   feed.addEventListener('error', () => { $('feed-status').textContent = 'reconnecting'; });
 }
@@ -371,6 +406,8 @@ async function start() {
     return;
   }
   $('who').textContent = state.session.user + ' (' + state.session.role + ')';
+  $('standalone-note').hidden = !state.session.standalone;
+  $('replay-form').hidden = state.session.standalone;
   $('logout-csrf').value = state.session.csrfToken;
   document.querySelectorAll('.tab').forEach((t) => t.addEventListener('click', () => show(t.dataset.view)));
   $('replay-plan').addEventListener('click', planReplay);

@@ -21,9 +21,10 @@ $$;
 GRANT USAGE, CREATE ON SCHEMA ${schema} TO ${role};
 
 REVOKE ALL ON TABLE ${schema}.projection_checkpoints, ${schema}.projection_dead_letters,
-    ${schema}.projection_versions, ${schema}.projection_members,
+    ${schema}.projection_versions, ${schema}.projection_members, ${schema}.projection_tables,
     ${schema}.projection_schema_version FROM PUBLIC, ${role};
 GRANT SELECT, INSERT, UPDATE ON TABLE ${schema}.projection_checkpoints,
     ${schema}.projection_dead_letters, ${schema}.projection_versions TO ${role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.projection_members TO ${role};
+GRANT SELECT, INSERT, DELETE ON TABLE ${schema}.projection_tables TO ${role};
 GRANT SELECT ON TABLE ${schema}.projection_schema_version TO ${role};
