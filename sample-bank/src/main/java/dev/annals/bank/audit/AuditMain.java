@@ -22,6 +22,7 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateState;
 import dev.annals.core.AnnalsException;
 import dev.annals.core.AsOf;
+import dev.annals.core.BookClosing;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
@@ -849,10 +850,23 @@ public final class AuditMain {
 
       Map<String, AccountState> replayed = new TreeMap<>();
       Map<String, String> unreadable = new TreeMap<>();
+      Map<String, Long> archived = new TreeMap<>();
       try (AggregateRepository<AccountCommand, AccountState, AccountEvent> repository = replayer()) {
+        Map<String, Long> tombstones = archivedAccounts();
         for (String id : accountIds()) {
+          Long archivedAt = tombstones.get(id);
+          if (archivedAt != null) {
+            // Its events left the table; the chain verification checked its tombstone against its stream row.
+            archived.put(id, archivedAt);
+            continue;
+          }
           try {
-            replayed.put(id, repository.load(id).state());
+            AccountState state = repository.load(id).state();
+            carriedFromArchive(id, tombstones).ifPresent(why -> unreadable.put(id, why));
+            // A closed year's balance went on to the next year's stream, counted there.
+            if (state.status() != AccountState.Status.CARRIED_FORWARD) {
+              replayed.put(Account.accountOf(id), state);
+            }
           } catch (StoreUnavailableException e) {
             throw e;
           } catch (AnnalsException | IllegalArgumentException e) {
@@ -880,6 +894,8 @@ public final class AuditMain {
         snapshotsJson(doc.putObject("snapshots"), snapshots);
         ObjectNode replay = doc.putObject("replay");
         replay.put("accounts", replayed.size() + unreadable.size());
+        ArrayNode archivedJson = replay.putArray("archived");
+        archived.forEach((id, version) -> archivedJson.addObject().put("stream", id).put("version", version));
         ArrayNode failures = replay.putArray("unreadable");
         unreadable.forEach((id, why) -> failures.addObject().put("account", id).put("error", why));
         ObjectNode conserved = doc.putObject("money");
@@ -888,7 +904,8 @@ public final class AuditMain {
         for (MoneyAudit.Line line : money.lines()) {
           currencies.addObject().put("currency", line.currency().getCurrencyCode())
               .put("balances", line.balances()).put("deposited", line.deposited())
-              .put("withdrawn", line.withdrawn()).put("inTransit", line.inTransit()).put("holds", line.holds());
+              .put("withdrawn", line.withdrawn()).put("inTransit", line.inTransit())
+              .put("broughtForward", line.broughtForward()).put("holds", line.holds());
         }
         ArrayNode stranded = conserved.putArray("strandedTransfers");
         for (MoneyAudit.Stranded t : money.stranded()) {
@@ -908,6 +925,8 @@ public final class AuditMain {
         }));
         printJson(doc);
       } else {
+        archived.forEach((id, version) -> out.println("Account stream " + id + " is archived at version " + version
+            + " (tombstone checked)"));
         printVerify(chains, anchored, snapshots, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
       }
       return ok ? OK : PROBLEMS;
@@ -922,8 +941,10 @@ public final class AuditMain {
       printSnapshots(snapshots);
       unreadable.forEach((id, why) -> out.println("Account " + id + " cannot be replayed: " + why));
       for (MoneyAudit.Line line : money.lines()) {
-        out.printf(Locale.ROOT, "  %s: replayed balances %s %s deposits %s - withdrawals %s%s%n",
+        out.printf(Locale.ROOT, "  %s: replayed balances %s %s %sdeposits %s - withdrawals %s%s%n",
             line.currency().getCurrencyCode(), line.balances().toPlainString(), line.holds() ? "=" : "!=",
+            line.broughtForward().signum() == 0 ? ""
+                : "brought forward from archived years " + line.broughtForward().toPlainString() + " + ",
             line.deposited().toPlainString(), line.withdrawn().toPlainString(), line.inTransit().signum() == 0 ? ""
                 : " - in transit " + line.inTransit().toPlainString());
       }
@@ -979,6 +1000,43 @@ public final class AuditMain {
         findings.addObject().put("stream", f.streamId().toString()).put("version", f.version())
             .put("kind", f.kind().name()).put("detail", f.detail());
       }
+    }
+
+    /** The archived account streams (by repository id) and the versions their tombstones keep. */
+    private Map<String, Long> archivedAccounts() {
+      String prefix = Account.TYPE.category() + "-";
+      return store.withHandle("list the archived accounts", h -> {
+        Map<String, Long> archived = new TreeMap<>();
+        h.createQuery("SELECT stream_id, version FROM " + store.schema() + ".archived_streams "
+                + "WHERE starts_with(stream_id, :prefix)")
+            .bind("prefix", prefix)
+            .map((rs, c) -> Map.entry(rs.getString(1).substring(prefix.length()), rs.getLong(2)))
+            .forEach(e -> archived.put(e.getKey(), e.getValue()));
+        return archived;
+      });
+    }
+
+    /**
+     * Why the balance that stream {@code id} starts with does not follow from an archived stream's
+     * tombstone, if it does not: it must carry on from the very version the tombstone keeps.
+     */
+    private Optional<String> carriedFromArchive(String id, Map<String, Long> tombstones) {
+      StreamId stream = StreamId.of(Account.TYPE.category(), id);
+      List<RecordedEvent> first = store.readStream(stream, 1, 1);
+      if (first.isEmpty() || !(first.get(0).payload() instanceof AccountEvent.BalanceCarriedForward)) {
+        return Optional.empty();
+      }
+      Optional<StreamId> from = BookClosing.carriedFrom(first.get(0));
+      if (from.isEmpty()) {
+        return Optional.of("its balance brought forward names no stream it was carried from");
+      }
+      Long archivedAt = tombstones.get(from.get().id());
+      String version = first.get(0).metadata().extra().get(BookClosing.CARRIED_FROM_VERSION);
+      if (archivedAt != null && !Long.toString(archivedAt).equals(version)) {
+        return Optional.of("its balance was brought forward from " + from.get() + " at version " + version
+            + ", but that stream's tombstone keeps version " + archivedAt);
+      }
+      return Optional.empty();
     }
 
     private List<String> accountIds() {
