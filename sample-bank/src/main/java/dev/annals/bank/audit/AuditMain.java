@@ -851,6 +851,8 @@ public final class AuditMain {
       Map<String, AccountState> replayed = new TreeMap<>();
       Map<String, String> unreadable = new TreeMap<>();
       Map<String, Long> archived = new TreeMap<>();
+      // Account streams whose opening balance does not follow from their previous year's close.
+      Map<String, String> carries = new TreeMap<>();
       try (AggregateRepository<AccountCommand, AccountState, AccountEvent> repository = replayer()) {
         Map<String, Long> tombstones = archivedAccounts();
         for (String id : accountIds()) {
@@ -862,10 +864,12 @@ public final class AuditMain {
           }
           try {
             AccountState state = repository.load(id).state();
-            carriedFromArchive(id, tombstones).ifPresent(why -> unreadable.put(id, why));
+            broughtForward(id, tombstones).ifPresent(why -> carries.put(id, why));
             // A closed year's balance went on to the next year's stream, counted there.
-            if (state.status() != AccountState.Status.CARRIED_FORWARD) {
-              replayed.put(Account.accountOf(id), state);
+            if (state.status() != AccountState.Status.CARRIED_FORWARD
+                && replayed.put(Account.accountOf(id), state) != null) {
+              carries.merge(id, "account " + Account.accountOf(id) + " has another stream whose books are open",
+                  (a, b) -> a + "; " + b);
             }
           } catch (StoreUnavailableException e) {
             throw e;
@@ -882,6 +886,7 @@ public final class AuditMain {
       Optional<Boolean> readModelAgrees = behind > 0 ? Optional.empty()
           : projected.map(p -> MoneyAudit.balancesAgree(p, replayed, money));
       boolean ok = chains.intact() && anchored.map(Report::intact).orElse(true) && unreadable.isEmpty()
+          && carries.isEmpty()
           && money.conserved() && money.stranded().isEmpty() && readModelAgrees.orElse(true)
           && snapshots.intact();
 
@@ -896,6 +901,8 @@ public final class AuditMain {
         replay.put("accounts", replayed.size() + unreadable.size());
         ArrayNode archivedJson = replay.putArray("archived");
         archived.forEach((id, version) -> archivedJson.addObject().put("stream", id).put("version", version));
+        ArrayNode carriesJson = replay.putArray("broughtForward");
+        carries.forEach((id, why) -> carriesJson.addObject().put("stream", id).put("error", why));
         ArrayNode failures = replay.putArray("unreadable");
         unreadable.forEach((id, why) -> failures.addObject().put("account", id).put("error", why));
         ObjectNode conserved = doc.putObject("money");
@@ -927,6 +934,7 @@ public final class AuditMain {
       } else {
         archived.forEach((id, version) -> out.println("Account stream " + id + " is archived at version " + version
             + " (tombstone checked)"));
+        carries.forEach((id, why) -> out.println("Account stream " + id + " does not carry on its previous year: " + why));
         printVerify(chains, anchored, snapshots, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
       }
       return ok ? OK : PROBLEMS;
@@ -1017,26 +1025,46 @@ public final class AuditMain {
     }
 
     /**
-     * Why the balance that stream {@code id} starts with does not follow from an archived stream's
-     * tombstone, if it does not: it must carry on from the very version the tombstone keeps.
+     * Why the balance that stream {@code id} starts with is not the one its previous year closed
+     * with, if it is not. A later year's stream must start with {@code BalanceCarriedForward} of
+     * its own account, naming the stream it carries on from and the version of that stream's
+     * {@code YearClosed}: while that stream is in the log, its last event must be that
+     * {@code YearClosed}, at that version, of the same balance and naming this stream; once it is
+     * archived, its tombstone must keep that version (the archive file proves the rest:
+     * {@code verify-archives}).
      */
-    private Optional<String> carriedFromArchive(String id, Map<String, Long> tombstones) {
+    private Optional<String> broughtForward(String id, Map<String, Long> tombstones) {
       StreamId stream = StreamId.of(Account.TYPE.category(), id);
       List<RecordedEvent> first = store.readStream(stream, 1, 1);
-      if (first.isEmpty() || !(first.get(0).payload() instanceof AccountEvent.BalanceCarriedForward)) {
-        return Optional.empty();
+      if (first.isEmpty() || !(first.get(0).payload() instanceof AccountEvent.BalanceCarriedForward carried)) {
+        return Account.periodOf(id) == 0 ? Optional.empty()
+            : Optional.of("a later year's stream that does not start with the balance brought forward");
       }
+      String account = Account.accountOf(id);
       Optional<StreamId> from = BookClosing.carriedFrom(first.get(0));
-      if (from.isEmpty()) {
-        return Optional.of("its balance brought forward names no stream it was carried from");
+      if (from.isEmpty() || !from.get().category().equals(Account.TYPE.category())
+          || !Account.accountOf(from.get().id()).equals(account) || !carried.account().equals(account)) {
+        return Optional.of("its balance brought forward does not come from an earlier stream of account " + account);
       }
-      Long archivedAt = tombstones.get(from.get().id());
       String version = first.get(0).metadata().extra().get(BookClosing.CARRIED_FROM_VERSION);
-      if (archivedAt != null && !Long.toString(archivedAt).equals(version)) {
-        return Optional.of("its balance was brought forward from " + from.get() + " at version " + version
-            + ", but that stream's tombstone keeps version " + archivedAt);
+      Long archivedAt = tombstones.get(from.get().id());
+      if (archivedAt != null) {
+        return Long.toString(archivedAt).equals(version) ? Optional.empty()
+            : Optional.of("its balance was brought forward from " + from.get() + " at version " + version
+                + ", but that stream's tombstone keeps version " + archivedAt);
       }
-      return Optional.empty();
+      long closedAt;
+      try {
+        closedAt = Long.parseLong(version);
+      } catch (NumberFormatException e) {
+        return Optional.of("its balance brought forward names no version of " + from.get());
+      }
+      List<RecordedEvent> closing = closedAt < 1 ? List.of() : store.readStream(from.get(), closedAt, 2);
+      boolean matches = closing.size() == 1 && closing.get(0).payload() instanceof AccountEvent.YearClosed closed
+          && closed.balance().equals(carried.balance())
+          && stream.toString().equals(closing.get(0).metadata().extra().get(BookClosing.CONTINUED_IN));
+      return matches ? Optional.empty() : Optional.of("its balance brought forward, " + carried.balance()
+          + ", is not what " + from.get() + " closed with at version " + version);
     }
 
     private List<String> accountIds() {

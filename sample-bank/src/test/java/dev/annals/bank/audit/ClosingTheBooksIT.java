@@ -12,6 +12,9 @@ import dev.annals.bank.domain.Money;
 import dev.annals.bank.views.BalancesProjection;
 import dev.annals.core.BookClosing;
 import dev.annals.core.CommandContext;
+import dev.annals.core.ExpectedVersion;
+import dev.annals.core.Metadata;
+import dev.annals.core.NewEvent;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StreamId;
 import dev.annals.testkit.PostgresTestDatabase;
@@ -25,6 +28,7 @@ import java.util.Currency;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
@@ -158,5 +162,27 @@ class ClosingTheBooksIT {
         assertThat(Files.readString(file)).doesNotContain("Brunhilde");
       }
     }
+  }
+
+  @Test
+  void a_forged_balance_brought_forward_fails_verify() {
+    String schema = db.newSchema();
+    try (BankStorage storage = BankStorage.postgres(db.jdbcUrl(), schema, false);
+        Bank bank = Bank.start(storage.store(), "books-forged")) {
+      bank.handle("1001", new AccountCommand.Open("Alice Keepable", EUR), context("open"));
+      bank.handle("1001", new AccountCommand.Deposit(Money.of("100.00", "EUR")), context("d"));
+      bank.closeYear("1001", 2026, context("close"));
+      // Money from nowhere: a next year's stream that claims to carry on from 2027, which is not closed.
+      storage.store().append(StreamId.of("account", "1001.2028"), ExpectedVersion.noStream(), new NewEvent(
+          UUID.randomUUID(), new AccountEvent.BalanceCarriedForward("1001", 2028, Account.customerOf("Alice Keepable"),
+              Money.of("1000000.00", "EUR"), Money.of("100", "EUR")),
+          Metadata.empty().with(BookClosing.CARRIED_FROM, "account-1001.2027")
+              .with(BookClosing.CARRIED_FROM_VERSION, "1")));
+      assertThat(bank.awaitSettled(SETTLE)).isTrue();
+    }
+    Result verify = audit("--schema", schema, "verify");
+    assertThat(verify.status()).as(verify.err()).isEqualTo(1);
+    assertThat(verify.out()).contains("Account stream 1001.2028 does not carry on its previous year: its balance "
+        + "brought forward, 1000000.00 EUR, is not what account-1001.2027 closed with at version 1");
   }
 }
