@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The sample bank as one application on one PostgreSQL event store: the account and transfer
@@ -142,7 +143,7 @@ public final class Bank implements AutoCloseable {
   }
 
   /** Runs {@code action} on the account's current stream, once more if its books closed meanwhile. */
-  private <T> T onCurrentStream(String accountId, java.util.function.Function<String, T> action) {
+  private <T> T onCurrentStream(String accountId, Function<String, T> action) {
     try {
       return action.apply(currentStream(accountId));
     } catch (Account.BooksClosed closedMeanwhile) {

@@ -21,6 +21,7 @@ import dev.annals.projections.Projector;
 import dev.annals.projections.SideEffectContext;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * The process manager that carries each {@link Transfer} through: it follows the transfer events
@@ -48,14 +49,14 @@ public final class TransferProcess {
 
   private final AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts;
   private final AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers;
-  private final java.util.function.UnaryOperator<String> currentStream;
+  private final UnaryOperator<String> currentStream;
 
   /**
    * @param transfers a repository without a cache: the process must see each transfer as stored
    */
   public TransferProcess(AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts,
       AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers) {
-    this(accounts, transfers, java.util.function.UnaryOperator.identity());
+    this(accounts, transfers, UnaryOperator.identity());
   }
 
   /**
@@ -65,7 +66,7 @@ public final class TransferProcess {
    */
   public TransferProcess(AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts,
       AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers,
-      java.util.function.UnaryOperator<String> currentStream) {
+      UnaryOperator<String> currentStream) {
     this.accounts = Objects.requireNonNull(accounts, "accounts");
     this.transfers = Objects.requireNonNull(transfers, "transfers");
     this.currentStream = Objects.requireNonNull(currentStream, "currentStream");
