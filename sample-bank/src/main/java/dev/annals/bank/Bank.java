@@ -16,6 +16,12 @@ import dev.annals.bank.views.DailyTotalsProjection;
 import dev.annals.bank.views.StatementsProjection;
 import dev.annals.bank.views.TransferStatusProjection;
 import dev.annals.core.AggregateRepository;
+import dev.annals.core.AggregateState;
+import dev.annals.core.BookClosing;
+import dev.annals.core.DomainException;
+import dev.annals.core.Metadata;
+import dev.annals.core.RecordedEvent;
+import dev.annals.core.StreamId;
 import dev.annals.core.CommandContext;
 import dev.annals.core.CommandResult;
 import dev.annals.core.EventStore;
@@ -34,6 +40,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -73,7 +80,7 @@ public final class Bank implements AutoCloseable {
     ProjectionRunner.Builder builder = ProjectionRunner.builder(store).nodeId(nodeId).installSchema(true);
     observation.projections().ifPresent(builder::observer);
     READ_MODELS.values().forEach(builder::projector);
-    builder.projector(new TransferProcess(accounts, processTransfers).projector());
+    builder.projector(new TransferProcess(accounts, processTransfers, this::currentStream).projector());
     this.publishTo = publishTo;
     if (publishTo != null) {
       builder.projector(BankPublishing.publisher(observation.publishThrough().apply(publishTo)));
@@ -181,11 +188,74 @@ public final class Bank implements AutoCloseable {
   public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command,
       CommandContext context) {
     try {
-      return accounts.handle(accountId, command, context);
+      return onCurrentStream(accountId, stream -> accounts.handle(stream, command, context));
     } catch (Account.InsufficientFunds refused) {
       recordRefusal(accountId, command, context, refused);
       throw refused;
     }
+  }
+
+  /** Runs {@code action} on the account's current stream, once more if its books closed meanwhile. */
+  private <T> T onCurrentStream(String accountId, Function<String, T> action) {
+    try {
+      return action.apply(currentStream(accountId));
+    } catch (Account.BooksClosed closedMeanwhile) {
+      return action.apply(currentStream(accountId));
+    }
+  }
+
+  /**
+   * The repository id of account {@code accountId}'s current stream: {@code accountId} itself
+   * until its books are first closed, then {@code <accountId>.<year>} of the latest year (see
+   * {@link #closeYear}). Read from the store's stream list, so every node routes alike.
+   */
+  public String currentStream(String accountId) {
+    Objects.requireNonNull(accountId, "accountId must not be null");
+    String prefix = Account.TYPE.category() + "-" + accountId + ".";
+    List<String> periods = store.withHandle("find the account's current stream", h -> h.createQuery(
+            "SELECT stream_id FROM " + store.schema() + ".streams WHERE category = :category "
+                + "AND starts_with(stream_id, :prefix)")
+        .bind("category", Account.TYPE.category())
+        .bind("prefix", prefix)
+        .mapTo(String.class)
+        .list());
+    String current = accountId;
+    for (String stream : periods) {
+      String id = stream.substring(Account.TYPE.category().length() + 1);
+      if (Account.accountOf(id).equals(accountId) && Account.periodOf(id) > Account.periodOf(current)) {
+        current = id;
+      }
+    }
+    return current;
+  }
+
+  /**
+   * Closes the books of {@code year} of account {@code accountId} with {@link BookClosing}: its
+   * current stream ends with {@link AccountEvent.YearClosed} and {@code <accountId>.<year + 1>}
+   * starts with {@link AccountEvent.BalanceCarriedForward}, each naming the other in its metadata.
+   * The old stream can then be archived. Calling it again after a failure between the two appends
+   * finishes the close.
+   *
+   * @throws DomainException if the account is not open, is frozen, or is already in a later year
+   * @throws dev.annals.core.ConcurrencyConflictException if the account moved while closing; try again
+   */
+  public BookClosing.Closed closeYear(String accountId, int year, CommandContext context) {
+    String current = currentStream(accountId);
+    if (Account.periodOf(current) > year) {
+      throw new DomainException("closing the books of " + year + " refused: account " + accountId
+          + " is in " + Account.periodOf(current) + " already");
+    }
+    StreamId from = StreamId.of(Account.TYPE.category(), current);
+    StreamId to = StreamId.of(Account.TYPE.category(), Account.periodStream(accountId, year + 1));
+    AggregateState<AccountState> state = accounts.load(current);
+    AccountEvent.YearClosed closing = Account.closeYear(state.state(), year);
+    RecordedEvent first = store.readStream(from, 1, 1).get(0);
+    String customer = first.payload() instanceof AccountEvent.Opened opened ? opened.customer()
+        : ((AccountEvent.BalanceCarriedForward) first.payload()).customer();
+    AccountEvent.BalanceCarriedForward opening = new AccountEvent.BalanceCarriedForward(accountId, year + 1,
+        customer, closing.balance(), state.state().overdraftLimit());
+    Metadata metadata = Metadata.empty().withActor(context.actor()).withCorrelationId(context.correlationId());
+    return BookClosing.close(store, from, state.version(), closing, to, opening, metadata);
   }
 
   private void recordRefusal(String accountId, AccountCommand command, CommandContext context,
@@ -197,8 +267,8 @@ public final class Bank implements AutoCloseable {
     CommandContext record = new CommandContext(context.commandId() + "/refused", context.correlationId(),
         context.actor(), context.extra());
     try {
-      accounts.handle(accountId, new AccountCommand.RecordWithdrawalRefused(withdraw.amount(), refused.getMessage()),
-          record);
+      accounts.handle(currentStream(accountId),
+          new AccountCommand.RecordWithdrawalRefused(withdraw.amount(), refused.getMessage()), record);
     } catch (RuntimeException e) {
       // The caller is owed the refusal itself; failing to record it must not hide it.
       refused.addSuppressed(e);
@@ -211,7 +281,7 @@ public final class Bank implements AutoCloseable {
    */
   public CommandResult<AccountState, AccountEvent> handle(String accountId, AccountCommand command,
       CommandContext context, ExpectedVersion expectedVersion) {
-    return accounts.handle(accountId, command, context, expectedVersion);
+    return accounts.handle(currentStream(accountId), command, context, expectedVersion);
   }
 
   /**

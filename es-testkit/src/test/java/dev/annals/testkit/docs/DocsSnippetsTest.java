@@ -32,7 +32,7 @@ class DocsSnippetsTest {
    * test package of a module whose examples need that module (which this one cannot depend on).
    */
   static final String[] SOURCES = {"es-testkit/src/test/java/dev/annals/testkit/docs",
-      "es-postgres/src/test/java/dev/annals/postgres/docs"};
+      "es-postgres/src/test/java/dev/annals/postgres/docs", "sample-bank/src/test/java/dev/annals/bank/docs"};
 
   /** Guides whose examples are tests of another module, with the test that checks them. */
   static final Map<String, String> CHECKED_ELSEWHERE =

@@ -22,6 +22,8 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.AggregateState;
 import dev.annals.core.AnnalsException;
 import dev.annals.core.AsOf;
+import dev.annals.core.BookClosing;
+import dev.annals.core.PersonalDataException;
 import dev.annals.core.RecordedEvent;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.StreamId;
@@ -849,10 +851,27 @@ public final class AuditMain {
 
       Map<String, AccountState> replayed = new TreeMap<>();
       Map<String, String> unreadable = new TreeMap<>();
+      Map<String, Long> archived = new TreeMap<>();
+      // Account streams whose opening balance does not follow from their previous year's close.
+      Map<String, String> carries = new TreeMap<>();
       try (AggregateRepository<AccountCommand, AccountState, AccountEvent> repository = replayer()) {
+        Map<String, Long> tombstones = archivedAccounts();
         for (String id : accountIds()) {
+          Long archivedAt = tombstones.get(id);
+          if (archivedAt != null) {
+            // Its events left the table; the chain verification checked its tombstone against its stream row.
+            archived.put(id, archivedAt);
+            continue;
+          }
           try {
-            replayed.put(id, repository.load(id).state());
+            AccountState state = repository.load(id).state();
+            broughtForward(id, tombstones).ifPresent(why -> carries.put(id, why));
+            // A closed year's balance went on to the next year's stream, counted there.
+            if (state.status() != AccountState.Status.CARRIED_FORWARD
+                && replayed.put(Account.accountOf(id), state) != null) {
+              carries.merge(id, "account " + Account.accountOf(id) + " has another stream whose books are open",
+                  (a, b) -> a + "; " + b);
+            }
           } catch (StoreUnavailableException e) {
             throw e;
           } catch (AnnalsException | IllegalArgumentException e) {
@@ -860,7 +879,13 @@ public final class AuditMain {
           }
         }
       }
-      MoneyAudit.Report money = MoneyAudit.check(store, replayed.values());
+      MoneyAudit.Report money;
+      try {
+        money = MoneyAudit.check(store, replayed.values());
+      } catch (PersonalDataException e) {
+        // A copy of the log without its subject keys (an import) proves its chains, not its money.
+        return moneyUnreadable(chains, firstLine(e.getMessage()));
+      }
       Optional<Map<String, Money>> projected = hasReadModel()
           ? Optional.of(BalancesProjection.read(store)) : Optional.empty();
       // A view that is merely behind the log (its bank stopped) is not wrong: say so, compare nothing.
@@ -868,6 +893,7 @@ public final class AuditMain {
       Optional<Boolean> readModelAgrees = behind > 0 ? Optional.empty()
           : projected.map(p -> MoneyAudit.balancesAgree(p, replayed, money));
       boolean ok = chains.intact() && anchored.map(Report::intact).orElse(true) && unreadable.isEmpty()
+          && carries.isEmpty()
           && money.conserved() && money.stranded().isEmpty() && readModelAgrees.orElse(true)
           && snapshots.intact();
 
@@ -880,6 +906,10 @@ public final class AuditMain {
         snapshotsJson(doc.putObject("snapshots"), snapshots);
         ObjectNode replay = doc.putObject("replay");
         replay.put("accounts", replayed.size() + unreadable.size());
+        ArrayNode archivedJson = replay.putArray("archived");
+        archived.forEach((id, version) -> archivedJson.addObject().put("stream", id).put("version", version));
+        ArrayNode carriesJson = replay.putArray("broughtForward");
+        carries.forEach((id, why) -> carriesJson.addObject().put("stream", id).put("error", why));
         ArrayNode failures = replay.putArray("unreadable");
         unreadable.forEach((id, why) -> failures.addObject().put("account", id).put("error", why));
         ObjectNode conserved = doc.putObject("money");
@@ -888,7 +918,8 @@ public final class AuditMain {
         for (MoneyAudit.Line line : money.lines()) {
           currencies.addObject().put("currency", line.currency().getCurrencyCode())
               .put("balances", line.balances()).put("deposited", line.deposited())
-              .put("withdrawn", line.withdrawn()).put("inTransit", line.inTransit()).put("holds", line.holds());
+              .put("withdrawn", line.withdrawn()).put("inTransit", line.inTransit())
+              .put("broughtForward", line.broughtForward()).put("holds", line.holds());
         }
         ArrayNode stranded = conserved.putArray("strandedTransfers");
         for (MoneyAudit.Stranded t : money.stranded()) {
@@ -908,6 +939,9 @@ public final class AuditMain {
         }));
         printJson(doc);
       } else {
+        archived.forEach((id, version) -> out.println("Account stream " + id + " is archived at version " + version
+            + " (tombstone checked)"));
+        carries.forEach((id, why) -> out.println("Account stream " + id + " does not carry on its previous year: " + why));
         printVerify(chains, anchored, snapshots, replayed, unreadable, money, projected, behind, readModelAgrees, ok);
       }
       return ok ? OK : PROBLEMS;
@@ -922,8 +956,10 @@ public final class AuditMain {
       printSnapshots(snapshots);
       unreadable.forEach((id, why) -> out.println("Account " + id + " cannot be replayed: " + why));
       for (MoneyAudit.Line line : money.lines()) {
-        out.printf(Locale.ROOT, "  %s: replayed balances %s %s deposits %s - withdrawals %s%s%n",
+        out.printf(Locale.ROOT, "  %s: replayed balances %s %s %sdeposits %s - withdrawals %s%s%n",
             line.currency().getCurrencyCode(), line.balances().toPlainString(), line.holds() ? "=" : "!=",
+            line.broughtForward().signum() == 0 ? ""
+                : "brought forward from archived years " + line.broughtForward().toPlainString() + " + ",
             line.deposited().toPlainString(), line.withdrawn().toPlainString(), line.inTransit().signum() == 0 ? ""
                 : " - in transit " + line.inTransit().toPlainString());
       }
@@ -979,6 +1015,79 @@ public final class AuditMain {
         findings.addObject().put("stream", f.streamId().toString()).put("version", f.version())
             .put("kind", f.kind().name()).put("detail", f.detail());
       }
+    }
+
+    private int moneyUnreadable(Report chains, String why) {
+      if (command.json) {
+        ObjectNode doc = mapper.createObjectNode();
+        doc.put("schema", store.schema());
+        doc.put("ok", false);
+        chainsJson(chains, doc);
+        doc.putObject("money").put("error", why);
+        printJson(doc);
+      } else {
+        printChains(store.schema(), chains, out);
+        out.println("Money cannot be audited: " + why);
+        out.println("Verdict: PROBLEMS FOUND");
+      }
+      return PROBLEMS;
+    }
+
+    /** The archived account streams (by repository id) and the versions their tombstones keep. */
+    private Map<String, Long> archivedAccounts() {
+      String prefix = Account.TYPE.category() + "-";
+      return store.withHandle("list the archived accounts", h -> {
+        Map<String, Long> archived = new TreeMap<>();
+        h.createQuery("SELECT stream_id, version FROM " + store.schema() + ".archived_streams "
+                + "WHERE starts_with(stream_id, :prefix)")
+            .bind("prefix", prefix)
+            .map((rs, c) -> Map.entry(rs.getString(1).substring(prefix.length()), rs.getLong(2)))
+            .forEach(e -> archived.put(e.getKey(), e.getValue()));
+        return archived;
+      });
+    }
+
+    /**
+     * Why the balance that stream {@code id} starts with is not the one its previous year closed
+     * with, if it is not. A later year's stream must start with {@code BalanceCarriedForward} of
+     * its own account, naming the stream it carries on from and the version of that stream's
+     * {@code YearClosed}: while that stream is in the log, its last event must be that
+     * {@code YearClosed}, at that version, of the same balance and naming this stream; once it is
+     * archived, its tombstone must keep that version (the archive file proves the rest:
+     * {@code verify-archives}).
+     */
+    private Optional<String> broughtForward(String id, Map<String, Long> tombstones) {
+      StreamId stream = StreamId.of(Account.TYPE.category(), id);
+      List<RecordedEvent> first = store.readStream(stream, 1, 1);
+      if (first.isEmpty() || !(first.get(0).payload() instanceof AccountEvent.BalanceCarriedForward carried)) {
+        return Account.periodOf(id) == 0 ? Optional.empty()
+            : Optional.of("a later year's stream that does not start with the balance brought forward");
+      }
+      String account = Account.accountOf(id);
+      Optional<StreamId> from = BookClosing.carriedFrom(first.get(0));
+      if (from.isEmpty() || !from.get().category().equals(Account.TYPE.category())
+          || !Account.accountOf(from.get().id()).equals(account) || !carried.account().equals(account)) {
+        return Optional.of("its balance brought forward does not come from an earlier stream of account " + account);
+      }
+      String version = first.get(0).metadata().extra().get(BookClosing.CARRIED_FROM_VERSION);
+      Long archivedAt = tombstones.get(from.get().id());
+      if (archivedAt != null) {
+        return Long.toString(archivedAt).equals(version) ? Optional.empty()
+            : Optional.of("its balance was brought forward from " + from.get() + " at version " + version
+                + ", but that stream's tombstone keeps version " + archivedAt);
+      }
+      long closedAt;
+      try {
+        closedAt = Long.parseLong(version);
+      } catch (NumberFormatException e) {
+        return Optional.of("its balance brought forward names no version of " + from.get());
+      }
+      List<RecordedEvent> closing = closedAt < 1 ? List.of() : store.readStream(from.get(), closedAt, 2);
+      boolean matches = closing.size() == 1 && closing.get(0).payload() instanceof AccountEvent.YearClosed closed
+          && closed.balance().equals(carried.balance())
+          && stream.toString().equals(closing.get(0).metadata().extra().get(BookClosing.CONTINUED_IN));
+      return matches ? Optional.empty() : Optional.of("its balance brought forward, " + carried.balance()
+          + ", is not what " + from.get() + " closed with at version " + version);
     }
 
     private List<String> accountIds() {

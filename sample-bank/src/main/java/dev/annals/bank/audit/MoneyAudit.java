@@ -50,18 +50,31 @@ public final class MoneyAudit {
    * @param deposited sum of all deposits in the log
    * @param withdrawn sum of all withdrawals in the log
    * @param inTransit transfers debited but neither credited nor refunded
+   * @param broughtForward balances carried forward from closed years whose streams are no longer
+   *     in the log (archived): each {@code BalanceCarriedForward} minus each {@code YearClosed}
+   *     still in the log, so zero while both streams of a close are there. Not new money: it
+   *     stands for the flows of the archived streams, which the log no longer holds.
    */
   public record Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn,
-      BigDecimal inTransit) {
+      BigDecimal inTransit, BigDecimal broughtForward) {
+
+    /** A line with nothing brought forward. */
+    public Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn,
+        BigDecimal inTransit) {
+      this(currency, balances, deposited, withdrawn, inTransit, BigDecimal.ZERO);
+    }
 
     /** A line with nothing in transit. */
     public Line(Currency currency, BigDecimal balances, BigDecimal deposited, BigDecimal withdrawn) {
       this(currency, balances, deposited, withdrawn, BigDecimal.ZERO);
     }
 
-    /** What the balances must add up to: deposits minus withdrawals minus money in transit. */
+    /**
+     * What the balances must add up to: brought forward plus deposits minus withdrawals minus
+     * money in transit.
+     */
     BigDecimal expectedBalances() {
-      return deposited.subtract(withdrawn).subtract(inTransit);
+      return broughtForward.add(deposited).subtract(withdrawn).subtract(inTransit);
     }
 
     /** Whether the balances equal deposits minus withdrawals minus money in transit. */
@@ -133,7 +146,13 @@ public final class MoneyAudit {
           continue;
         }
         read++;
-        if (event instanceof Opened opened) {
+        if (event instanceof AccountEvent.YearClosed closed) {
+          Sums s = sums.computeIfAbsent(closed.balance().currency(), c -> new Sums());
+          s.broughtForward = s.broughtForward.subtract(closed.balance().amount());
+        } else if (event instanceof AccountEvent.BalanceCarriedForward carried) {
+          Sums s = sums.computeIfAbsent(carried.balance().currency(), c -> new Sums());
+          s.broughtForward = s.broughtForward.add(carried.balance().amount());
+        } else if (event instanceof Opened opened) {
           sums.computeIfAbsent(opened.currency(), c -> new Sums());
         } else if (event instanceof Deposited deposited) {
           Money amount = deposited.amount();
@@ -165,13 +184,15 @@ public final class MoneyAudit {
       }
     }
     for (AccountState account : accounts) {
-      if (account.status() != Status.NONE) {
+      // A closed year's balance lives on in the next year's stream: count it there, once.
+      if (account.status() != Status.NONE && account.status() != Status.CARRIED_FORWARD) {
         Sums s = sums.computeIfAbsent(account.balance().currency(), c -> new Sums());
         s.balances = s.balances.add(account.balance().amount());
       }
     }
     List<Line> lines = new ArrayList<>();
-    sums.forEach((currency, s) -> lines.add(new Line(currency, s.balances, s.deposited, s.withdrawn, s.inTransit)));
+    sums.forEach((currency, s) -> lines.add(new Line(currency, s.balances, s.deposited, s.withdrawn, s.inTransit,
+        s.broughtForward)));
     List<Stranded> stranded = new ArrayList<>();
     outstanding.forEach((transferId, byCurrency) -> {
       TransferState.Status status = transfers.getOrDefault(transferId, TransferState.Status.NONE);
@@ -249,5 +270,6 @@ public final class MoneyAudit {
     BigDecimal deposited = BigDecimal.ZERO;
     BigDecimal withdrawn = BigDecimal.ZERO;
     BigDecimal inTransit = BigDecimal.ZERO;
+    BigDecimal broughtForward = BigDecimal.ZERO;
   }
 }

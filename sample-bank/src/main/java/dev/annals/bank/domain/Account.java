@@ -1,6 +1,7 @@
 package dev.annals.bank.domain;
 
 import dev.annals.bank.domain.AccountCommand.Close;
+import dev.annals.bank.domain.AccountCommand.CloseYear;
 import dev.annals.bank.domain.AccountCommand.CreditFromTransfer;
 import dev.annals.bank.domain.AccountCommand.DebitForTransfer;
 import dev.annals.bank.domain.AccountCommand.Deposit;
@@ -10,6 +11,7 @@ import dev.annals.bank.domain.AccountCommand.RecordWithdrawalRefused;
 import dev.annals.bank.domain.AccountCommand.RefundTransfer;
 import dev.annals.bank.domain.AccountCommand.Unfreeze;
 import dev.annals.bank.domain.AccountCommand.Withdraw;
+import dev.annals.bank.domain.AccountEvent.BalanceCarriedForward;
 import dev.annals.bank.domain.AccountEvent.Closed;
 import dev.annals.bank.domain.AccountEvent.Deposited;
 import dev.annals.bank.domain.AccountEvent.Frozen;
@@ -20,6 +22,7 @@ import dev.annals.bank.domain.AccountEvent.TransferRefunded;
 import dev.annals.bank.domain.AccountEvent.Unfrozen;
 import dev.annals.bank.domain.AccountEvent.WithdrawalRefused;
 import dev.annals.bank.domain.AccountEvent.Withdrawn;
+import dev.annals.bank.domain.AccountEvent.YearClosed;
 import dev.annals.bank.domain.AccountState.Status;
 import dev.annals.core.AggregateType;
 import dev.annals.core.Decider;
@@ -63,7 +66,10 @@ public final class Account {
   static final Decider<AccountCommand, AccountState, AccountEvent> DECIDER =
       Decider.of(() -> AccountState.NONE, Account::evolve, Account::decide);
 
-  /** Streams {@code account-<id>}, with a snapshot every 100 events. */
+  /**
+   * Streams {@code account-<id>}, with a snapshot every 100 events; after the books of a year are
+   * closed the account carries on in {@code account-<id>.<next year>} (see {@link #periodStream}).
+   */
   public static final AggregateType<AccountCommand, AccountState, AccountEvent> TYPE =
       AggregateType.builder("account", AccountEvent.class, DECIDER)
           .snapshots(AccountState.class, 1)
@@ -90,6 +96,39 @@ public final class Account {
     }
   }
 
+  /**
+   * The repository id of the account's stream for {@code year}: {@code <account>.<year>}. The
+   * account's first stream is plain {@code <account>}; the public account id stays the same.
+   */
+  public static String periodStream(String account, int year) {
+    return account + "." + year;
+  }
+
+  /**
+   * The public account id of a repository id: {@code 1001} for {@code 1001} and {@code 1001.2027}.
+   * An account id should therefore not itself end in a dot and four digits.
+   */
+  public static String accountOf(String streamId) {
+    int dot = streamId.lastIndexOf('.');
+    return dot > 0 && streamId.length() - dot == 5 && streamId.substring(dot + 1).chars().allMatch(Character::isDigit)
+        ? streamId.substring(0, dot) : streamId;
+  }
+
+  /** The year of an account stream's repository id, or 0 for the account's first stream. */
+  public static int periodOf(String streamId) {
+    String account = accountOf(streamId);
+    return account.length() == streamId.length() ? 0 : Integer.parseInt(streamId.substring(account.length() + 1));
+  }
+
+  /**
+   * The closing event of {@code state}'s books of {@code year}.
+   *
+   * @throws DomainException if the account is not open, is frozen or its books are closed already
+   */
+  public static YearClosed closeYear(AccountState state, int year) {
+    return (YearClosed) decide(new CloseYear(year), state).get(0);
+  }
+
   /** Adds the account events under their stable names to {@code builder}. */
   static EventRegistry.Builder registerEvents(EventRegistry.Builder builder) {
     return builder
@@ -106,7 +145,9 @@ public final class Account {
         .register(WithdrawalRefused.class, "WithdrawalRefused")
         .register(TransferDebited.class, "TransferDebited")
         .register(TransferCredited.class, "TransferCredited")
-        .register(TransferRefunded.class, "TransferRefunded");
+        .register(TransferRefunded.class, "TransferRefunded")
+        .register(YearClosed.class, "YearClosed")
+        .register(BalanceCarriedForward.class, "BalanceCarriedForward");
   }
 
   static List<AccountEvent> decide(AccountCommand command, AccountState state) {
@@ -167,6 +208,10 @@ public final class Account {
       }
       return List.of(new Closed());
     }
+    if (command instanceof CloseYear closeYear) {
+      requireActive(state, "closing the books of " + closeYear.year());
+      return List.of(new YearClosed(closeYear.year(), state.balance()));
+    }
     throw new IllegalArgumentException("unknown account command " + command);
   }
 
@@ -202,6 +247,13 @@ public final class Account {
     if (event instanceof WithdrawalRefused) {
       return state;
     }
+    if (event instanceof YearClosed) {
+      return state.withStatus(Status.CARRIED_FORWARD);
+    }
+    if (event instanceof BalanceCarriedForward carried) {
+      // The name is not carried forward (see BalanceCarriedForward): the state names the customer.
+      return new AccountState(Status.OPEN, carried.customer(), carried.balance(), carried.overdraftLimit());
+    }
     throw new IllegalArgumentException("unknown account event " + event);
   }
 
@@ -226,6 +278,10 @@ public final class Account {
     }
     if (state.status() == Status.CLOSED) {
       throw new NotOpen(operation + " refused: account of " + state.owner() + " is closed");
+    }
+    if (state.status() == Status.CARRIED_FORWARD) {
+      throw new BooksClosed(operation + " refused: these books are closed, the account carries on in its next "
+          + "year's stream");
     }
   }
 
@@ -264,6 +320,15 @@ public final class Account {
     private static final long serialVersionUID = 1L;
 
     NotOpen(String message) {
+      super(message);
+    }
+  }
+
+  /** The command reached a stream whose books are closed; the account carries on in its next stream. */
+  public static final class BooksClosed extends DomainException {
+    private static final long serialVersionUID = 1L;
+
+    BooksClosed(String message) {
       super(message);
     }
   }

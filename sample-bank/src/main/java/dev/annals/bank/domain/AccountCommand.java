@@ -20,6 +20,12 @@ public sealed interface AccountCommand {
   /** Closes the account; only an account at a zero balance can be closed. */
   record Close() implements AccountCommand {}
 
+  /**
+   * Closes the books of {@code year}: the balance goes on to the account's stream of the next year
+   * (see {@link dev.annals.bank.Bank#closeYear}). Refused for a frozen or closed account.
+   */
+  record CloseYear(int year) implements AccountCommand {}
+
   /** Stops all movements in and out until {@link Unfreeze}; refunds of failed transfers still land. */
   record Freeze(String reason) implements AccountCommand {}
 

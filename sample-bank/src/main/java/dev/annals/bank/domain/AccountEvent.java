@@ -52,4 +52,23 @@ public sealed interface AccountEvent {
 
   /** A transfer's amount came back because its credit was refused. */
   record TransferRefunded(String transferId, Money amount, String reason) implements AccountEvent {}
+
+  /**
+   * The books of {@code year} were closed at {@code balance}: the last event of the account's
+   * stream for that year. The balance is not moved out, it is carried forward by
+   * {@link BalanceCarriedForward} in the next stream.
+   */
+  record YearClosed(int year, Money balance) implements AccountEvent {}
+
+  /**
+   * The first event of an account's stream for {@code year}: what the previous stream closed with.
+   * Not new money: the money audit counts it as brought forward, not deposited.
+   *
+   * <p>It names the owner by customer id only: the name stays in the account's first stream (and
+   * its archive), so a new year copies no personal data and a forgotten customer's books close too.
+   *
+   * @param account the public account id, which stays the same across years
+   */
+  record BalanceCarriedForward(String account, int year, String customer, Money balance, Money overdraftLimit)
+      implements AccountEvent {}
 }

@@ -22,7 +22,12 @@ public record AccountState(Status status, String owner, Money balance, Money ove
     /** Open, but no money moves in or out until unfrozen (refunds excepted). */
     FROZEN,
     /** Closed at a zero balance: refuses everything. */
-    CLOSED
+    CLOSED,
+    /**
+     * This period's books are closed ({@link AccountEvent.YearClosed}): the balance went on to the
+     * account's next stream, and this one refuses everything.
+     */
+    CARRIED_FORWARD
   }
 
   /** The state of an account with no events. */

@@ -21,6 +21,7 @@ import dev.annals.projections.Projector;
 import dev.annals.projections.SideEffectContext;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * The process manager that carries each {@link Transfer} through: it follows the transfer events
@@ -48,14 +49,27 @@ public final class TransferProcess {
 
   private final AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts;
   private final AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers;
+  private final UnaryOperator<String> currentStream;
 
   /**
    * @param transfers a repository without a cache: the process must see each transfer as stored
    */
   public TransferProcess(AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts,
       AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers) {
+    this(accounts, transfers, UnaryOperator.identity());
+  }
+
+  /**
+   * @param transfers a repository without a cache: the process must see each transfer as stored
+   * @param currentStream maps an account id to its current stream's repository id (the books of
+   *     an account close yearly: see {@code Bank#currentStream})
+   */
+  public TransferProcess(AggregateRepository<AccountCommand, AccountState, AccountEvent> accounts,
+      AggregateRepository<TransferCommand, TransferState, TransferEvent> transfers,
+      UnaryOperator<String> currentStream) {
     this.accounts = Objects.requireNonNull(accounts, "accounts");
     this.transfers = Objects.requireNonNull(transfers, "transfers");
+    this.currentStream = Objects.requireNonNull(currentStream, "currentStream");
   }
 
   /** The projector to run in a {@link dev.annals.projections.ProjectionRunner}. */
@@ -76,7 +90,7 @@ public final class TransferProcess {
     TransferState transfer = transfers.load(id).state();
     if (payload instanceof Requested && transfer.status() == Status.REQUESTED) {
       try {
-        accounts.handle(transfer.source(), new DebitForTransfer(id, transfer.amount(), transfer.target()),
+        accounts.handle(currentStream.apply(transfer.source()), new DebitForTransfer(id, transfer.amount(), transfer.target()),
             step(id, "debit", correlation));
       } catch (DomainException refused) {
         transfers.handle(id, new RecordDebitRefused(refused.getMessage()), step(id, "debit-refused", correlation));
@@ -85,7 +99,7 @@ public final class TransferProcess {
       transfers.handle(id, new RecordDebit(), step(id, "debited", correlation));
     } else if (payload instanceof SourceDebited && transfer.status() == Status.DEBITED) {
       try {
-        accounts.handle(transfer.target(), new CreditFromTransfer(id, transfer.amount(), transfer.source()),
+        accounts.handle(currentStream.apply(transfer.target()), new CreditFromTransfer(id, transfer.amount(), transfer.source()),
             step(id, "credit", correlation));
       } catch (DomainException refused) {
         transfers.handle(id, new RecordCreditRefused(refused.getMessage()), step(id, "credit-refused", correlation));
@@ -93,7 +107,7 @@ public final class TransferProcess {
       }
       transfers.handle(id, new RecordCredit(), step(id, "credited", correlation));
     } else if (payload instanceof CreditRefused && transfer.status() == Status.REFUNDING) {
-      accounts.handle(transfer.source(), new RefundTransfer(id, transfer.amount(), transfer.reason()),
+      accounts.handle(currentStream.apply(transfer.source()), new RefundTransfer(id, transfer.amount(), transfer.reason()),
           step(id, "refund", correlation));
       transfers.handle(id, new RecordRefund(), step(id, "refunded", correlation));
     }

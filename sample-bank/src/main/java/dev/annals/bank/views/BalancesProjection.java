@@ -1,6 +1,7 @@
 package dev.annals.bank.views;
 
 import dev.annals.bank.domain.Account;
+import dev.annals.bank.domain.AccountEvent;
 import dev.annals.bank.domain.AccountEvent.Closed;
 import dev.annals.bank.domain.AccountEvent.Deposited;
 import dev.annals.bank.domain.AccountEvent.Frozen;
@@ -55,9 +56,17 @@ public final class BalancesProjection {
   private BalancesProjection() {}
 
   private static void apply(RecordedEvent event, Handle handle, String table) {
-    String account = event.streamId().id();
+    // One row per public account id, across the streams of its years.
+    String account = Account.accountOf(event.streamId().id());
     Object payload = event.payload();
-    if (payload instanceof Opened opened) {
+    if (payload instanceof AccountEvent.BalanceCarriedForward carried) {
+      // The row goes on; rebuilt after last year's stream was archived, it starts here (the name
+      // is not carried forward, so the owner reads as the customer id).
+      handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, ?, 'OPEN', ?, ?) ON CONFLICT (account) DO UPDATE "
+              + "SET balance = EXCLUDED.balance, status = 'OPEN', last_position = EXCLUDED.last_position",
+          account, carried.customer(), carried.balance().currency().getCurrencyCode(), carried.balance().amount(),
+          event.position(), carried.customer());
+    } else if (payload instanceof Opened opened) {
       handle.execute("INSERT INTO " + table + " VALUES (?, ?, ?, 0, 'OPEN', ?, ?)", account,
           opened.owner(), opened.currency().getCurrencyCode(), event.position(), opened.customer());
     } else if (payload instanceof SubjectForgotten forgotten) {

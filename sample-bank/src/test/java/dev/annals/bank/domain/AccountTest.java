@@ -188,6 +188,50 @@ class AccountTest {
     }
   }
 
+  @Nested
+  class ClosingTheBooks {
+
+    static final AccountEvent.BalanceCarriedForward CARRIED =
+        new AccountEvent.BalanceCarriedForward("1001", 2027, "c-1", eur("42.50"), eur("100"));
+
+    @Test
+    void a_year_closes_at_its_balance_and_its_stream_refuses_everything_after() {
+      account.given(OPENED, new Deposited(eur("42.50")))
+          .when(new AccountCommand.CloseYear(2026))
+          .thenEvents(new AccountEvent.YearClosed(2026, eur("42.50")))
+          .thenState(new AccountState(Status.CARRIED_FORWARD, "alice", eur("42.50"), eur("100")));
+      account.given(OPENED, new AccountEvent.YearClosed(2026, eur("0")))
+          .when(new Deposit(eur("1")))
+          .thenError(Account.BooksClosed.class, "deposit refused: these books are closed");
+    }
+
+    @Test
+    void a_frozen_account_does_not_close_its_year() {
+      account.given(OPENED, new AccountEvent.Frozen("audit"))
+          .when(new AccountCommand.CloseYear(2026))
+          .thenError(Account.AccountFrozen.class, "closing the books of 2026 refused");
+    }
+
+    @Test
+    void the_next_year_starts_from_the_balance_brought_forward() {
+      account.given(CARRIED)
+          .when(new Withdraw(eur("142.50")))
+          .thenEvents(new Withdrawn(eur("142.50")))
+          .thenState(new AccountState(Status.OPEN, "c-1", eur("-100.00"), eur("100")));
+    }
+
+    @Test
+    void stream_ids_map_to_the_public_account_id_and_the_year() {
+      assertThat(Account.periodStream("1001", 2027)).isEqualTo("1001.2027");
+      assertThat(Account.accountOf("1001.2027")).isEqualTo("1001");
+      assertThat(Account.periodOf("1001.2027")).isEqualTo(2027);
+      assertThat(Account.accountOf("1001")).isEqualTo("1001");
+      assertThat(Account.periodOf("1001")).isZero();
+      assertThat(Account.accountOf("v1.2")).isEqualTo("v1.2");
+      assertThat(Account.accountOf("acc.20x7")).isEqualTo("acc.20x7");
+    }
+  }
+
   @Test
   void refusals_are_domain_errors_that_retrying_does_not_fix() {
     Account.InsufficientFunds refused = catchThrowableOfType(Account.InsufficientFunds.class,
