@@ -71,7 +71,9 @@ final class BankFeeds {
   }
 
   private static ServerResponse asBankProblem(ObjectMapper json, ServerRequest request, ServerResponse response) {
-    if (!response.statusCode().isError() || !(response instanceof EntityResponse<?> entity)
+    // Only es-web's refusals are entity responses; a stream's or a long poll's status is not
+    // known yet (asking an async one throws).
+    if (!(response instanceof EntityResponse<?> entity) || !response.statusCode().isError()
         || !(entity.entity() instanceof String body)) {
       return response;
     }
