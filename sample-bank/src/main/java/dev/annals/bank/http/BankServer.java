@@ -34,8 +34,8 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * The sample bank over HTTP: the JSON API of {@link BankApi}, the live event feeds of
  * {@link BankFeeds}, and a small web page, as a Spring Boot application on Spring MVC and
- * embedded Tomcat, with the Annals starter's health, Actuator's health, metrics and Prometheus endpoints, and OpenTelemetry
- * traces that run from a request through the append to the projectors.
+ * embedded Tomcat, with the Annals starter's health, Actuator's health, metrics and Prometheus
+ * endpoints, and OpenTelemetry traces that run from a request through the append to the projectors.
  *
  * <pre>
  * bank serve [--port N] [--host ADDRESS] [--schema NAME]
