@@ -1,7 +1,8 @@
 'use strict';
 // The bank's page: accounts with balances that change live, and one account's history with a
 // slider that shows the account as of any of its events. Everything comes from the JSON API;
-// the live part is one EventSource on /events, which reconnects and resumes by itself.
+// the live part is one EventSource on /events (es-web's feed of CloudEvents), which reconnects
+// and resumes by itself.
 
 const accountsBody = document.querySelector('#accounts tbody');
 const slider = document.getElementById('as-of');
@@ -92,13 +93,33 @@ function follow() {
       setTimeout(follow, 5000);
     }
   };
-  source.addEventListener('account', message => {
-    const event = JSON.parse(message.data);
+  // Each message is a CloudEvent (es-web's feeds); a 'dropped' message ends a follower the
+  // server let go, and the browser reconnects after it with the last id, as after any drop.
+  source.onmessage = message => {
+    const event = fromCloudEvent(JSON.parse(message.data));
+    if (event.account === null) {
+      return;
+    }
     refresh(event.account, event.position);
     if (event.account === selected) {
       addEvent(event);
     }
-  });
+  };
+}
+
+// A CloudEvent of the feed as the history's events look: the account from the subject
+// ('account-<id>'), position and version from the extensions, the payload under data.
+const ACCOUNT_SUBJECT = 'account-';
+function fromCloudEvent(ce) {
+  const subject = typeof ce.subject === 'string' ? ce.subject : '';
+  return {
+    account: subject.startsWith(ACCOUNT_SUBJECT) ? subject.substring(ACCOUNT_SUBJECT.length) : null,
+    position: Number(ce.position),
+    version: Number(ce.streamversion),
+    type: ce.type,
+    recordedAt: ce.time,
+    payload: ce.data,
+  };
 }
 
 // Loads an account after its event at `position` arrived: the account itself, not the read

@@ -40,7 +40,8 @@ public final class BankPublishing {
   static final String EXCHANGE = "bank.events";
   static final String QUEUE = "bank.account-events";
   static final String NATS_STREAM = "BANK_EVENTS";
-  static final String SOURCE = "urn:annals:sample-bank";
+  /** The CloudEvents source of the account events, on the brokers and in the HTTP feeds. */
+  public static final String SOURCE = "urn:annals:sample-bank";
 
   private BankPublishing() {}
 

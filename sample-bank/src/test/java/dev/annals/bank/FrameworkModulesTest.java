@@ -84,7 +84,7 @@ class FrameworkModulesTest {
     return name.startsWith("es-") || name.startsWith("jackson-") || name.startsWith("caffeine-")
         || name.startsWith("jdbi3-core-") || name.startsWith("HikariCP-") || name.startsWith("postgresql-42")
         || name.startsWith("cloudevents-") || name.startsWith("amqp-client-") || name.startsWith("jnats-")
-        || name.startsWith("kafka-clients-") || name.startsWith("slf4j-api-")
+        || name.startsWith("kafka-clients-") || name.startsWith("slf4j-api-") || name.startsWith("avro-")
         || name.startsWith("httpclient5-") || name.startsWith("httpcore5-")
         || name.startsWith("geantyref-") || name.startsWith("error_prone_annotations-")
         || name.startsWith("jspecify-") || name.startsWith("checker-qual-")

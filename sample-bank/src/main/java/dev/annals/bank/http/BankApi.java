@@ -85,8 +85,8 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 /**
  * The sample bank's HTTP API on Spring MVC: one handler method per endpoint, turning the
- * {@link Bank}'s answers into JSON and handing event feeds to {@link EventFeed}. The endpoints are
- * listed in {@code docs/http-api.md}.
+ * {@link Bank}'s answers into JSON; the live event feeds are es-web's ({@link BankFeeds}). The
+ * endpoints are listed in {@code docs/http-api.md}.
  *
  * <p>Errors are thrown as {@link ApiException} (or the bank's own exceptions) and answered by
  * {@link ApiErrors} as RFC 9457 problem details, with a status that says whose move it is: 400
@@ -123,14 +123,12 @@ final class BankApi {
       Account.NotOpen.class, Account.AccountFrozen.class, Account.NotFrozen.class, Transfer.TransferIdTaken.class);
 
   private final Bank bank;
-  private final EventFeed feed;
   private final ObjectMapper json;
 
   private static final MediaType JSON_UTF8 = MediaType.parseMediaType("application/json;charset=utf-8");
 
-  BankApi(Bank bank, EventFeed feed, ObjectMapper json) {
+  BankApi(Bank bank, ObjectMapper json) {
     this.bank = bank;
-    this.feed = feed;
     this.json = json;
   }
 
@@ -298,15 +296,6 @@ final class BankApi {
     return asOf(id, query(request.getQueryString()));
   }
 
-  @GetMapping("/accounts/{id}/events")
-  void accountFeed(@PathVariable String id, HttpServletRequest request, HttpServletResponse response)
-      throws IOException {
-    accountId(id);
-    existing(id);
-    Long after = after(request, query(request.getQueryString()));
-    feed.serve(response, new EventFeed.Request(id, after));
-  }
-
   @PostMapping("/transfers")
   ResponseEntity<byte[]> transfer(HttpServletRequest request) throws IOException {
     return startTransfer(request);
@@ -315,11 +304,6 @@ final class BankApi {
   @GetMapping("/transfers/{id}")
   ResponseEntity<byte[]> transferStatusOf(@PathVariable String id) throws IOException {
     return transferStatus(id);
-  }
-
-  @GetMapping("/events")
-  void feed(HttpServletRequest request, HttpServletResponse response) throws IOException {
-    feed.serve(response, new EventFeed.Request(null, after(request, query(request.getQueryString()))));
   }
 
   @GetMapping("/projectors")
@@ -867,16 +851,6 @@ final class BankApi {
     }
   }
 
-  /** The position a feed resumes after: {@code Last-Event-ID} (set by reconnecting browsers) or {@code ?after=}. */
-  private static Long after(HttpServletRequest exchange, Map<String, String> query) {
-    String header = exchange.getHeader("Last-Event-ID");
-    if (header != null && !header.isBlank()) {
-      return wholeNumber(header.trim(), "last_event_id");
-    }
-    String after = query.get("after");
-    return after == null ? null : wholeNumber(after, "after");
-  }
-
   private static List<String> segments(String rawPath) {
     List<String> out = new ArrayList<>();
     for (String s : rawPath.split("/")) {
@@ -887,7 +861,8 @@ final class BankApi {
     return out;
   }
 
-  private static Map<String, String> query(String raw) {
+  /** @throws ApiException for a malformed %-escape or a repeated parameter */
+  static Map<String, String> query(String raw) {
     Map<String, String> out = new LinkedHashMap<>();
     if (raw == null || raw.isEmpty()) {
       return out;

@@ -7,6 +7,7 @@ import dev.annals.bank.Cli;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
+import dev.annals.web.EventFollowing;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -31,10 +32,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * The sample bank over HTTP: the JSON API and live event feeds of {@link BankApi}, and a small
- * web page, as a Spring Boot application on Spring MVC and embedded Tomcat, with the Annals
- * starter's health, Actuator's health, metrics and Prometheus endpoints, and OpenTelemetry
- * traces that run from a request through the append to the projectors.
+ * The sample bank over HTTP: the JSON API of {@link BankApi}, the live event feeds of
+ * {@link BankFeeds}, and a small web page, as a Spring Boot application on Spring MVC and
+ * embedded Tomcat, with the Annals starter's health, Actuator's health, metrics and Prometheus
+ * endpoints, and OpenTelemetry traces that run from a request through the append to the projectors.
  *
  * <pre>
  * bank serve [--port N] [--host ADDRESS] [--schema NAME]
@@ -58,7 +59,7 @@ public final class BankServer implements AutoCloseable {
 
   /** How long a feed stays silent before it sends a comment line; proxies drop silent connections. */
   static final Duration HEARTBEAT = Duration.ofSeconds(15);
-  /** Open feeds allowed at once: each holds a request thread. */
+  /** Open followers allowed at once (es-web's maxFollowers): each holds a connection and a buffer. */
   static final int MAX_FEEDS = 64;
 
   private static final String PREFIX = "Annals bank server: ";
@@ -187,7 +188,8 @@ public final class BankServer implements AutoCloseable {
    */
   @Override
   public void close() {
-    context.getBean(EventFeed.class).close();
+    // The followers end first: a stop does not wait for connections that never end by themselves.
+    context.getBean(EventFollowing.class).close();
     context.close();
   }
 

@@ -9,6 +9,7 @@ import dev.annals.opentelemetry.AnnalsTracing;
 import dev.annals.opentelemetry.MessagingTracing;
 import dev.annals.postgres.PostgresEventStore;
 import dev.annals.projections.ProjectionRunner;
+import dev.annals.web.EventFollowing;
 import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
 import java.util.Map;
@@ -26,9 +27,11 @@ import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.web.servlet.function.RouterFunction;
+import org.springframework.web.servlet.function.ServerResponse;
 
 /**
- * The bank's Spring Boot application: the API's controller, its error handling and the feed as
+ * The bank's Spring Boot application: the API's controller, its error handling and the feeds as
  * beans, no component scanning. The event store is the bank's own ({@link BankServer} makes it
  * from {@code BANK_DB_URL} with the demo's roles), so the starter's store backs off; the
  * starter's metrics and tracing ({@link AnnalsMetrics}, {@link AnnalsTracing}, made from Boot's
@@ -53,7 +56,7 @@ class BankWebApplication {
    * @param nodeId the node id of a bank started here
    * @param publishTo where a bank started here publishes its account events; it closes the sink
    * @param heartbeat how long a feed stays silent before a comment line
-   * @param maxFeeds how many feeds may be open at once
+   * @param maxFeeds how many followers may be open at once, of both feed paths and every kind
    */
   record Settings(Optional<Bank> bank, PostgresEventStore store, String nodeId, Optional<MessageSink> publishTo,
       Duration heartbeat, int maxFeeds) {
@@ -156,9 +159,16 @@ class BankWebApplication {
     return bank.projections();
   }
 
+  /** The followers of the account events: es-web's, with the bank's heartbeat and cap; closed with the context. */
   @Bean
-  EventFeed eventFeed(Settings settings, ObjectMapper json) {
-    return new EventFeed(settings.store(), json, settings.heartbeat(), settings.maxFeeds());
+  EventFollowing bankFollowing(Settings settings) {
+    return BankFeeds.following(settings.store(), settings.heartbeat(), settings.maxFeeds());
+  }
+
+  /** {@code /events} and {@code /accounts/{id}/events}: SSE, long polling and WebSocket. */
+  @Bean
+  RouterFunction<ServerResponse> bankFeeds(EventFollowing following, ObjectMapper json) {
+    return BankFeeds.routes(following, json);
   }
 
   /**

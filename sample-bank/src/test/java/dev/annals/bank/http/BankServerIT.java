@@ -447,15 +447,17 @@ class BankServerIT {
 
     try (Sse feed = Sse.open(uri("/accounts/feed-1/events"), null)) {
       Sse.Event opened = feed.next();
-      assertThat(opened.event).isEqualTo("account");
+      // es-web's CloudEvents: the default SSE event name, the stream in the subject.
+      assertThat(opened.event).isNull();
       assertThat(opened.data.path("type").asText()).isEqualTo("AccountOpened");
-      assertThat(opened.data.path("account").asText()).isEqualTo("feed-1");
+      assertThat(opened.data.path("subject").asText()).isEqualTo("account-feed-1");
+      assertThat(opened.data.path("source").asText()).isEqualTo("urn:annals:sample-bank");
 
       post("/accounts/feed-1/deposits", "{\"amount\": \"12\", \"currency\": \"EUR\"}");
       Sse.Event deposited = feed.next();
 
       assertThat(deposited.data.path("type").asText()).isEqualTo("MoneyDeposited");
-      assertThat(deposited.data.path("version").asLong()).isEqualTo(2);
+      assertThat(deposited.data.path("streamversion").asLong()).isEqualTo(2);
       assertThat(deposited.id).isEqualTo(deposited.data.path("position").asLong());
       assertThat(deposited.id).isGreaterThan(opened.id);
     }
@@ -471,8 +473,8 @@ class BankServerIT {
     try (Sse feed = Sse.open(uri("/accounts/feed-2/events"), firstDeposit)) {
       Sse.Event next = feed.next();
 
-      assertThat(next.data.path("version").asLong()).as("only what came after").isEqualTo(3);
-      assertThat(next.data.path("payload").path("amount").path("amount").asText()).isEqualTo("2.00");
+      assertThat(next.data.path("streamversion").asLong()).as("only what came after").isEqualTo(3);
+      assertThat(next.data.path("data").path("amount").path("amount").decimalValue()).isEqualByComparingTo("2");
     }
   }
 
@@ -490,31 +492,102 @@ class BankServerIT {
       List<String> accounts = new ArrayList<>();
       while (accounts.size() < 2) {
         Sse.Event e = feed.next();
-        if (e.data.path("account").asText().startsWith("feed-")) {
-          accounts.add(e.data.path("account").asText() + " " + e.data.path("type").asText());
+        if (e.data.path("subject").asText().startsWith("account-feed-")) {
+          accounts.add(e.data.path("subject").asText() + " " + e.data.path("type").asText());
         }
       }
-      assertThat(accounts).containsExactly("feed-3 MoneyDeposited", "feed-4 MoneyDeposited");
+      assertThat(accounts).containsExactly("account-feed-3 MoneyDeposited", "account-feed-4 MoneyDeposited");
     }
   }
 
   @Test
   void a_silent_feed_sends_heartbeat_comments_and_stays_open() throws Exception {
     open("beat-1", "vera", "EUR");
-    try (BankServer beating = BankServer.start(bank, new InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(50));
+    try (BankServer beating = BankServer.start(bank, new InetSocketAddress("127.0.0.1", 0), Duration.ofMillis(100));
         Sse feed = Sse.open(beating.uri().resolve("/events"), null)) {
+      assertThat(feed.nextComment()).as("sent when the feed opens").isEqualTo("following");
       assertThat(feed.nextComment()).isEqualTo("heartbeat");
       assertThat(feed.nextComment()).isEqualTo("heartbeat");
 
       post("/accounts/beat-1/deposits", "{\"amount\": \"1\", \"currency\": \"EUR\"}");
 
-      assertThat(feed.next().data.path("account").asText()).isEqualTo("beat-1");
+      assertThat(feed.next().data.path("subject").asText()).isEqualTo("account-beat-1");
     }
   }
 
   @Test
+  void the_feed_of_every_account_answers_a_long_poll_and_a_websocket_follower() throws Exception {
+    open("poll-1", "wim", "EUR");
+    long opened = get("/accounts/poll-1/history").json.path("events").get(0).path("position").asLong();
+    post("/accounts/poll-1/deposits", "{\"amount\": \"5\", \"currency\": \"EUR\"}");
+
+    // Long polls, each resuming at the previous answer's next, until the deposit is among them.
+    List<String> polled = new ArrayList<>();
+    long after = opened;
+    Instant deadline = Instant.now().plus(PATIENCE);
+    while (!polled.contains("MoneyDeposited") && Instant.now().isBefore(deadline)) {
+      Reply poll = get("/events?after=" + after + "&wait=10s&limit=50");
+      assertThat(poll.status).as(poll.text).isEqualTo(200);
+      for (JsonNode e : poll.json.path("events")) {
+        if (e.path("subject").asText().equals("account-poll-1")) {
+          polled.add(e.path("type").asText());
+        }
+      }
+      after = poll.json.path("next").asLong();
+    }
+    assertThat(polled).containsExactly("MoneyDeposited");
+
+    // A WebSocket from the opening on: the deposit, then a withdrawal made while it is open.
+    BlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+    StringBuilder partial = new StringBuilder();
+    java.net.http.WebSocket socket = http.newWebSocketBuilder().buildAsync(
+        URI.create(uri("/events?after=" + opened).toString().replaceFirst("^http", "ws")),
+        new java.net.http.WebSocket.Listener() {
+          @Override
+          public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data,
+              boolean last) {
+            partial.append(data);
+            if (last) {
+              try {
+                messages.add(JSON.readTree(partial.toString()));
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+              partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+          }
+        }).get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+    try {
+      assertThat(nextOf(messages, "account-poll-1").path("type").asText()).isEqualTo("MoneyDeposited");
+      post("/accounts/poll-1/withdrawals", "{\"amount\": \"2\", \"currency\": \"EUR\"}");
+      JsonNode withdrawn = nextOf(messages, "account-poll-1");
+      assertThat(withdrawn.path("type").asText()).isEqualTo("MoneyWithdrawn");
+      assertThat(withdrawn.path("streamversion").asLong()).isEqualTo(3);
+    } finally {
+      socket.abort();
+    }
+  }
+
+  /** The next message about {@code subject}, waiting up to {@link #PATIENCE} in all. */
+  private static JsonNode nextOf(BlockingQueue<JsonNode> messages, String subject) throws InterruptedException {
+    Instant deadline = Instant.now().plus(PATIENCE);
+    while (Instant.now().isBefore(deadline)) {
+      JsonNode m = messages.poll(Duration.between(Instant.now(), deadline).toMillis(), TimeUnit.MILLISECONDS);
+      if (m != null && m.path("subject").asText().equals(subject)) {
+        return m;
+      }
+    }
+    throw new AssertionError("no message about " + subject + " within " + PATIENCE);
+  }
+
+  @Test
   void the_feed_of_every_account_refuses_to_resume_after_a_position_with_no_event() {
-    assertThat(get("/events?after=999999999").json.path("error").asText()).isEqualTo("bad_position");
+    Reply reply = get("/events?after=999999999");
+    assertThat(reply.status).isEqualTo(400);
+    assertThat(reply.json.path("error").asText()).isEqualTo("bad_follow_request");
+    assertThat(reply.json.path("type").asText()).isEqualTo("urn:annals:bank:problem:bad_follow_request");
   }
 
   // ---- helpers ------------------------------------------------------------------------
@@ -652,6 +725,12 @@ class BankServerIT {
       return comment;
     }
 
+    /** A field's value: after the colon and one optional space, as the SSE format has it. */
+    private static String field(String line) {
+      String value = line.substring(line.indexOf(':') + 1);
+      return value.startsWith(" ") ? value.substring(1) : value;
+    }
+
     private void read() {
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
         Long id = null;
@@ -665,12 +744,12 @@ class BankServerIT {
             id = null;
             event = null;
             data.setLength(0);
-          } else if (line.startsWith("id: ")) {
-            id = Long.parseLong(line.substring(4));
-          } else if (line.startsWith("event: ")) {
-            event = line.substring(7);
-          } else if (line.startsWith("data: ")) {
-            data.append(line.substring(6));
+          } else if (line.startsWith("id:")) {
+            id = Long.parseLong(field(line));
+          } else if (line.startsWith("event:")) {
+            event = field(line);
+          } else if (line.startsWith("data:")) {
+            data.append(field(line));
           } else if (line.startsWith(":")) {
             comments.add(line.substring(1).trim());
           }
