@@ -58,7 +58,11 @@ class SqsModuleTest {
         || name.startsWith("cloudevents-") || name.startsWith("slf4j-api-")
         || name.startsWith("httpclient5-") || name.startsWith("httpcore5-")
         || name.startsWith("geantyref-") || name.startsWith("error_prone_annotations-")
-        || name.startsWith("jspecify-") || name.startsWith("checker-qual-");
+        || name.startsWith("jspecify-") || name.startsWith("checker-qual-")
+        // es-messaging's binary formats: Avro (and what it requires) and Protobuf.
+        || name.startsWith("avro-") || name.startsWith("commons-compress-") || name.startsWith("commons-io-")
+        || name.startsWith("commons-lang3-") || name.startsWith("commons-codec-")
+        || name.startsWith("protobuf-java-");
   }
 
   private static ModuleDescriptor descriptor() throws Exception {
