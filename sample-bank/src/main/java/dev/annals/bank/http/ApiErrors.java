@@ -3,6 +3,7 @@ package dev.annals.bank.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DomainException;
+import dev.annals.postgres.archive.StreamArchivedException;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.StoreUnavailableException;
 import dev.annals.core.internal.Redaction;
@@ -62,6 +63,14 @@ final class ApiErrors {
     }
     details.put("actualVersion", e.actualVersion());
     return answer(request, response, new BankApi.ApiException(409, "concurrency_conflict", e.getMessage(), details));
+  }
+
+  @ExceptionHandler(StreamArchivedException.class)
+  ResponseEntity<byte[]> archived(StreamArchivedException e, HttpServletRequest request,
+      HttpServletResponse response) {
+    // Where the archive lies is the operator's business (a path, a bucket): not said here.
+    return answer(request, response, new BankApi.ApiException(410, "stream_archived", "this part of the account's "
+        + "history was archived (at version " + e.version() + "); the auditor can restore it"));
   }
 
   @ExceptionHandler(DomainException.class)

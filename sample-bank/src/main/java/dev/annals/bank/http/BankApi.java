@@ -281,7 +281,7 @@ final class BankApi {
   @GetMapping("/accounts/{id}/history")
   ResponseEntity<byte[]> history(@PathVariable String id) throws IOException {
     accountId(id);
-    AggregateHistory<AccountState> history = bank.accounts().history(id, AsOf.version(Long.MAX_VALUE));
+    AggregateHistory<AccountState> history = bank.accounts().history(bank.currentStream(id), AsOf.version(Long.MAX_VALUE));
     if (!history.state().exists()) {
       throw accountNotFound(id);
     }
@@ -343,7 +343,7 @@ final class BankApi {
       result = handle(id, command, context(key, fingerprint), expected);
     } catch (DomainException e) {
       // "No account has been opened here" is a missing resource, not a refusal.
-      if (!bank.accounts().load(id).exists()) {
+      if (!bank.accounts().load(bank.currentStream(id)).exists()) {
         throw accountNotFound(id);
       }
       throw e;
@@ -448,7 +448,7 @@ final class BankApi {
       long position = wholeNumber(query.get("position"), "position");
       // The account's last event at or before that log position; within a stream, position grows with version.
       long version = 0;
-      for (RecordedEvent e : bank.accounts().history(id, AsOf.version(current)).events()) {
+      for (RecordedEvent e : bank.accounts().history(bank.currentStream(id), AsOf.version(current)).events()) {
         if (e.position() <= position) {
           version = e.version();
         }
@@ -460,7 +460,7 @@ final class BankApi {
       point = AsOf.time(time);
       at.put("time", time.toString());
     }
-    AggregateHistory<AccountState> history = bank.accounts().history(id, point);
+    AggregateHistory<AccountState> history = bank.accounts().history(bank.currentStream(id), point);
     ObjectNode body = stateJson(id, history.state().version(), history.state().state());
     body.set("asOf", at);
     List<RecordedEvent> events = history.events();
@@ -603,8 +603,9 @@ final class BankApi {
     }
   }
 
+  /** The account's state in its current year's stream (see {@link Bank#currentStream}). */
   private AggregateState<AccountState> existing(String id) {
-    AggregateState<AccountState> state = bank.accounts().load(id);
+    AggregateState<AccountState> state = bank.accounts().load(bank.currentStream(id));
     if (!state.exists()) {
       throw accountNotFound(id);
     }
