@@ -9,6 +9,10 @@ import dev.annals.bank.BankStorage;
 import dev.annals.bank.views.BalancesProjection;
 import dev.annals.bank.views.StatementsProjection;
 import dev.annals.bank.views.TransferStatusProjection;
+import dev.annals.core.BookClosing;
+import dev.annals.core.CommandContext;
+import dev.annals.postgres.archive.ArchiveSink;
+import dev.annals.postgres.archive.StreamArchiver;
 import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.io.BufferedReader;
@@ -36,6 +40,7 @@ import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP API against the real database. One server for the class (the test database's schema is
@@ -333,6 +338,33 @@ class BankServerIT {
     assertThat(page.text).contains("<input type=\"range\" id=\"as-of\"");
     assertThat(script.header("Content-Type")).startsWith("text/javascript");
     assertThat(script.text).contains("new EventSource('/events')");
+  }
+
+  @Test
+  void after_a_closed_year_an_account_reads_its_current_year_and_an_archived_one_answers_410(
+      @TempDir java.nio.file.Path dir) {
+    open("books-1", "carol", "EUR");
+    assertThat(post("/accounts/books-1/deposits", "{\"amount\": \"30.00\", \"currency\": \"EUR\"}").status)
+        .isEqualTo(200);
+    CommandContext year = new CommandContext("books-1-2026", "books-1-2026", "clerk", Map.of());
+    BookClosing.Closed closed = bank.closeYear("books-1", 2026, year);
+    StreamArchiver archiver = StreamArchiver.of(db.dataSource(), db.schema(), ArchiveSink.directory(dir));
+    archiver.archive(closed.closing().streamId());
+
+    Reply now = get("/accounts/books-1");
+    assertThat(now.status).as(now.text).isEqualTo(200);
+    assertThat(now.json.path("balance").path("amount").asText()).isEqualTo("30.00");
+    Reply withdrawal = post("/accounts/books-1/withdrawals", "{\"amount\": \"30.00\", \"currency\": \"EUR\"}");
+    assertThat(withdrawal.status).as(withdrawal.text).isEqualTo(200);
+    assertThat(post("/accounts/books-1/close", "").status).isEqualTo(200);
+    // The whole account archived: its stream has left the table, and the API says so with a 4xx.
+    archiver.archive(dev.annals.core.StreamId.of("account", bank.currentStream("books-1")));
+    // As a node that has not cached the account sees it.
+    bank.accounts().evict(bank.currentStream("books-1"));
+    Reply archived = get("/accounts/books-1");
+    assertThat(archived.status).as(archived.text).isEqualTo(410);
+    assertThat(archived.json.path("error").asText()).isEqualTo("stream_archived");
+    assertThat(archived.text).doesNotContain(dir.toString());
   }
 
   // ---- errors -------------------------------------------------------------------------
