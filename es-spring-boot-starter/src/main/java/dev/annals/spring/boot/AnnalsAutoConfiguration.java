@@ -37,7 +37,9 @@ public class AnnalsAutoConfiguration {
       Environment environment) {
     AnnalsProperties.Store store = properties.store();
     SchemaSetup.prepare(store, () -> environment.getProperty("spring.datasource.url"));
-    return PostgresEventStore.builder(registry)
+    PostgresEventStore.Builder builder = PostgresEventStore.builder(registry);
+    encryption(builder, registry, store.personalData());
+    return builder
         .dataSource(dataSource)
         .schema(store.schema())
         .installSchema(SchemaSetup.applicationInstalls(store))
@@ -46,6 +48,21 @@ public class AnnalsAutoConfiguration {
         .horizonLag(store.horizonLag())
         .groupCommit(store.groupCommit().toStoreSetting())
         .build();
+  }
+
+  private static void encryption(PostgresEventStore.Builder builder, EventRegistry registry,
+      AnnalsProperties.PersonalDataKeys keys) {
+    if (!registry.declaresPersonalData() || registry.subjectKeys().isPresent()) {
+      return;
+    }
+    if (keys.withoutMasterKey()) {
+      builder.encryptPersonalDataWithoutMasterKey();
+    } else {
+      builder.encryptPersonalData(keys.key().orElseThrow(() -> new IllegalStateException(
+          "the event registry declares personal data, which is stored encrypted: set "
+              + "annals.store.personal-data.master-key (a 256-bit AES key in base64, kept outside the "
+              + "database) or annals.store.personal-data.without-master-key=true (docs/compliance.md)")));
+    }
   }
 
   /** The snapshot store in the event store's schema and pool. */

@@ -2,10 +2,13 @@ package dev.annals.spring.boot;
 
 import dev.annals.postgres.PostgresSchema;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -52,11 +55,12 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
    *     newest commits by about this much instead of waiting for it (docs/postgres.md, "The
    *     horizon"). Every node of a schema should use the same value
    * @param groupCommit Whether concurrent appends share a transaction; off by default
+   * @param personalData How the personal data the registry declares is encrypted
    */
   public record Store(@DefaultValue("annals") String schema, @DefaultValue("true") boolean installSchema,
       @DefaultValue("20ms") Duration notifyInterval, @DefaultValue("1MB") DataSize maxEventSize,
       @DefaultValue Owner owner, String applicationRole, @DefaultValue("300ms") Duration horizonLag,
-      @DefaultValue GroupCommit groupCommit) {
+      @DefaultValue GroupCommit groupCommit, @DefaultValue PersonalDataKeys personalData) {
 
     /** Checks the names and sizes. */
     public Store {
@@ -158,6 +162,56 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
       // The record's own would print the password, and a URL may hold one too.
       return "Owner[url=" + (url == null ? "unset" : "set") + ", username=" + username + ", password="
           + (password == null ? "unset" : "****") + ", role=" + role + "]";
+    }
+  }
+
+  /**
+   * The encryption of the personal data the registry's event types declare (es-core {@code
+   * PersonalData}, docs/compliance.md): required when it declares any, ignored otherwise.
+   *
+   * @param masterKey The 256-bit AES master key wrapping the subjects' keys, in base64; never
+   *     logged or shown
+   * @param withoutMasterKey Whether the subjects' keys are stored unwrapped instead (anyone who
+   *     can read the schema can read the data)
+   */
+  public record PersonalDataKeys(String masterKey, @DefaultValue("false") boolean withoutMasterKey) {
+
+    /** Checks that at most one is set and that the key is a 256-bit key, without saying it. */
+    public PersonalDataKeys {
+      if (masterKey != null && withoutMasterKey) {
+        throw new IllegalArgumentException("annals.store.personal-data.master-key and "
+            + "annals.store.personal-data.without-master-key=true exclude each other: set one");
+      }
+      if (masterKey != null) {
+        decode(masterKey);
+      }
+    }
+
+    /** The master key, if set. */
+    public Optional<SecretKey> key() {
+      return Optional.ofNullable(masterKey).map(PersonalDataKeys::decode);
+    }
+
+    private static SecretKey decode(String base64) {
+      byte[] bytes;
+      try {
+        bytes = Base64.getDecoder().decode(base64.strip());
+      } catch (IllegalArgumentException e) {
+        // Not chained: the decoder's message may quote the offending character of the key.
+        throw new IllegalArgumentException("annals.store.personal-data.master-key must be base64 (of 32 bytes)");
+      }
+      if (bytes.length != 32) {
+        throw new IllegalArgumentException("annals.store.personal-data.master-key must be 32 bytes (256 bits) "
+            + "in base64, was " + bytes.length + " bytes");
+      }
+      return new SecretKeySpec(bytes, "AES");
+    }
+
+    @Override
+    public String toString() {
+      // The record's own would print the key.
+      return "PersonalDataKeys[masterKey=" + (masterKey == null ? "unset" : "****") + ", withoutMasterKey="
+          + withoutMasterKey + "]";
     }
   }
 
