@@ -65,6 +65,7 @@ public class AnnalsProjectionsAutoConfiguration {
     Instrumentation.projectionObserver(all).ifPresent(builder::observer);
     ProjectionRunner runner = builder.build();
     all.forEach(i -> i.runner().accept(runner));
+    publishers.ifAvailable(p -> p.onRunner().accept(runner));
     return runner;
   }
 
@@ -94,11 +95,15 @@ public class AnnalsProjectionsAutoConfiguration {
   @ConditionalOnClass(name = "dev.annals.messaging.Publisher")
   static class PublishersConfiguration {
 
-    /** One publisher projector per entry of {@code annals.publishers}, each to its sink bean. */
+    /**
+     * One publisher projector per entry of {@code annals.publishers}, each to its sink bean, with
+     * the metrics and tracing of es-micrometer and es-opentelemetry when they are configured.
+     */
     @Bean
     @ConditionalOnMissingBean
     ConfiguredPublishers annalsConfiguredPublishers(AnnalsProperties properties, EventRegistry registry,
-        BeanFactory beans) {
+        BeanFactory beans, ObjectProvider<PublisherInstrumentation> instrumentation) {
+      List<PublisherInstrumentation> all = instrumentation.orderedStream().toList();
       List<Projector> publishers = new ArrayList<>();
       for (Map.Entry<String, AnnalsProperties.Publisher> entry : properties.publishers().entrySet()) {
         String name = entry.getKey();
@@ -115,14 +120,16 @@ public class AnnalsProjectionsAutoConfiguration {
         if (!settings.types().isEmpty()) {
           filter = filter.withTypes(settings.types().toArray(String[]::new));
         }
-        publishers.add(Publisher.builder(name, sink)
+        publishers.add(Publisher.builder(name, PublisherInstrumentation.wrap(name, sink, all))
             .mapper(CloudEventMapper.builder(registry).source(settings.source()).build())
             .filter(filter)
             .partitions(settings.partitions())
             .batchSize(settings.batchSize())
             .build());
       }
-      return new ConfiguredPublishers(publishers);
+      List<String> names = publishers.stream().map(Projector::name).toList();
+      return new ConfiguredPublishers(publishers,
+          runner -> names.forEach(name -> all.forEach(i -> i.runner().accept(runner, name))));
     }
   }
 }

@@ -1,18 +1,21 @@
 package dev.annals.spring.boot;
 
 import dev.annals.opentelemetry.AnnalsTracing;
+import dev.annals.opentelemetry.MessagingTracing;
 import io.opentelemetry.api.OpenTelemetry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
- * OpenTelemetry tracing (es-opentelemetry) of the auto-configured repositories and projectors,
- * when es-opentelemetry is on the class path and the application has an {@link OpenTelemetry}
- * bean (as Spring Boot's {@code spring-boot-starter-opentelemetry} makes): appends in spans whose
- * context goes into the events' metadata, load spans, and a span per projector batch. Backs off
+ * OpenTelemetry tracing (es-opentelemetry) of the auto-configured repositories, projectors and
+ * publishers, when es-opentelemetry is on the class path and the application has an {@link
+ * OpenTelemetry} bean (as Spring Boot's {@code spring-boot-starter-opentelemetry} makes): appends
+ * in spans whose context goes into the events' metadata, load spans, a span per projector batch
+ * and a producer span per batch a publisher sends. Backs off
  * for an {@link AnnalsTracing} bean of the application's, and then uses that one.
  */
 @AutoConfiguration(afterName = {
@@ -37,5 +40,18 @@ public class AnnalsTracingAutoConfiguration {
   Instrumentation annalsTracingInstrumentation(AnnalsTracing tracing) {
     return new Instrumentation(tracing::tracedStore, tracing.repositoryObserver(), tracing.projectionObserver(),
         runner -> { });
+  }
+
+  /** Publisher tracing, when es-messaging is on the class path. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "dev.annals.messaging.Publisher")
+  static class PublisherTracingConfiguration {
+
+    /** Sends each configured publisher's batches in a producer span (es-opentelemetry {@code MessagingTracing}). */
+    @Bean
+    PublisherInstrumentation annalsPublisherTracingInstrumentation(OpenTelemetry openTelemetry) {
+      MessagingTracing tracing = MessagingTracing.create(openTelemetry);
+      return new PublisherInstrumentation(tracing::tracingSink, (runner, name) -> { });
+    }
   }
 }

@@ -15,6 +15,15 @@ import dev.annals.messaging.rabbitmq.RabbitMqSink;
 import dev.annals.spring.boot.Wallets.Deposit;
 import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +39,7 @@ import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.context.ApplicationContext;
 
@@ -132,6 +142,77 @@ class PublishersIT {
           assertThat((String) failing.getDetails().get("lastError")).contains("did not confirm");
           assertThat((Long) failing.getDetails().get("lagEvents")).isPositive();
         });
+  }
+
+  @Test
+  void configured_publishers_are_counted_and_traced_when_a_meter_registry_and_open_telemetry_exist() {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+        .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+        .build();
+    try {
+      StarterContexts.on(db, db.newSchema())
+          .withConfiguration(AutoConfigurations.of(AnnalsMetricsAutoConfiguration.class,
+              AnnalsTracingAutoConfiguration.class))
+          .withPropertyValues("annals.publishers.wallets_out.sink=rabbit",
+              "annals.publishers.wallets_out.source=urn:test:wallets",
+              "annals.publishers.wallets_out.categories=wallet",
+              "annals.publishers.nowhere.sink=unreachable",
+              "annals.publishers.nowhere.source=urn:test:nowhere")
+          .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+          .withBean(OpenTelemetry.class, () -> sdk)
+          .withBean(EventRegistry.class, () -> Wallets.REGISTRY)
+          .withBean("wallet", AggregateType.class, () -> Wallets.walletType(100))
+          .withBean("rabbit", MessageSink.class, () -> RabbitMqSink.builder(factory(5672)).exchange(EXCHANGE)
+              .confirmTimeout(Duration.ofSeconds(10)).build())
+          .withBean("unreachable", MessageSink.class, () -> RabbitMqSink.builder(factory(1)).exchange(EXCHANGE).build())
+          .run(context -> {
+            assertThat(context).hasNotFailed();
+            @SuppressWarnings("unchecked")
+            AggregateRepository<Wallets.WalletCommand, Wallets.Wallet, Wallets.WalletEvent> wallets =
+                context.getBean("walletRepository", AggregateRepository.class);
+            Span command = sdk.getTracer("test").spanBuilder("command").startSpan();
+            try (Scope ignored = command.makeCurrent()) {
+              wallets.handle("w-7", new Deposit(70));
+            } finally {
+              command.end();
+            }
+            String traceId = command.getSpanContext().getTraceId();
+
+            List<GetResponse> received = new ArrayList<>();
+            Await.until("the event on the queue", LONG, () -> {
+              try {
+                GetResponse r;
+                while ((r = channel.basicGet(QUEUE, true)) != null) {
+                  received.add(r);
+                }
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+              return !received.isEmpty();
+            });
+            GetResponse message = received.get(0);
+            assertThat(new String(message.getBody(), java.nio.charset.StandardCharsets.UTF_8)
+                + message.getProps().getHeaders()).as("the CloudEvent's traceparent").contains(traceId);
+            Await.until("the publish span in the command's trace", LONG, () -> spans.getFinishedSpanItems().stream()
+                .anyMatch(s -> s.getName().equals("annals.publish wallets_out")
+                    && (s.getTraceId().equals(traceId)
+                        || s.getLinks().stream().anyMatch(l -> l.getSpanContext().getTraceId().equals(traceId)))));
+
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Await.until("the sent message counted", LONG, () -> registry.get("annals.publisher.sent")
+                .tag("publisher", "wallets_out").counter().count() == 1.0);
+            Await.until("the unconfirmed batch counted", LONG, () -> registry.get("annals.publisher.failures")
+                .tag("publisher", "nowhere").counter().count() >= 1.0);
+            Await.until("the lag gauges bound to the runner", LONG,
+                () -> registry.get("annals.publisher.lag").tag("publisher", "wallets_out").gauge().value() == 0.0
+                    && registry.get("annals.publisher.lag").tag("publisher", "nowhere").gauge().value() >= 1.0);
+            assertThat(registry.get("annals.publisher.lag.age").tag("publisher", "nowhere").gauge().value())
+                .isNotNaN();
+          });
+    } finally {
+      sdk.close();
+    }
   }
 
   @Test
