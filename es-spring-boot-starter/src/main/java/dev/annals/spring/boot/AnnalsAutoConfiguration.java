@@ -7,10 +7,13 @@ import dev.annals.postgres.PostgresSnapshotStore;
 import javax.sql.DataSource;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
 /**
@@ -77,5 +80,30 @@ public class AnnalsAutoConfiguration {
   @Bean
   static AggregateRepositoryRegistrar annalsAggregateRepositoryRegistrar() {
     return new AggregateRepositoryRegistrar();
+  }
+
+  /** Actuator's endpoints, when on the class path, mask the starter's secrets. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.SanitizingFunction")
+  static class SecretsConfiguration {
+
+    /**
+     * Masks the personal-data master key and the owner's password in {@code /actuator/env} and
+     * {@code /actuator/configprops}, even where an application shows other values.
+     */
+    @Bean
+    SanitizingFunction annalsSecretsSanitizer() {
+      return SanitizingFunction.sanitizeValue().ifKeyMatches(AnnalsAutoConfiguration::isSecret);
+    }
+  }
+
+  /**
+   * Whether {@code key} names one of the starter's secrets, in any of the forms Actuator shows:
+   * a property name in relaxed form, an environment variable, or a bound record's component.
+   */
+  static boolean isSecret(String key) {
+    String k = key.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]", "");
+    return k.endsWith("personaldatamasterkey") || k.equals("masterkey") || k.endsWith("storeownerpassword")
+        || k.equals("password");
   }
 }

@@ -14,6 +14,10 @@ import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.boot.actuate.endpoint.SanitizableData;
+import org.springframework.boot.actuate.endpoint.SanitizingFunction;
+import org.springframework.boot.actuate.endpoint.Show;
+import org.springframework.boot.actuate.env.EnvironmentEndpoint;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -110,6 +114,22 @@ class PersonalDataIT {
           assertThat(context).hasFailed();
           assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("exclude each other");
           assertThat(messages(context.getStartupFailure())).doesNotContain(KEY);
+        });
+  }
+
+  @Test
+  void actuators_env_endpoint_masks_the_key_even_when_showing_values() {
+    members(db.newSchema()).withPropertyValues("annals.store.personal-data.master-key=" + KEY,
+        "annals.store.owner.password=hunter2", "annals.store.owner.username=postgres").run(context -> {
+          assertThat(context).hasNotFailed();
+          EnvironmentEndpoint env = new EnvironmentEndpoint(context.getEnvironment(),
+              context.getBeanProvider(SanitizingFunction.class).orderedStream().toList(), Show.ALWAYS);
+          assertThat(env.environmentEntry("annals.store.personal-data.master-key").getProperty().getValue())
+              .isEqualTo(SanitizableData.SANITIZED_VALUE);
+          assertThat(env.environmentEntry("annals.store.owner.password").getProperty().getValue())
+              .isEqualTo(SanitizableData.SANITIZED_VALUE);
+          assertThat(env.environmentEntry("annals.store.schema").getProperty().getValue())
+              .as("other values still show").isNotEqualTo(SanitizableData.SANITIZED_VALUE);
         });
   }
 
