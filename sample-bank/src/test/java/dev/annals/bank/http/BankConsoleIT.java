@@ -1,6 +1,7 @@
 package dev.annals.bank.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -130,6 +131,17 @@ class BankConsoleIT {
     assertThat(state.get("decoded").asBoolean()).as(state.toString()).isTrue();
     assertThat(state.get("version").asLong()).isEqualTo(1);
     assertThat(state.get("state").toString()).contains("dora");
+  }
+
+  @Test
+  void a_console_that_cannot_take_its_port_stops_the_start_saying_so() {
+    assertThatThrownBy(() -> BankServer.start(storage.postgres().orElseThrow(), "bank-console-it-2",
+        Optional.empty(), new InetSocketAddress("127.0.0.1", 0), Map.of("annals.console.enabled", "true",
+            "annals.console.port", Integer.toString(console.getPort()),
+            "annals.console.users[0]", "ops:operator:{noop}ops-pass")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("the console cannot start on 127.0.0.1:" + console.getPort())
+        .message().doesNotContain("ops-pass");
   }
 
   private static String stateOf(String projector) {
