@@ -38,7 +38,7 @@ import picocli.CommandLine.TypeConversionException;
  * endpoints, and OpenTelemetry traces that run from a request through the append to the projectors.
  *
  * <pre>
- * bank serve [--port N] [--host ADDRESS] [--schema NAME]
+ * bank serve [--port N] [--host ADDRESS] [--schema NAME] [--console]
  * </pre>
  *
  * <p>{@link #main} serves the bank in {@code --schema} (default {@value #DEFAULT_SCHEMA}, created
@@ -150,12 +150,28 @@ public final class BankServer implements AutoCloseable {
     try {
       return new BankServer(application.run());
     } catch (RuntimeException e) {
+      Optional<String> console = consoleFailure(e);
+      if (console.isPresent()) {
+        // Its own port or address, not the bank's: say so rather than blame --port.
+        throw new IllegalStateException(console.get(), e);
+      }
       if (portInUse(e)) {
         throw new UncheckedIOException("cannot listen on " + address + ": the port is in use",
             new java.io.IOException(e.getMessage()));
       }
       throw e;
     }
+  }
+
+  /** The console's own reason when it is what failed to start (its message names no password). */
+  private static Optional<String> consoleFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IllegalStateException && t.getMessage() != null
+          && t.getMessage().startsWith("the console cannot start")) {
+        return Optional.of(t.getMessage());
+      }
+    }
+    return Optional.empty();
   }
 
   private static boolean portInUse(Throwable e) {
@@ -236,15 +252,23 @@ public final class BankServer implements AutoCloseable {
       System.err.println(PREFIX + Redaction.redact(e.getMessage()));
       return Cli.USAGE;
     }
+    Map<String, Object> properties = new LinkedHashMap<>();
+    properties.put("logging.config", "classpath:bank-server-logback.xml");
+    if (options.console) {
+      properties.put("annals.console.enabled", "true");
+    }
     BankServer server;
     try {
       server = run(new BankWebApplication.Settings(Optional.empty(), store,
           "bank-server-" + UUID.randomUUID().toString().substring(0, 8), publishing, HEARTBEAT, MAX_FEEDS),
-          new InetSocketAddress(options.host, options.port), false, Map.of("logging.config",
-              "classpath:bank-server-logback.xml"));
+          new InetSocketAddress(options.host, options.port), false, properties);
     } catch (UncheckedIOException e) {
       storage.close();
       System.err.println(PREFIX + e.getMessage() + "; choose another --port");
+      return Cli.USAGE;
+    } catch (IllegalStateException e) {
+      storage.close();
+      System.err.println(PREFIX + Redaction.redact(e.getMessage()) + "; set ANNALS_CONSOLE_PORT to another port");
       return Cli.USAGE;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -297,6 +321,11 @@ public final class BankServer implements AutoCloseable {
     @Option(names = "--schema", paramLabel = "NAME", converter = Cli.Schema.class,
         description = "Schema of the bank, created if missing, never dropped (default: " + DEFAULT_SCHEMA + ").")
     String schema = DEFAULT_SCHEMA;
+
+    @Option(names = "--console",
+        description = "Also serve the operator's console (es-console) on its own address, port and login "
+            + "(default 127.0.0.1:8089, an operator with a password printed once; annals.console.* settings apply).")
+    boolean console;
 
     /** @throws IllegalArgumentException naming the bad argument */
     static Options parse(String[] args) {

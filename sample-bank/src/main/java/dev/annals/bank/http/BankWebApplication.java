@@ -2,6 +2,10 @@ package dev.annals.bank.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.annals.bank.Bank;
+import dev.annals.bank.domain.Account;
+import dev.annals.console.ConsoleCustomizer;
+import dev.annals.console.StateDecoder;
+import dev.annals.core.EventRegistry;
 import dev.annals.messaging.MessageSink;
 import dev.annals.micrometer.AnnalsMetrics;
 import dev.annals.micrometer.MessagingMetrics;
@@ -36,7 +40,9 @@ import org.springframework.web.servlet.function.ServerResponse;
  * from {@code BANK_DB_URL} with the demo's roles), so the starter's store backs off; the
  * starter's metrics and tracing ({@link AnnalsMetrics}, {@link AnnalsTracing}, made from Boot's
  * Prometheus registry and OpenTelemetry SDK) observe the bank's repositories and projectors, and
- * its health indicators report the projectors under {@code /actuator/health}.
+ * its health indicators report the projectors under {@code /actuator/health}. With
+ * {@code annals.console.enabled=true} ({@code bank serve --console}) es-console serves the
+ * operator's console over the bank's store and projectors, on a server and login of its own.
  */
 @SpringBootConfiguration(proxyBeanMethods = false)
 @EnableAutoConfiguration
@@ -78,8 +84,15 @@ class BankWebApplication {
     return Map.ofEntries(
         Map.entry("spring.application.name", "annals-bank"),
         // The bank's store comes from BankStorage (roles, the demo's schema), not from a DataSource.
-        Map.entry("spring.autoconfigure.exclude",
-            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration"),
+        // Spring Security comes with es-console, whose server runs in a context of its own: the
+        // bank's API, page and Actuator stay as open as they were, with or without the console.
+        Map.entry("spring.autoconfigure.exclude", String.join(",",
+            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration")),
         // The API serves its three assets itself; every other path is the API's 404.
         Map.entry("spring.web.resources.add-mappings", "false"),
         Map.entry("server.error.whitelabel.enabled", "false"),
@@ -151,6 +164,27 @@ class BankWebApplication {
   @Bean(destroyMethod = "")
   Bank bank(BankHolder holder) {
     return holder.bank();
+  }
+
+  /**
+   * The bank's event store, for the console ({@code annals.console.enabled}); {@link BankServer}
+   * closes it, not the context.
+   */
+  @Bean(destroyMethod = "")
+  PostgresEventStore bankStore(Settings settings) {
+    return settings.store();
+  }
+
+  /** The store's registry (the bank's events), which the starter's beans over a store ask for. */
+  @Bean
+  EventRegistry bankEvents(PostgresEventStore store) {
+    return store.registry();
+  }
+
+  /** The console's "state as of" for accounts: the account's state folded by the bank's repository. */
+  @Bean
+  ConsoleCustomizer bankConsole(Bank bank) {
+    return console -> console.decoder(Account.TYPE.category(), StateDecoder.of(bank.accounts()));
   }
 
   /** The bank's projection runner, for the starter's health indicators; the bank closes it. */

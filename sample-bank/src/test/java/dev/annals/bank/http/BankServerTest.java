@@ -17,6 +17,12 @@ class BankServerTest {
     assertThat(options.host).isEqualTo("127.0.0.1");
     assertThat(options.port).isEqualTo(8080);
     assertThat(options.schema).isEqualTo("bank_demo");
+    assertThat(options.console).as("the console is opt-in").isFalse();
+  }
+
+  @Test
+  void the_console_option_turns_the_console_on() {
+    assertThat(BankServer.Options.parse(new String[] {"--console"}).console).isTrue();
   }
 
   @Test
