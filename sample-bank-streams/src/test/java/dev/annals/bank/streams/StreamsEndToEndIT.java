@@ -88,7 +88,7 @@ class StreamsEndToEndIT {
       kafka.createTopic(topic, 1);
     }
     store = PostgresEventStore.builder(BankEvents.REGISTRY).jdbcUrl(db.jdbcUrl()).schema(db.newSchema())
-        .installSchema(true).build();
+        .installSchema(true).encryptPersonalDataWithoutMasterKey().build();
     bank = Bank.start(store, "node-1",
         BankPublishing.fromEnvironment(Map.of("BANK_PUBLISH", "kafka://" + kafka.bootstrapServers())));
     BankStreams topology = BankStreams.builder().build();
