@@ -102,6 +102,20 @@ public abstract class FormatContract {
     return resource;
   }
 
+  /**
+   * Sends one stored event through the test's broker in {@code format} and returns nothing: a
+   * subclass reads it off the broker itself to check how its transport frames the format.
+   */
+  protected void sendOneEvent(CloudEventFormat format) throws Exception {
+    store.append(StreamId.of("account", "wire"), ExpectedVersion.any(), List.of(NewEvent.of(new Fixtures.Deposited(1))));
+    CloudEventMapper mapper = CloudEventMapper.builder(Fixtures.registry()).source("urn:annals:test:bank").build();
+    List<OutgoingMessage> messages = new ArrayList<>();
+    for (RecordedEvent e : store.readAll(0, 100, LogFilter.all())) {
+      messages.add(mapper.toMessage(e));
+    }
+    later(broker.sink(format)).send(messages);
+  }
+
   long received() {
     return store.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM " + schema + ".received")
         .mapTo(Long.class).one());

@@ -1,5 +1,7 @@
 package dev.annals.messaging.rabbitmq;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
@@ -12,6 +14,7 @@ import dev.annals.messaging.FormatContract;
 import dev.annals.messaging.MessageSink;
 import dev.annals.messaging.inbox.Inbox;
 import dev.annals.messaging.inbox.MessageHandler;
+import dev.annals.testkit.Await;
 import dev.annals.testkit.PostgresTestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +22,8 @@ import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** JSON, Protobuf and Avro through the RabbitMQ server on 127.0.0.1:5672, by AMQP content type. */
 class RabbitMqFormatsIT extends FormatContract {
@@ -36,6 +41,27 @@ class RabbitMqFormatsIT extends FormatContract {
     return db;
   }
 
+  /** The queue of this test's broker, and a channel to read it. */
+  private String queue;
+  private Channel ch;
+
+  /** What the contract cannot see: the AMQP content type each binary format travels with. */
+  @ParameterizedTest
+  @EnumSource(value = CloudEventFormat.class, names = {"PROTOBUF", "AVRO"})
+  void a_binary_format_travels_with_its_content_type(CloudEventFormat format) throws Exception {
+    sendOneEvent(format);
+    GetResponse[] got = new GetResponse[1];
+    Await.until("the message is on the queue", Duration.ofSeconds(60), () -> {
+      try {
+        return (got[0] = ch.basicGet(queue, true)) != null;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    assertThat(got[0].getProps().getContentType()).isEqualTo(format.contentType());
+    assertThat(got[0].getBody()).isNotEmpty();
+  }
+
   @Override
   protected Broker broker() throws Exception {
     String base = "annals.fmt." + UUID.randomUUID().toString().substring(0, 8);
@@ -43,6 +69,8 @@ class RabbitMqFormatsIT extends FormatContract {
     String queue = base + ".account";
     Connection admin = RabbitMqIT.factory(RabbitMqIT.PORT).newConnection("annals-test-admin");
     Channel ch = admin.createChannel();
+    this.queue = queue;
+    this.ch = ch;
     ch.exchangeDeclare(exchange, BuiltinExchangeType.DIRECT, false, false, null);
     ch.queueDeclare(queue, false, false, false, null);
     ch.queueBind(queue, exchange, "account");
