@@ -60,13 +60,17 @@ final class Engine {
   final ExecutorService readAhead;
   /** Null when nobody listens: then no observation is built. */
   final ProjectionObserver observer;
+  /** Null when no scope is set: then nothing is built for it either. */
+  final BatchScope batchScope;
 
-  Engine(PostgresEventStore store, Node node, Pacing pacing, Reporting reporting, ProjectionObserver observer) {
+  Engine(PostgresEventStore store, Node node, Pacing pacing, Reporting reporting, ProjectionObserver observer,
+      BatchScope batchScope) {
     this.store = store;
     this.node = node;
     this.pacing = pacing;
     this.reporting = reporting;
     this.observer = observer;
+    this.batchScope = batchScope;
     this.checkpoints = new Checkpoints(store.schema());
     this.members = new Members(store.schema());
     this.deadLetters = new DeadLetters(store.schema());
@@ -97,6 +101,34 @@ final class Engine {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "projection observer failed on a batch of " + o.projector()
           + "; ignored", e);
+    }
+  }
+
+  /**
+   * Opens {@code scope} around a batch; a scope's failure must not stop the partition.
+   *
+   * @return null when there is nothing to close, also when the scope failed to open
+   */
+  static BatchScope.Closer open(BatchScope scope, BatchScope.Start batch) {
+    try {
+      return scope.open(batch);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "projection batch scope failed to open on a batch of "
+          + batch.projector() + "; the batch runs without it", e);
+      return null;
+    }
+  }
+
+  /** Closes what {@link #open} returned, if anything; a scope's failure must not stop the partition. */
+  static void close(BatchScope.Closer closer, BatchScope.End end, BatchScope.Start batch) {
+    if (closer == null) {
+      return;
+    }
+    try {
+      closer.close(end);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "projection batch scope failed to close after a batch of "
+          + batch.projector() + "; ignored", e);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.annals.postgres.LogBatch;
 import dev.annals.postgres.LogCursor;
 import dev.annals.postgres.LogReader;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -100,16 +101,30 @@ final class PartitionProcessor {
       readAhead(batch.next());
     }
     long committedBefore = claim.committedEvents();
+    BatchScope.Start scoped = engine.batchScope == null ? null : new BatchScope.Start(claim.key.projector(),
+        claim.key.version(), claim.key.partition(), batch.events());
+    BatchScope.Closer scope = scoped == null ? null : Engine.open(engine.batchScope, scoped);
     Outcome step;
+    Throwable failure = null;
     try {
       step = projector.isSideEffects()
           ? sideEffects.process(batch.events(), full, waiter)
           : readModels.process(batch.events(), full, waiter);
+    } catch (Throwable t) {
+      failure = t;
+      throw t;
     } finally {
-      if (engine.observer != null) {
-        engine.tell(new ProjectionObserver.Batch(claim.key.projector(), claim.key.version(),
-            claim.key.partition(), batch.events(), (int) (claim.committedEvents() - committedBefore),
-            Duration.ofNanos(System.nanoTime() - started)));
+      if (scoped != null || engine.observer != null) {
+        int handled = (int) (claim.committedEvents() - committedBefore);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        // Closed first: what the scope made current must not outlast the batch, also for the observer.
+        if (scoped != null) {
+          Engine.close(scope, new BatchScope.End(handled, took, Optional.ofNullable(failure)), scoped);
+        }
+        if (engine.observer != null) {
+          engine.tell(new ProjectionObserver.Batch(claim.key.projector(), claim.key.version(),
+              claim.key.partition(), batch.events(), handled, took));
+        }
       }
     }
     if (step == Outcome.PROGRESS && !full) {

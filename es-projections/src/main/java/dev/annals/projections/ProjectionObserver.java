@@ -13,7 +13,8 @@ import java.util.Objects;
  *
  * <p>Called on the partition's thread after each batch, so an observer must be quick and must
  * not throw (what it throws is logged and dropped). A runner without an observer builds no
- * observation at all.
+ * observation at all. An observer hears of a batch once it is over; to make something current
+ * while the handlers run, use a {@link BatchScope}.
  */
 @FunctionalInterface
 public interface ProjectionObserver {

@@ -59,7 +59,7 @@ public final class ProjectionRunner implements AutoCloseable {
   private ProjectionRunner(Builder b) {
     this.engine = new Engine(b.store, new Engine.Node(b.nodeId, b.lease),
         new Engine.Pacing(Backoff.of(b.pollMin, b.pollMax), b.idleTransactionTimeout),
-        new Engine.Reporting(b.clock, b.progress, b.progressInterval), b.observer);
+        new Engine.Reporting(b.clock, b.progress, b.progressInterval), b.observer, b.batchScope);
     this.slots = new Slots(engine, b.projectors, b.installSchema);
     this.supervisor = new Supervisor(engine, slots);
     this.catchUp = new CatchUp(engine, slots);
@@ -323,6 +323,7 @@ public final class ProjectionRunner implements AutoCloseable {
     private Consumer<RebuildProgress> progress = p -> Engine.LOG.log(Level.INFO, p.toString());
     private Duration progressInterval = Duration.ofSeconds(5);
     private ProjectionObserver observer;
+    private BatchScope batchScope;
 
     private Builder(PostgresEventStore store) {
       this.store = Objects.requireNonNull(store, "store must not be null");
@@ -452,6 +453,23 @@ public final class ProjectionRunner implements AutoCloseable {
             + "ProjectionObserver.andThen");
       }
       this.observer = observer;
+      return this;
+    }
+
+    /**
+     * What runs around every batch on the partitions' threads, so that what it makes current
+     * (a tracing span, MDC entries) is current for the handlers; nothing by default. Combine
+     * several with {@link BatchScope#andThen}.
+     *
+     * @throws IllegalStateException if a scope was already set
+     */
+    public Builder batchScope(BatchScope scope) {
+      Objects.requireNonNull(scope, "batchScope must not be null");
+      if (this.batchScope != null) {
+        throw new IllegalStateException("a batch scope was already set; combine them with "
+            + "BatchScope.andThen");
+      }
+      this.batchScope = scope;
       return this;
     }
 
