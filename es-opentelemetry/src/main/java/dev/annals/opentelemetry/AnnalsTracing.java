@@ -4,7 +4,7 @@ import dev.annals.core.AggregateRepository;
 import dev.annals.core.EventStore;
 import dev.annals.core.Metadata;
 import dev.annals.core.RepositoryObserver;
-import dev.annals.projections.ProjectionObserver;
+import dev.annals.projections.BatchScope;
 import dev.annals.projections.ProjectionRunner;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
@@ -20,7 +20,7 @@ import java.util.Objects;
  * AggregateRepository<...> accounts = AggregateRepository.builder(ACCOUNT, traced)
  *     .observer(tracing.repositoryObserver()).build();      // load spans
  * ProjectionRunner runner = ProjectionRunner.builder(store).projector(balances)
- *     .observer(tracing.projectionObserver()).build();      // projector batch spans
+ *     .batchScope(tracing.batchScope()).build();            // projector batch spans
  * }</pre>
  *
  * <p>Thread-safe.
@@ -61,10 +61,11 @@ public final class AnnalsTracing {
   }
 
   /**
-   * The observer to give {@link ProjectionRunner.Builder#observer}: a span named
-   * {@code annals.projector.batch <projector>} per batch, linked to each event's append.
+   * The scope to give {@link ProjectionRunner.Builder#batchScope}: a span named
+   * {@code annals.projector.batch <projector>} per batch, linked to each event's append and
+   * current while the batch's handlers run, so that their log lines and spans join its trace.
    */
-  public ProjectionObserver projectionObserver() {
+  public BatchScope batchScope() {
     return new ProjectionSpans(tracer);
   }
 }

@@ -102,7 +102,7 @@ class TracingIT {
   ProjectionRunner.Builder runner(Projector projector) {
     return ProjectionRunner.builder(store).nodeId("t").installSchema(true).leaseDuration(Duration.ofSeconds(2))
         .pollInterval(Duration.ofMillis(5), Duration.ofMillis(50)).projector(projector)
-        .observer(tracing.projectionObserver());
+        .batchScope(tracing.batchScope());
   }
 
   List<SpanData> spans(String name) {
@@ -212,6 +212,7 @@ class TracingIT {
   }
 
   @Test
+  @SuppressWarnings("try") // the scopes make spans current; their variables are not used
   void a_batch_of_events_from_several_traces_is_a_new_trace_linked_to_each() {
     EventStore traced = tracing.tracedStore(store);
     List<SpanContext> appends = new CopyOnWriteArrayList<>();
@@ -228,17 +229,81 @@ class TracingIT {
     assertThat(appends).hasSize(3).extracting(SpanContext::getTraceId).doesNotHaveDuplicates();
 
     awaitReadable(store, 3);
-    Projector ledger = Projector.builder("ledger").batchSize(10).handler((event, ctx) -> { }).build();
-    try (ProjectionRunner r = runner(ledger).build()) {
+    List<SpanContext> currentInHandler = new CopyOnWriteArrayList<>();
+    Projector ledger = Projector.builder("ledger").batchSize(10)
+        .handler((event, ctx) -> currentInHandler.add(Span.current().getSpanContext())).build();
+    Span caller = otel.getTracer("test").spanBuilder("catch-up caller").startSpan();
+    try (Scope ignored = caller.makeCurrent(); ProjectionRunner r = runner(ledger).build()) {
       assertThat(r.catchUp("ledger")).isEqualTo(3);
+      assertThat(Span.current()).as("the caller's span is current again").isSameAs(caller);
+    } finally {
+      caller.end();
     }
     SpanData batch = span("annals.projector.batch ledger");
-    assertThat(batch.getParentSpanContext().isValid()).as("no one parent").isFalse();
+    assertThat(batch.getParentSpanContext().isValid()).as("no one parent, not even the catch-up's caller").isFalse();
+    assertThat(currentInHandler).as("the batch's span, current for every event's handler")
+        .containsExactly(batch.getSpanContext(), batch.getSpanContext(), batch.getSpanContext());
     assertThat(appends).doesNotContain(batch.getSpanContext());
     assertThat(batch.getLinks()).extracting(l -> l.getSpanContext().getSpanId())
         .containsExactlyElementsOf(appends.stream().map(SpanContext::getSpanId).toList());
     assertThat(attr(batch, Attributes.EVENTS)).isEqualTo(3L);
     assertThat(attr(batch, Attributes.FIRST_POSITION)).isLessThan(attr(batch, Attributes.POSITION));
+  }
+
+  @Test
+  @SuppressWarnings("try") // the scopes make spans current; their variables are not used
+  void a_projector_handler_runs_on_the_partition_thread_inside_its_batch_span_in_the_trace_of_the_append() {
+    Span request = otel.getTracer("test").spanBuilder("POST /wallets/w1/deposits").startSpan();
+    try (Scope ignored = request.makeCurrent()) {
+      tracing.tracedStore(store).append(StreamId.of("wallet", "w1"), ExpectedVersion.any(), NewEvent.of(new Deposited(5)));
+    } finally {
+      request.end();
+    }
+    RecordedEvent stored = store.readStream(StreamId.of("wallet", "w1")).get(0);
+    String appendedTraceId = TraceContext.parse(stored.metadata().extra().get(Metadata.TRACEPARENT), null)
+        .orElseThrow().getTraceId();
+    assertThat(appendedTraceId).isEqualTo(request.getSpanContext().getTraceId());
+
+    List<SpanContext> currentInHandler = new CopyOnWriteArrayList<>();
+    List<String> handlerThreads = new CopyOnWriteArrayList<>();
+    Projector ledger = Projector.builder("ledger").handler((event, ctx) -> {
+      currentInHandler.add(Span.current().getSpanContext());
+      handlerThreads.add(Thread.currentThread().getName());
+      // A span of the handler's own is a child of the batch's.
+      otel.getTracer("test").spanBuilder("handler work").startSpan().end();
+    }).build();
+    try (ProjectionRunner r = runner(ledger).build()) {
+      r.start();
+      Await.until("the projector's span", Duration.ofMinutes(3),
+          () -> spans("annals.projector.batch ledger").size() == 1);
+    }
+
+    SpanData batch = span("annals.projector.batch ledger");
+    assertThat(handlerThreads).singleElement().asString().startsWith("projector-ledger-");
+    assertThat(currentInHandler).as("Span.current() in the handler").singleElement().satisfies(current -> {
+      assertThat(current).isEqualTo(batch.getSpanContext());
+      assertThat(current.getTraceId()).as("the trace of the appended event's context").isEqualTo(appendedTraceId);
+    });
+    assertThat(span("handler work").getParentSpanId()).isEqualTo(batch.getSpanId());
+    assertThat(attr(batch, Attributes.HANDLED)).isEqualTo(1L);
+    assertThat(batch.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+  }
+
+  @Test
+  void a_batch_that_fails_ends_its_span_as_an_error_and_leaves_nothing_current() {
+    store.append(StreamId.of("wallet", "w1"), ExpectedVersion.any(), NewEvent.of(new Deposited(1)));
+    awaitReadable(store, 1);
+    Projector ledger = Projector.builder("ledger").handler((event, ctx) -> {
+      throw new AssertionError("a handler's Error rolls its batch back and propagates");
+    }).build();
+    try (ProjectionRunner r = runner(ledger).build()) {
+      assertThatThrownBy(() -> r.catchUp("ledger")).isInstanceOf(AssertionError.class);
+    }
+    assertThat(Span.current().getSpanContext().isValid()).as("no span left current on the catch-up's thread").isFalse();
+    SpanData batch = span("annals.projector.batch ledger");
+    assertThat(batch.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    assertThat(batch.getEvents()).extracting(e -> e.getName()).contains("exception");
+    assertThat(attr(batch, Attributes.HANDLED)).isZero();
   }
 
   @Test

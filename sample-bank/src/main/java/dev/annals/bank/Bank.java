@@ -31,6 +31,7 @@ import dev.annals.core.Shredder;
 import dev.annals.core.internal.Redaction;
 import dev.annals.messaging.MessageSink;
 import dev.annals.postgres.PostgresEventStore;
+import dev.annals.projections.BatchScope;
 import dev.annals.projections.ProjectionObserver;
 import dev.annals.projections.ProjectionRunner;
 import dev.annals.projections.Projector;
@@ -79,6 +80,7 @@ public final class Bank implements AutoCloseable {
         .maxAttempts(10).build();
     ProjectionRunner.Builder builder = ProjectionRunner.builder(store).nodeId(nodeId).installSchema(true);
     observation.projections().ifPresent(builder::observer);
+    observation.batches().ifPresent(builder::batchScope);
     READ_MODELS.values().forEach(builder::projector);
     builder.projector(new TransferProcess(accounts, processTransfers, this::currentStream).projector());
     this.publishTo = publishTo;
@@ -102,26 +104,28 @@ public final class Bank implements AutoCloseable {
    * @param appendThrough wraps the store the repositories append through (tracing's store)
    * @param repositories observes the repositories
    * @param projections observes the projectors, the transfer process and the publisher
+   * @param batches runs around each of their batches (tracing's span, current for the handlers)
    * @param publishThrough wraps the sink the publisher sends to
    * @param runner is told the projection runner once it is built (to bind gauges to it)
    */
   public record Observation(UnaryOperator<EventStore> appendThrough, Optional<RepositoryObserver> repositories,
-      Optional<ProjectionObserver> projections, UnaryOperator<MessageSink> publishThrough,
-      Consumer<ProjectionRunner> runner) {
+      Optional<ProjectionObserver> projections, Optional<BatchScope> batches,
+      UnaryOperator<MessageSink> publishThrough, Consumer<ProjectionRunner> runner) {
 
     /** Checks for nulls. */
     public Observation {
       Objects.requireNonNull(appendThrough, "appendThrough must not be null");
       Objects.requireNonNull(repositories, "repositories must not be null");
       Objects.requireNonNull(projections, "projections must not be null");
+      Objects.requireNonNull(batches, "batches must not be null");
       Objects.requireNonNull(publishThrough, "publishThrough must not be null");
       Objects.requireNonNull(runner, "runner must not be null");
     }
 
     /** Nothing observed. */
     public static Observation none() {
-      return new Observation(UnaryOperator.identity(), Optional.empty(), Optional.empty(), UnaryOperator.identity(),
-          r -> { });
+      return new Observation(UnaryOperator.identity(), Optional.empty(), Optional.empty(), Optional.empty(),
+          UnaryOperator.identity(), r -> { });
     }
   }
 

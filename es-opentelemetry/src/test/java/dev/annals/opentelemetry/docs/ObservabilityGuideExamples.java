@@ -46,10 +46,12 @@ final class ObservabilityGuideExamples {
         .observer(metrics.repositoryObserver().andThen(tracing.repositoryObserver()))
         .build();
 
-    // The runner reads the log itself: it takes the store, not the traced view of it.
+    // The runner reads the log itself: it takes the store, not the traced view of it. Each
+    // batch's span is current while the projector's handlers run.
     ProjectionRunner runner = ProjectionRunner.builder(store)
         .projector(balances)
-        .observer(metrics.projectionObserver().andThen(tracing.projectionObserver()))
+        .observer(metrics.projectionObserver())
+        .batchScope(tracing.batchScope())
         .build();
     metrics.bindStatus(runner);   // lag and dead-letter gauges of every projector
     // end::wiring[]

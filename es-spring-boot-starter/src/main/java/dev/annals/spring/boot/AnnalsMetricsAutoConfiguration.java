@@ -3,6 +3,7 @@ package dev.annals.spring.boot;
 import dev.annals.micrometer.AnnalsMetrics;
 import dev.annals.micrometer.MessagingMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -39,8 +40,8 @@ public class AnnalsMetricsAutoConfiguration {
   /** Hands the metrics' observers to the repositories and the runner, and binds the lag gauges. */
   @Bean
   Instrumentation annalsMetricsInstrumentation(AnnalsMetrics metrics) {
-    return new Instrumentation(UnaryOperator.identity(), metrics.repositoryObserver(), metrics.projectionObserver(),
-        metrics::bindStatus);
+    return new Instrumentation(UnaryOperator.identity(), metrics.repositoryObserver(),
+        Optional.of(metrics.projectionObserver()), Optional.empty(), metrics::bindStatus);
   }
 
   /** Publisher metrics, when es-messaging is on the class path. */

@@ -39,7 +39,8 @@ public class AnnalsProjectionsAutoConfiguration {
   /**
    * The runner of every {@link Projector} bean and configured publisher, with
    * {@code annals.projections.*}, observed by the metrics and tracing of es-micrometer and
-   * es-opentelemetry when they are configured. Not started here: see {@link ProjectionRunnerLifecycle}.
+   * es-opentelemetry when they are configured (tracing's batch span current while the handlers
+   * run). Not started here: see {@link ProjectionRunnerLifecycle}.
    */
   @Bean
   @ConditionalOnMissingBean
@@ -63,6 +64,7 @@ public class AnnalsProjectionsAutoConfiguration {
     }
     List<Instrumentation> all = instrumentation.orderedStream().toList();
     Instrumentation.projectionObserver(all).ifPresent(builder::observer);
+    Instrumentation.batchScope(all).ifPresent(builder::batchScope);
     ProjectionRunner runner = builder.build();
     all.forEach(i -> i.runner().accept(runner));
     publishers.ifAvailable(p -> p.onRunner().accept(runner));

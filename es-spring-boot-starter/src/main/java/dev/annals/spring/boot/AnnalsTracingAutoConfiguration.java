@@ -3,6 +3,7 @@ package dev.annals.spring.boot;
 import dev.annals.opentelemetry.AnnalsTracing;
 import dev.annals.opentelemetry.MessagingTracing;
 import io.opentelemetry.api.OpenTelemetry;
+import java.util.Optional;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -35,11 +36,15 @@ public class AnnalsTracingAutoConfiguration {
     return AnnalsTracing.create(openTelemetry);
   }
 
-  /** Hands the tracing's store wrapper and observers to the repositories and the runner. */
+  /**
+   * Hands the tracing's store wrapper and observer to the repositories, and its batch scope to
+   * the runner: each batch's span is current while the projectors' handlers run, so their log
+   * lines carry its trace id.
+   */
   @Bean
   Instrumentation annalsTracingInstrumentation(AnnalsTracing tracing) {
-    return new Instrumentation(tracing::tracedStore, tracing.repositoryObserver(), tracing.projectionObserver(),
-        runner -> { });
+    return new Instrumentation(tracing::tracedStore, tracing.repositoryObserver(), Optional.empty(),
+        Optional.of(tracing.batchScope()), runner -> { });
   }
 
   /** Publisher tracing, when es-messaging is on the class path. */

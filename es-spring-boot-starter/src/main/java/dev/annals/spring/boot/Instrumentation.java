@@ -2,6 +2,7 @@ package dev.annals.spring.boot;
 
 import dev.annals.core.EventStore;
 import dev.annals.core.RepositoryObserver;
+import dev.annals.projections.BatchScope;
 import dev.annals.projections.ProjectionObserver;
 import dev.annals.projections.ProjectionRunner;
 import java.util.List;
@@ -16,11 +17,12 @@ import java.util.function.UnaryOperator;
  *
  * @param store wraps the store the repositories append through
  * @param repositories observes every repository
- * @param projections observes the runner's projectors
+ * @param projections observes the runner's projectors, if this module does
+ * @param batches runs around each batch of the runner's projectors, if this module does
  * @param runner is told the runner once it is built (to bind gauges to it)
  */
 record Instrumentation(UnaryOperator<EventStore> store, RepositoryObserver repositories,
-    ProjectionObserver projections, Consumer<ProjectionRunner> runner) {
+    Optional<ProjectionObserver> projections, Optional<BatchScope> batches, Consumer<ProjectionRunner> runner) {
 
   /** The store as every instrumentation wraps it, in bean order. */
   static EventStore wrap(EventStore store, List<Instrumentation> all) {
@@ -38,6 +40,11 @@ record Instrumentation(UnaryOperator<EventStore> store, RepositoryObserver repos
 
   /** Every projection observer, combined; empty when there is none. */
   static Optional<ProjectionObserver> projectionObserver(List<Instrumentation> all) {
-    return all.stream().map(Instrumentation::projections).reduce(ProjectionObserver::andThen);
+    return all.stream().flatMap(i -> i.projections.stream()).reduce(ProjectionObserver::andThen);
+  }
+
+  /** Every batch scope, combined in bean order (the first outermost); empty when there is none. */
+  static Optional<BatchScope> batchScope(List<Instrumentation> all) {
+    return all.stream().flatMap(i -> i.batches.stream()).reduce(BatchScope::andThen);
   }
 }

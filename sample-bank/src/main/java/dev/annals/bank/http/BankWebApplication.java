@@ -145,10 +145,10 @@ class BankWebApplication {
     }
     if (t != null) {
       repositories = Optional.of(repositories.map(r -> r.andThen(t.repositoryObserver())).orElse(t.repositoryObserver()));
-      projections = Optional.of(projections.map(p -> p.andThen(t.projectionObserver())).orElse(t.projectionObserver()));
     }
     Bank.Observation observation = new Bank.Observation(
-        t == null ? UnaryOperator.identity() : t::tracedStore, repositories, projections, sink,
+        t == null ? UnaryOperator.identity() : t::tracedStore, repositories, projections,
+        Optional.ofNullable(t).map(AnnalsTracing::batchScope), sink,
         runner -> {
           if (m != null) {
             m.bindStatus(runner);
