@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
@@ -28,6 +29,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
@@ -114,6 +116,7 @@ class ObservabilityIT {
   @Test
   void an_open_telemetry_bean_traces_appends_into_the_events_metadata_and_projector_batches() {
     InMemorySpanExporter spans = InMemorySpanExporter.create();
+    List<SpanContext> currentInHandler = new CopyOnWriteArrayList<>();
     OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
         .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
         .build();
@@ -125,6 +128,8 @@ class ObservabilityIT {
           .withBean(EventRegistry.class, () -> Wallets.REGISTRY)
           .withBean("wallet", AggregateType.class, () -> Wallets.walletType(100))
           .withBean("balances", Projector.class, Wallets::balances)
+          .withBean("seen", Projector.class, () -> Projector.builder("seen")
+              .handler((event, ctx) -> currentInHandler.add(Span.current().getSpanContext())).build())
           .run(context -> {
             assertThat(context).hasSingleBean(AnnalsTracing.class).doesNotHaveBean(AnnalsMetrics.class);
             Span command = sdk.getTracer("test").spanBuilder("command").startSpan();
@@ -143,6 +148,13 @@ class ObservabilityIT {
             List<String> names = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(traceId))
                 .map(SpanData::getName).toList();
             assertThat(names).contains("command", "annals.append wallet", "annals.projector.batch balances");
+            Await.until("the seen projector's batch span", LONG, () -> spans.getFinishedSpanItems().stream()
+                .anyMatch(s -> s.getName().equals("annals.projector.batch seen")));
+            SpanData seen = spans.getFinishedSpanItems().stream()
+                .filter(s -> s.getName().equals("annals.projector.batch seen")).findFirst().orElseThrow();
+            assertThat(currentInHandler).as("the handler runs inside its batch's span, in the command's trace")
+                .containsExactly(seen.getSpanContext())
+                .allMatch(c -> c.getTraceId().equals(traceId));
           });
     } finally {
       sdk.close();
