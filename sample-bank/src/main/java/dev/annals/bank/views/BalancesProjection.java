@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code balances} read model: one row per account with its owner, currency, balance, status
@@ -37,6 +39,8 @@ public final class BalancesProjection {
 
   private static final String TABLE = "balances";
 
+  private static final Logger LOG = LoggerFactory.getLogger(BalancesProjection.class);
+
   /** One account as the view shows it. */
   public record Balance(String account, String owner, Money balance, String status, long lastPosition) {}
 
@@ -50,7 +54,11 @@ public final class BalancesProjection {
           + "owner text NOT NULL, currency text NOT NULL, balance numeric NOT NULL, status text NOT NULL, "
           + "last_position bigint NOT NULL, customer text NOT NULL)"))
       .reset(Refold.of(TABLE, Account.TYPE.category(), BalancesProjection::apply))
-      .handler((event, ctx) -> apply(event, ctx.handle(), ctx.table(TABLE)))
+      .handler((event, ctx) -> {
+        apply(event, ctx.handle(), ctx.table(TABLE));
+        // Logged while the batch's span is current: bank serve shows the command's trace id on it.
+        LOG.debug("applied {} of {} at position {}", event.type(), event.streamId(), event.position());
+      })
       .build();
 
   private BalancesProjection() {}

@@ -2,6 +2,9 @@ package dev.annals.bank.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
@@ -10,6 +13,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import dev.annals.bank.BankStorage;
 import dev.annals.bank.domain.Account;
+import dev.annals.bank.views.BalancesProjection;
 import dev.annals.core.Metadata;
 import dev.annals.core.RecordedEvent;
 import dev.annals.messaging.rabbitmq.RabbitMqSink;
@@ -38,12 +42,14 @@ import org.junit.jupiter.api.DisplayNameGeneration;
 import org.junit.jupiter.api.DisplayNameGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /**
  * The bank on Spring Boot with its metrics and traces: one trace id from an HTTP command (its
  * {@code traceparent}) through the append, the projectors' spans and the CloudEvent published to
- * RabbitMQ, read back from the OpenTelemetry SDK's in-memory exporter; and the documented meters
- * in Actuator's Prometheus scrape after some traffic.
+ * RabbitMQ, read back from the OpenTelemetry SDK's in-memory exporter; that trace id on the lines a
+ * projector's handler logs; and the documented meters in Actuator's Prometheus scrape after some
+ * traffic.
  */
 @DisplayNameGeneration(DisplayNameGenerator.ReplaceUnderscores.class)
 class BankObservabilityIT {
@@ -132,6 +138,58 @@ class BankObservabilityIT {
       }
     }
     assertThat(published).as("the CloudEvent's distributed-tracing extension").startsWith("00-" + traceId + "-");
+  }
+
+  @Test
+  void a_projector_handler_logs_with_the_trace_id_of_the_http_command_it_projects() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BalancesProjection.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>() {
+      @Override
+      protected void append(ILoggingEvent line) {
+        // The MDC is read lazily, from whichever thread asks: take it on the handler's thread.
+        line.prepareForDeferredProcessing();
+        super.append(line);
+      }
+    };
+    lines.start();
+    Level level = logger.getLevel();
+    logger.setLevel(Level.DEBUG);
+    logger.addAppender(lines);
+    try {
+      assertThat(post("/accounts", "{\"id\": \"log-1\", \"owner\": \"lou\", \"currency\": \"EUR\"}", null)
+          .statusCode()).isEqualTo(201);
+      // Projected first, so that the deposit comes alone: a batch of one event continues its trace.
+      assertThat(server.bank().awaitSettled(PATIENCE)).isTrue();
+      String traceId = HexFormat.of().formatHex(randomBytes(16));
+      HttpResponse<String> deposit = post("/accounts/log-1/deposits", "{\"amount\": \"3\", \"currency\": \"EUR\"}",
+          "00-" + traceId + "-" + HexFormat.of().formatHex(randomBytes(8)) + "-01");
+      assertThat(deposit.statusCode()).as(deposit.body()).isEqualTo(200);
+      RecordedEvent deposited = server.bank().store().readStream(Account.TYPE.streamId("log-1"), 2, 1).get(0);
+      String position = "at position " + deposited.position();
+
+      Await.until("the balances handler's line about the deposit", PATIENCE,
+          () -> linesOf(lines).stream().anyMatch(l -> l.getFormattedMessage().endsWith(position)));
+      ILoggingEvent line = linesOf(lines).stream().filter(l -> l.getFormattedMessage().endsWith(position))
+          .findFirst().orElseThrow();
+      assertThat(line.getThreadName()).startsWith("projector-balances-");
+      assertThat(line.getMDCPropertyMap()).as(line.getFormattedMessage()).containsEntry("traceId", traceId);
+      Await.until("the balances batch span", PATIENCE, () -> inTrace(traceId).stream()
+          .anyMatch(s -> s.getName().equals("annals.projector.batch balances")));
+      SpanData batch = inTrace(traceId).stream().filter(s -> s.getName().equals("annals.projector.batch balances"))
+          .findFirst().orElseThrow();
+      assertThat(line.getMDCPropertyMap()).as("the line was logged inside the batch's span")
+          .containsEntry("spanId", batch.getSpanId());
+    } finally {
+      logger.detachAppender(lines);
+      logger.setLevel(level);
+    }
+  }
+
+  private static List<ILoggingEvent> linesOf(ListAppender<ILoggingEvent> appender) {
+    // The appender adds under its own lock, on the projector's thread.
+    synchronized (appender) {
+      return new ArrayList<>(appender.list);
+    }
   }
 
   @Test
