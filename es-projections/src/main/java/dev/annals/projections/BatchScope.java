@@ -12,9 +12,10 @@ import java.util.Optional;
  * is current while the handlers run. es-opentelemetry makes its projector batch span current this
  * way; set one with {@link ProjectionRunner.Builder#batchScope}.
  *
- * <p>Must be quick and should not throw: what {@code open} or {@link Closer#close} throws is
- * logged and dropped, and the batch runs on without that scope. A runner without a scope builds
- * nothing for it.
+ * <p>Called by every partition's thread at once, so a scope keeps what belongs to one batch in
+ * its {@link Closer}. Must be quick and should not throw: what {@code open} or
+ * {@link Closer#close} throws is logged and dropped, and the batch runs on without that scope. A
+ * runner without a scope builds nothing for it.
  */
 @FunctionalInterface
 public interface BatchScope {
