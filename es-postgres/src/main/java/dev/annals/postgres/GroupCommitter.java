@@ -85,18 +85,23 @@ final class GroupCommitter<R, A> {
     boolean lead;
     lock.lock();
     try {
-      queue.addLast(mine);
       lead = leaders < maxInFlight;
       if (lead) {
+        // A leader's own request never enters the queue: a finishing leader hands the queue's
+        // head a group to write, and a request there may be handed over while its own thread
+        // is busy leading, so that no one would write that group (and everyone in it would wait).
         leaders++;
-      } else if (maxWaitNanos > 0 && queue.size() >= maxGroup) {
-        arrived.signalAll();
+      } else {
+        queue.addLast(mine);
+        if (maxWaitNanos > 0 && queue.size() + 1 >= maxGroup) {
+          arrived.signalAll();
+        }
       }
     } finally {
       lock.unlock();
     }
     if (lead) {
-      writeAndHandOver(gather());
+      writeAndHandOver(gather(mine));
     } else {
       boolean interrupted = false;
       // The request may be in a group being written: it cannot be withdrawn, so wait it out.
@@ -132,13 +137,13 @@ final class GroupCommitter<R, A> {
     }
   }
 
-  /** A new leader's group: what is queued, after waiting up to the maximum wait for more. */
-  private List<Pending<R, A>> gather() {
+  /** A new leader's group: its own request first, then what is queued, after waiting up to the maximum wait for more. */
+  private List<Pending<R, A>> gather(Pending<R, A> own) {
     lock.lock();
     try {
       if (maxWaitNanos > 0) {
         long remaining = maxWaitNanos;
-        while (queue.size() < maxGroup && remaining > 0) {
+        while (queue.size() + 1 < maxGroup && remaining > 0) {
           try {
             remaining = arrived.awaitNanos(remaining);
           } catch (InterruptedException e) {
@@ -147,14 +152,17 @@ final class GroupCommitter<R, A> {
           }
         }
       }
-      return take();
+      List<Pending<R, A>> group = new ArrayList<>(Math.min(queue.size() + 1, maxGroup));
+      group.add(own);
+      take(group);
+      return group;
     } finally {
       lock.unlock();
     }
   }
 
-  private List<Pending<R, A>> take() {
-    List<Pending<R, A>> group = new ArrayList<>(Math.min(queue.size(), maxGroup));
+  /** Moves queued requests into {@code group} up to the maximum group; under the lock. */
+  private List<Pending<R, A>> take(List<Pending<R, A>> group) {
     while (!queue.isEmpty() && group.size() < maxGroup) {
       group.add(queue.pollFirst());
     }
@@ -169,7 +177,7 @@ final class GroupCommitter<R, A> {
       List<Pending<R, A>> next;
       lock.lock();
       try {
-        next = queue.isEmpty() ? null : take();
+        next = queue.isEmpty() ? null : take(new ArrayList<>(Math.min(queue.size(), maxGroup)));
         if (next == null) {
           leaders--;
         }
