@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * mvn -B -ntp -q -pl es-benchmarks exec:java -Dexec.args="--quick"
  * </pre>
  *
- * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7,8}, {@code --log-size N}
+ * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7,8}, {@code --group-sweep}
+ * (only workload 1's eight writers under several group commit settings), {@code --log-size N}
  * (fill both logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
  * else the local server), {@code --out FILE}, {@code --keep} (keep the schemas).
  */
@@ -34,6 +35,7 @@ public final class BenchMain {
     }
     boolean quick = false;
     boolean keep = false;
+    boolean sweep = false;
     long logSize = 0;
     Set<Integer> only = new LinkedHashSet<>();
     String url = System.getenv("ES_BENCH_DB_URL");
@@ -42,6 +44,7 @@ public final class BenchMain {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--keep" -> keep = true;
+        case "--group-sweep" -> sweep = true;
         case "--only" -> {
           for (String part : value(args, ++i, "--only").split(",")) {
             only.add(Integer.parseInt(part.trim()));
@@ -52,7 +55,7 @@ public final class BenchMain {
         case "--out" -> out = Path.of(value(args, ++i, "--out"));
         default -> {
           System.err.println("unknown option " + args[i]
-              + "; use --quick, --only 1,2,3,4,5,6,7,8, --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
+              + "; use --quick, --only 1,2,3,4,5,6,7,8, --group-sweep, --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
           System.exit(2);
         }
       }
@@ -62,12 +65,25 @@ public final class BenchMain {
     }
     Settings settings = quick ? Settings.quick() : Settings.full();
     long begin = System.nanoTime();
-    List<Measurement> results = run(url, settings, only, logSize, keep, System.out::println);
+    List<Measurement> results;
+    if (sweep) {
+      try (Env env = new Env(url, runId(), keep)) {
+        results = GroupCommitSweep.run(env, settings, System.out::println);
+      }
+    } else {
+      results = run(url, settings, only, logSize, keep, System.out::println);
+    }
     System.out.println();
     System.out.print(Report.table(results));
     Report.writeJson(results, out, quick ? "quick" : "full");
     System.out.printf("results written to %s (%.0f s)%n", out.toAbsolutePath(),
         (System.nanoTime() - begin) / 1e9);
+  }
+
+  /** A name for this run's schemas. */
+  private static String runId() {
+    return LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmss"))
+        + Long.toString(System.nanoTime() % 1000, 36);
   }
 
   private static String value(String[] args, int i, String option) {
@@ -90,8 +106,7 @@ public final class BenchMain {
    */
   static List<Measurement> run(String url, Settings settings, Set<Integer> only, long logSize,
       boolean keep, Consumer<String> log) throws Exception {
-    String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmss"))
-        + Long.toString(System.nanoTime() % 1000, 36);
+    String runId = runId();
     List<Measurement> results = new ArrayList<>();
     long begin = System.nanoTime();
     // Each workload's heading says how long the run has taken so far: the progress of a long run.

@@ -60,4 +60,17 @@ class BenchmarksSmokeIT {
     assertThat(Files.readString(json)).contains("\"workload\"").contains("\"ratio\"").contains("\"annals\"");
     assertThat(Report.table(results)).contains("ratio");
   }
+
+  @Test
+  void the_group_commit_sweep_measures_every_setting() throws Exception {
+    List<String> log = new ArrayList<>();
+    List<Measurement> results;
+    try (Env env = new Env(db.jdbcUrl(), "smoke" + System.nanoTime() % 100_000, false)) {
+      results = GroupCommitSweep.run(env, Settings.tiny(), log::add);
+    }
+    assertThat(results).extracting(Measurement::system)
+        .containsExactly("off", "1 in flight", "2 in flight", "3 in flight", "1, wait 0.2 ms", "1, groups of 4");
+    assertThat(results).allSatisfy(m -> assertThat(m.median()).as(m.system()).isPositive());
+    assertThat(log).hasSize(Settings.tiny().trials());
+  }
 }

@@ -26,7 +26,7 @@ public record GroupCommit(boolean enabled, Duration maxWait, int maxGroup, int m
   /** Most appends in a group by default. */
   public static final int DEFAULT_MAX_GROUP = 64;
   /** Groups written at once by default. */
-  public static final int DEFAULT_MAX_IN_FLIGHT = 2;
+  public static final int DEFAULT_MAX_IN_FLIGHT = 1;
 
   /** Checks the settings. */
   public GroupCommit {
@@ -42,7 +42,7 @@ public record GroupCommit(boolean enabled, Duration maxWait, int maxGroup, int m
     }
   }
 
-  /** On, with the recommended settings: no added wait, groups of up to 64, two in flight. */
+  /** On, with the recommended settings: no added wait, groups of up to 64, one in flight. */
   public static GroupCommit defaults() {
     return new GroupCommit(true, Duration.ZERO, DEFAULT_MAX_GROUP, DEFAULT_MAX_IN_FLIGHT);
   }

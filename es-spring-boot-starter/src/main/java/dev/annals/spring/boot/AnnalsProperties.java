@@ -110,7 +110,7 @@ public record AnnalsProperties(@DefaultValue Store store, @DefaultValue Reposito
    * @param maxInFlight How many groups may be written at once, each on its own connection, 1 to 64
    */
   public record GroupCommit(@DefaultValue("false") boolean enabled, @DefaultValue("0ms") Duration maxWait,
-      @DefaultValue("64") int maxGroup, @DefaultValue("2") int maxInFlight) {
+      @DefaultValue("64") int maxGroup, @DefaultValue("1") int maxInFlight) {
 
     /** Checks the ranges the store accepts. */
     public GroupCommit {

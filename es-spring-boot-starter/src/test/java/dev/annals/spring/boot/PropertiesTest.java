@@ -75,7 +75,7 @@ class PropertiesTest {
         .run(context -> {
           AnnalsProperties.Store store = context.getBean(AnnalsProperties.class).store();
           assertThat(store.groupCommit().toStoreSetting())
-              .isEqualTo(dev.annals.postgres.GroupCommit.of(Duration.ofMillis(2), 16, 2));
+              .isEqualTo(dev.annals.postgres.GroupCommit.of(Duration.ofMillis(2), 16, dev.annals.postgres.GroupCommit.DEFAULT_MAX_IN_FLIGHT));
           assertThat(store.horizonLag()).as("0 turns the fence off").isZero();
         });
   }

@@ -1,0 +1,67 @@
+package dev.annals.benchmarks;
+
+import dev.annals.core.ExpectedVersion;
+import dev.annals.core.NewEvent;
+import dev.annals.core.StreamId;
+import dev.annals.postgres.GroupCommit;
+import dev.annals.postgres.PostgresEventStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * Workload 1's eight writers through the store under several group commit settings, alternating
+ * within each round ({@code --group-sweep}): what each knob of {@link GroupCommit} measured in
+ * docs/postgres.md comes from here.
+ */
+final class GroupCommitSweep {
+
+  private static final int WRITERS = 8;
+
+  private GroupCommitSweep() {}
+
+  static List<Measurement> run(Env env, Settings settings, Consumer<String> log) throws Exception {
+    Map<String, GroupCommit> configs = new LinkedHashMap<>();
+    configs.put("off", GroupCommit.off());
+    configs.put("1 in flight", GroupCommit.of(Duration.ZERO, GroupCommit.DEFAULT_MAX_GROUP, 1));
+    configs.put("2 in flight", GroupCommit.of(Duration.ZERO, GroupCommit.DEFAULT_MAX_GROUP, 2));
+    configs.put("3 in flight", GroupCommit.of(Duration.ZERO, GroupCommit.DEFAULT_MAX_GROUP, 3));
+    configs.put("1, wait 0.2 ms", GroupCommit.of(Duration.ofNanos(200_000), GroupCommit.DEFAULT_MAX_GROUP, 1));
+    configs.put("1, groups of 4", GroupCommit.of(Duration.ZERO, 4, 1));
+    Map<String, PostgresEventStore> stores = new LinkedHashMap<>();
+    configs.forEach((name, gc) -> stores.put(name, env.store(WRITERS + 2, null, gc)));
+    Map<String, List<Double>> rates = new LinkedHashMap<>();
+    for (var e : stores.entrySet()) {
+      Throughput.run(WRITERS, settings.warmup(), i -> writer(e.getValue()));
+    }
+    for (int round = 1; round <= settings.trials(); round++) {
+      StringBuilder line = new StringBuilder("  group commit sweep, round " + round + "/" + settings.trials() + ":");
+      for (var e : stores.entrySet()) {
+        double rate = Throughput.run(WRITERS, settings.trial(), i -> writer(e.getValue()));
+        rates.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(rate);
+        line.append(String.format(" %s %.0f,", e.getKey(), rate));
+      }
+      log.accept(line.substring(0, line.length() - 1) + " events/s");
+    }
+    List<Measurement> out = new ArrayList<>();
+    rates.forEach((name, values) -> out.add(new Measurement("9 group commit settings, " + WRITERS + " writers",
+        name, "events/s", "events/s", true, values)));
+    return out;
+  }
+
+  private static Throughput.Writer writer(PostgresEventStore store) {
+    return deadline -> {
+      StreamId stream = StreamId.of("sweep", UUID.randomUUID().toString());
+      long version = 0;
+      while (System.nanoTime() < deadline) {
+        store.append(stream, ExpectedVersion.exactly(version), NewEvent.of(Workloads.EVENT));
+        version++;
+      }
+      return version;
+    };
+  }
+}
