@@ -11,7 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import com.zaxxer.hikari.HikariDataSource;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * Workload 1's eight writers through the store under several group commit settings, alternating
@@ -32,16 +34,23 @@ final class GroupCommitSweep {
     configs.put("3 in flight", GroupCommit.of(Duration.ZERO, GroupCommit.DEFAULT_MAX_GROUP, 3));
     configs.put("1, wait 0.2 ms", GroupCommit.of(Duration.ofNanos(200_000), GroupCommit.DEFAULT_MAX_GROUP, 1));
     configs.put("1, groups of 4", GroupCommit.of(Duration.ZERO, 4, 1));
-    Map<String, PostgresEventStore> stores = new LinkedHashMap<>();
-    configs.forEach((name, gc) -> stores.put(name, env.store(WRITERS + 2, null, gc)));
+    Map<String, IntFunction<Throughput.Writer>> systems = new LinkedHashMap<>();
+    configs.forEach((name, gc) -> {
+      PostgresEventStore store = env.store(WRITERS + 2, null, gc);
+      systems.put(name, i -> writer(store));
+    });
+    // The baseline of workload 1 in the same rounds, so that the table shows each setting's ratio.
+    Workloads workloads = new Workloads(env, settings, log);
+    HikariDataSource base = env.baseline(WRITERS + 2);
+    systems.put("jdbc", i -> workloads.jdbcWriter(base, 1));
     Map<String, List<Double>> rates = new LinkedHashMap<>();
-    for (var e : stores.entrySet()) {
-      Throughput.run(WRITERS, settings.warmup(), i -> writer(e.getValue()));
+    for (var e : systems.entrySet()) {
+      Throughput.run(WRITERS, settings.warmup(), e.getValue());
     }
     for (int round = 1; round <= settings.trials(); round++) {
       StringBuilder line = new StringBuilder("  group commit sweep, round " + round + "/" + settings.trials() + ":");
-      for (var e : stores.entrySet()) {
-        double rate = Throughput.run(WRITERS, settings.trial(), i -> writer(e.getValue()));
+      for (var e : systems.entrySet()) {
+        double rate = Throughput.run(WRITERS, settings.trial(), e.getValue());
         rates.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(rate);
         line.append(String.format(" %s %.0f,", e.getKey(), rate));
       }

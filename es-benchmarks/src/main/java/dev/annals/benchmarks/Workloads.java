@@ -264,7 +264,7 @@ final class Workloads {
   }
 
   /** The baseline's writer: the minimal row of the baseline. */
-  private Throughput.Writer jdbcWriter(HikariDataSource base, int batch) {
+  Throughput.Writer jdbcWriter(HikariDataSource base, int batch) {
     return jdbcWriter(base, batch, null);
   }
 

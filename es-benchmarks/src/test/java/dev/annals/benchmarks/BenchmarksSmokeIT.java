@@ -69,8 +69,10 @@ class BenchmarksSmokeIT {
       results = GroupCommitSweep.run(env, Settings.tiny(), log::add);
     }
     assertThat(results).extracting(Measurement::system)
-        .containsExactly("off", "1 in flight", "2 in flight", "3 in flight", "1, wait 0.2 ms", "1, groups of 4");
+        .containsExactly("off", "1 in flight", "2 in flight", "3 in flight", "1, wait 0.2 ms", "1, groups of 4", "jdbc");
     assertThat(results).allSatisfy(m -> assertThat(m.median()).as(m.system()).isPositive());
+    assertThat(results).filteredOn(m -> !m.system().equals("jdbc"))
+        .allSatisfy(m -> assertThat(Report.ratio(m, results)).as(m.system()).isNotNull());
     assertThat(log).hasSize(Settings.tiny().trials());
   }
 }
