@@ -19,34 +19,16 @@ set -euo pipefail
 rounds="${1:-3}"
 seconds="${2:-15}"
 clients="${3:-8}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
-here="$(cd "$(dirname "$0")" && pwd)"
-schema_sql="$here/../../es-postgres/src/main/resources/dev/annals/postgres/schema/current.sql"
-db=annals_stream_row_probe
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-for tool in psql pgbench; do
-  command -v "$tool" >/dev/null || { echo "stream-row-cost: $tool not found (postgresql-client)" >&2; exit 2; }
-done
 if [ "$seconds" -lt 6 ]; then
   echo "stream-row-cost: SECONDS must be at least 6 (CPU is sampled from the 2nd to the last but one)" >&2
   exit 2
 fi
 
-PGOPTIONS="-c client_min_messages=warning" psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" \
-  -c "CREATE DATABASE $db"
-sed 's/\${schema}/probe/g' "$schema_sql" > "$work/schema.sql"
-psql -qX -v ON_ERROR_STOP=1 -d "$db" -c "CREATE SCHEMA probe" -f "$work/schema.sql" >/dev/null
+# shellcheck source=probe-database.sh
+. "$(cd "$(dirname "$0")" && pwd)/probe-database.sh"
+probe_database stream-row-cost annals_stream_row_probe
 psql -qX -v ON_ERROR_STOP=1 -d "$db" <<SQL
--- A log of 100,000 events over 10,000 streams; per client a stream for each variant at version 1.
-INSERT INTO probe.streams (stream_id, category, version, head_hash, last_xid)
-SELECT 'seed-' || g, 'seed', 10, sha256('x'::bytea), '1' FROM generate_series(1, 10000) g;
-INSERT INTO probe.events (stream_id, category, version, event_id, type, schema_version, payload,
-    metadata, recorded_at, hash)
-SELECT 'seed-' || g, 'seed', v, gen_random_uuid(), 'Seeded', 1, '{"amount": 1}', '{}', now(),
-    sha256('x'::bytea)
-FROM generate_series(1, 10000) g, generate_series(1, 10) v;
+-- Per client a stream for each variant at version 1, beside the seeded log.
 INSERT INTO probe.streams (stream_id, category, version, head_hash, last_xid)
 SELECT v || '-' || c, 'client', 1, sha256('x'::bytea), '1'
 FROM generate_series(0, $clients - 1) c, unnest(ARRAY['row', 'less', 'ceiling']) v;
