@@ -55,6 +55,15 @@ final class EventAppender {
         : Optional.empty();
   }
 
+  /**
+   * The most events an append may carry to join a group. A larger append already shares its
+   * transaction among its events, and a group is written on one connection at a time, so grouping
+   * large appends takes their statements off the other connections: measured with eight writers,
+   * grouping gained 17% for appends of one event and 12% for three, lost 7% for ten and 20% for
+   * a hundred (docs/performance.md).
+   */
+  static final int MAX_GROUPED_EVENTS = 4;
+
   /** The group committer, when appends are grouped. */
   Optional<GroupCommitter<Batch, AppendSql.Outcome>> groups() {
     return groups;
@@ -69,7 +78,7 @@ final class EventAppender {
     Batch batch = batch(streamId, AppendSql.expected(expected), encoded);
     boolean single = AppendSql.singleStatement(encoded.size(), expected);
     int attempt = 1;
-    if (groups.isPresent()) {
+    if (groups.isPresent() && encoded.size() <= MAX_GROUPED_EVENTS) {
       AppendSql.Outcome grouped = null;
       try {
         grouped = groups.get().submit(batch);

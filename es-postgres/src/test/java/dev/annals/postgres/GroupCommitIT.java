@@ -174,6 +174,46 @@ class GroupCommitIT {
   }
 
   @Test
+  void an_append_of_more_events_than_a_group_takes_is_written_alone_without_waiting_for_the_group_in_flight()
+      throws Exception {
+    String app = "annals-group-large-" + System.nanoTime();
+    try (PostgresEventStore store = store(app, 1 << 20)) {
+      StreamId blocked = StreamId.of("cart", "large-blocked");
+      StreamId large = StreamId.of("cart", "large");
+      StreamId small = StreamId.of("cart", "small");
+      store.append(blocked, ExpectedVersion.noStream(), NewEvent.of(new ItemAdded("b", 1)));
+      List<NewEvent> many = new ArrayList<>();
+      for (int i = 0; i <= EventAppender.MAX_GROUPED_EVENTS; i++) {
+        many.add(NewEvent.of(new ItemAdded("l" + i, 1)));
+      }
+      long[] before = groups(store).counts();
+      try (Connection lock = lockRow(blocked)) {
+        CompletableFuture<AppendResult> leader =
+            async(() -> store.append(blocked, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("b2", 1))));
+        blockedBackend(app, "INSERT INTO");
+        // The group in flight cannot finish while the row is locked: only an append that does not
+        // queue behind it can be answered now.
+        AppendResult written = async(() -> store.append(large, ExpectedVersion.noStream(), many))
+            .get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        assertThat(written.lastVersion()).isEqualTo(many.size());
+        CompletableFuture<AppendResult> queued = async(() -> store.append(small, ExpectedVersion.noStream(),
+            many.subList(0, EventAppender.MAX_GROUPED_EVENTS).stream()
+                .map(e -> NewEvent.of(new ItemAdded("s", 1))).toList()));
+        Await.until("the small append queued behind the group", BOUND, () -> groups(store).queued() == 1);
+        assertThat(queued).isNotDone();
+        lock.commit();
+        leader.get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        assertThat(queued.get(BOUND.toSeconds(), TimeUnit.SECONDS).lastVersion())
+            .isEqualTo(EventAppender.MAX_GROUPED_EVENTS);
+      }
+      long[] after = groups(store).counts();
+      assertThat(after[1] - before[1]).as("appends written in groups: the leader's and the small one").isEqualTo(2);
+      assertThat(store.readStream(large)).hasSize(many.size());
+      assertThat(store.integrityVerifier().verify(IntegrityVerifier.Scope.all()).violations()).isEmpty();
+    }
+  }
+
+  @Test
   void appends_to_one_stream_in_one_group_apply_in_order_and_a_second_creator_conflicts() throws Exception {
     String app = "annals-group-order-" + System.nanoTime();
     try (PostgresEventStore store = store(app, 1 << 20)) {
