@@ -11,7 +11,9 @@ import java.util.Objects;
  * transaction, one commit. Each keeps its own outcome: its version check, conflict, idempotent
  * replay by event id and errors; one append's conflict never fails the others, and a group that
  * fails as a whole (a deadlock, a duplicate id racing with its original, a lost connection) is
- * tried again append by append. An append alone is written exactly as without group commit. See
+ * tried again append by append. An append alone is written exactly as without group commit.
+ * Appends of more than four events are never grouped: they already share a transaction among
+ * their events, and grouped they were measured slower. See
  * docs/performance.md for what each setting measured.
  *
  * @param enabled whether appends are grouped at all
