@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  * </pre>
  *
  * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7,8}, {@code --group-sweep}
- * (only workload 1's eight writers under several group commit settings), {@code --log-size N}
+ * (only workload 1's eight writers under several group commit settings; {@code --writers N} and
+ * {@code --events N} per append change its load), {@code --log-size N}
  * (fill both logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
  * else the local server), {@code --out FILE}, {@code --keep} (keep the schemas).
  */
@@ -36,6 +37,8 @@ public final class BenchMain {
     boolean quick = false;
     boolean keep = false;
     boolean sweep = false;
+    int sweepWriters = 8;
+    int sweepEvents = 1;
     long logSize = 0;
     Set<Integer> only = new LinkedHashSet<>();
     String url = System.getenv("ES_BENCH_DB_URL");
@@ -45,6 +48,8 @@ public final class BenchMain {
         case "--quick" -> quick = true;
         case "--keep" -> keep = true;
         case "--group-sweep" -> sweep = true;
+        case "--writers" -> sweepWriters = count(value(args, ++i, "--writers"), "--writers", 64);
+        case "--events" -> sweepEvents = count(value(args, ++i, "--events"), "--events", 1000);
         case "--only" -> {
           for (String part : value(args, ++i, "--only").split(",")) {
             only.add(Integer.parseInt(part.trim()));
@@ -55,7 +60,7 @@ public final class BenchMain {
         case "--out" -> out = Path.of(value(args, ++i, "--out"));
         default -> {
           System.err.println("unknown option " + args[i]
-              + "; use --quick, --only 1,2,3,4,5,6,7,8, --group-sweep, --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
+              + "; use --quick, --only 1,2,3,4,5,6,7,8, --group-sweep [--writers N] [--events N], --log-size EVENTS, --url JDBC_URL, --out FILE, --keep");
           System.exit(2);
         }
       }
@@ -68,7 +73,7 @@ public final class BenchMain {
     List<Measurement> results;
     if (sweep) {
       try (Env env = new Env(url, runId(), keep)) {
-        results = GroupCommitSweep.run(env, settings, System.out::println);
+        results = GroupCommitSweep.run(env, settings, sweepWriters, sweepEvents, System.out::println);
       }
     } else {
       results = run(url, settings, only, logSize, keep, System.out::println);
@@ -86,7 +91,22 @@ public final class BenchMain {
         + Long.toString(System.nanoTime() % 1000, 36);
   }
 
-  private static String value(String[] args, int i, String option) {
+  /** A count of 1 to {@code max}; anything else ends the run with status 2. */
+  private static int count(String value, String option, int max) {
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 1 && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    System.err.println(option + " takes a number from 1 to " + max + ", not " + value);
+    System.exit(2);
+    return 0;
+  }
+
+    private static String value(String[] args, int i, String option) {
     if (i >= args.length) {
       System.err.println(option + " needs a value");
       System.exit(2);

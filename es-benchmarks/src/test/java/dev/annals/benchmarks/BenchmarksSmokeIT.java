@@ -66,11 +66,12 @@ class BenchmarksSmokeIT {
     List<String> log = new ArrayList<>();
     List<Measurement> results;
     try (Env env = new Env(db.jdbcUrl(), "smoke" + System.nanoTime() % 100_000, false)) {
-      results = GroupCommitSweep.run(env, Settings.tiny(), log::add);
+      results = GroupCommitSweep.run(env, Settings.tiny(), 4, 3, log::add);
     }
     assertThat(results).extracting(Measurement::system)
         .containsExactly("off", "1 in flight", "2 in flight", "3 in flight", "1, wait 0.2 ms", "1, groups of 4", "jdbc");
     assertThat(results).allSatisfy(m -> assertThat(m.median()).as(m.system()).isPositive());
+    assertThat(results).allSatisfy(m -> assertThat(m.workload()).contains("4 writers, 3 events per append"));
     assertThat(results).filteredOn(m -> !m.system().equals("jdbc"))
         .allSatisfy(m -> assertThat(Report.ratio(m, results)).as(m.system()).isNotNull());
     assertThat(log).hasSize(Settings.tiny().trials());

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -133,10 +134,10 @@ public final class EventDigest {
     int add(byte kind, String text) {
       if (size == kinds.length) {
         int capacity = size * 2;
-        kinds = java.util.Arrays.copyOf(kinds, capacity);
-        texts = java.util.Arrays.copyOf(texts, capacity);
-        ends = java.util.Arrays.copyOf(ends, capacity);
-        orders = java.util.Arrays.copyOf(orders, capacity);
+        kinds = Arrays.copyOf(kinds, capacity);
+        texts = Arrays.copyOf(texts, capacity);
+        ends = Arrays.copyOf(ends, capacity);
+        orders = Arrays.copyOf(orders, capacity);
       }
       kinds[size] = kind;
       texts[size] = text;
@@ -145,8 +146,8 @@ public final class EventDigest {
 
     /** Empties the list for the next document, letting go of this one's texts. */
     void clear() {
-      java.util.Arrays.fill(texts, 0, size, null);
-      java.util.Arrays.fill(orders, 0, size, null);
+      Arrays.fill(texts, 0, size, null);
+      Arrays.fill(orders, 0, size, null);
       size = 0;
     }
 
@@ -193,8 +194,8 @@ public final class EventDigest {
         switch (t) {
           case START_OBJECT, START_ARRAY -> {
             if (depth == open.length) {
-              open = java.util.Arrays.copyOf(open, depth * 2);
-              keyCounts = java.util.Arrays.copyOf(keyCounts, depth * 2);
+              open = Arrays.copyOf(open, depth * 2);
+              keyCounts = Arrays.copyOf(keyCounts, depth * 2);
             }
             boolean object = t == JsonToken.START_OBJECT;
             open[depth] = tokens.add(object ? OBJECT : ARRAY, null);
@@ -218,7 +219,7 @@ public final class EventDigest {
           case FIELD_NAME -> {
             int[] k = keys.get(depth - 1);
             if (keyCounts[depth - 1] == k.length) {
-              k = java.util.Arrays.copyOf(k, k.length * 2);
+              k = Arrays.copyOf(k, k.length * 2);
               keys.set(depth - 1, k);
             }
             k[keyCounts[depth - 1]++] = tokens.add(KEY, p.currentName());
@@ -264,7 +265,7 @@ public final class EventDigest {
       sorted[i] = keys[i];
     }
     // Stable, so that of equal keys the last written is the last of its run.
-    java.util.Arrays.sort(sorted, (a, b) -> tokens.texts[a].compareTo(tokens.texts[b]));
+    Arrays.sort(sorted, (a, b) -> tokens.texts[a].compareTo(tokens.texts[b]));
     int[] order = new int[count];
     int n = 0;
     for (int i = 0; i < count; i++) {
@@ -273,7 +274,7 @@ public final class EventDigest {
       }
       order[n++] = sorted[i];
     }
-    return java.util.Arrays.copyOf(order, n);
+    return Arrays.copyOf(order, n);
   }
 
   /** Writes the tokens in canonical form, walking containers with a stack of its own. */
@@ -291,9 +292,9 @@ public final class EventDigest {
         if (kind == OBJECT || kind == ARRAY) {
           out.append(kind == OBJECT ? '{' : '[');
           if (depth == container.length) {
-            container = java.util.Arrays.copyOf(container, depth * 2);
-            cursor = java.util.Arrays.copyOf(cursor, depth * 2);
-            count = java.util.Arrays.copyOf(count, depth * 2);
+            container = Arrays.copyOf(container, depth * 2);
+            cursor = Arrays.copyOf(cursor, depth * 2);
+            count = Arrays.copyOf(count, depth * 2);
           }
           container[depth] = value;
           cursor[depth] = tokens.orders[value] == null ? value + 1 : 0;
