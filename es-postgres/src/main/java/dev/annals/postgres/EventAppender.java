@@ -4,6 +4,7 @@ import dev.annals.core.AppendResult;
 import dev.annals.core.ConcurrencyConflictException;
 import dev.annals.core.DuplicateEventIdException;
 import dev.annals.core.EventRegistry;
+import dev.annals.core.EventSerializationException;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
 import dev.annals.core.StreamId;
@@ -270,8 +271,14 @@ final class EventAppender {
       b.payloads()[i] = e.payload();
       b.metadata()[i] = e.metadata();
       // Computed here, on the application's cores, so the database only chains 32-byte digests.
-      b.digests()[i] = ContentDigest.of(b.stream(), e.eventId().toString(), e.type(), e.schemaVersion(),
-          e.payload(), e.metadata());
+      try {
+        b.digests()[i] = ContentDigest.of(b.stream(), e.eventId().toString(), e.type(), e.schemaVersion(),
+            e.payload(), e.metadata());
+      } catch (IllegalArgumentException unstorable) {
+        // Such as a number no jsonb value holds: PostgreSQL would refuse the event as well.
+        throw new EventSerializationException("event " + e.eventId() + " of type " + e.type()
+            + " cannot be stored: " + unstorable.getMessage(), unstorable);
+      }
     }
     return b;
   }

@@ -180,6 +180,28 @@ class BadInputIT {
       }
     }
 
+    /** An event with a number, for numbers no jsonb value holds. */
+    record Priced(java.math.BigDecimal amount) {}
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void a_number_no_jsonb_value_holds_is_refused_as_unserializable_at_once_and_nothing_is_written() {
+      dev.annals.core.EventRegistry registry = dev.annals.core.EventRegistry.builder()
+          .register(Priced.class, "Priced").build();
+      try (PostgresEventStore store = PostgresEventStore.builder(registry).dataSource(pool)
+          .schema(db.newSchema()).installSchema(true).build()) {
+        StreamId s = StreamId.of("price", "1");
+        // A dozen characters of JSON that written out in full would be a billion digits.
+        assertThatThrownBy(() -> store.append(s, ExpectedVersion.any(),
+                NewEvent.of(new Priced(new java.math.BigDecimal("1e999999999")))))
+            .isInstanceOf(dev.annals.core.EventSerializationException.class)
+            .hasMessageContaining("Priced").hasMessageContaining("out of range");
+        assertThat(store.headPosition()).isZero();
+        store.append(s, ExpectedVersion.any(), NewEvent.of(new Priced(new java.math.BigDecimal("12.50"))));
+        assertThat(store.readStream(s)).hasSize(1);
+      }
+    }
+
     @Test
     void null_and_empty_input_is_refused_before_the_database() {
       try (PostgresEventStore store = store(db.newSchema(), 1000)) {
