@@ -7,7 +7,7 @@ import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
-import java.sql.Savepoint;
+import java.sql.Statement;
 import java.util.Optional;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -30,8 +30,16 @@ sealed interface Connections extends AutoCloseable permits Connections.Pooled, C
 
   Jdbi jdbi();
 
-  /** Runs an append's statements, which either all take effect or none. */
+  /**
+   * Runs an append's statements, which either all take effect or none. Each statement must be
+   * sent as {@link #appendStatement} gives it.
+   */
   <T> T append(SqlWork<T> work) throws SQLException;
+
+  /** An append statement as these connections send it: as it is, unless {@link Joined} says otherwise. */
+  default String appendStatement(String sql) {
+    return sql;
+  }
 
   /**
    * How many times an append is tried while the stream's last writer is a younger transaction:
@@ -90,21 +98,35 @@ sealed interface Connections extends AutoCloseable permits Connections.Pooled, C
       return new Joined(borrowed, jdbi);
     }
 
+    /** The savepoint each append statement in a caller's transaction runs in. */
+    static final String SAVEPOINT = "annals_append";
+
     @Override
     public <T> T append(SqlWork<T> work) throws SQLException {
       try (Connection c = dataSource.getConnection()) {
-        // A duplicate event id must not abort the caller's transaction: the store answers it.
-        Savepoint savepoint = c.setSavepoint();
-        T result;
         try {
-          result = work.run(c);
+          return work.run(c);
         } catch (SQLException e) {
-          c.rollback(savepoint);
+          // The statement failed inside its savepoint (a duplicate event id, say): undo it and
+          // no more, so that the caller's transaction goes on and the store can answer.
+          try (Statement undo = c.createStatement()) {
+            undo.execute("ROLLBACK TO SAVEPOINT " + SAVEPOINT + "; RELEASE SAVEPOINT " + SAVEPOINT);
+          } catch (SQLException undoFailed) {
+            e.addSuppressed(undoFailed);
+          }
           throw e;
         }
-        c.releaseSavepoint(savepoint);
-        return result;
       }
+    }
+
+    /**
+     * The statement inside a savepoint of its own, sent with it in one round trip: a duplicate
+     * event id must not abort the caller's transaction, and a savepoint set and released by the
+     * driver's calls would cost two round trips more per append.
+     */
+    @Override
+    public String appendStatement(String sql) {
+      return "SAVEPOINT " + SAVEPOINT + "; " + sql + "; RELEASE SAVEPOINT " + SAVEPOINT;
     }
 
     /** One: the caller's transaction id cannot change, so only the caller's retry can help. */

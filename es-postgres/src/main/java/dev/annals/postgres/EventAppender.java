@@ -362,7 +362,7 @@ final class EventAppender {
 
   /** {@link AppendSql#appendOne} for the batch's one event; empty when it wrote nothing. */
   private Optional<AppendSql.Outcome> appendOne(Connection c, Batch b) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql.appendOne)) {
+    try (PreparedStatement ps = c.prepareStatement(connections.appendStatement(sql.appendOne))) {
       ps.setBytes(1, b.digests()[0]);
       ps.setString(2, b.stream());
       ps.setLong(3, b.expected());
@@ -373,7 +373,7 @@ final class EventAppender {
       ps.setInt(8, b.schemaVersions()[0]);
       ps.setString(9, b.payloads()[0]);
       ps.setString(10, b.metadata()[0]);
-      try (ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = rows(ps)) {
         return rs.next() ? Optional.of(AppendSql.Outcome.written(rs.getLong(1), rs.getLong(2))) : Optional.empty();
       }
     }
@@ -381,7 +381,7 @@ final class EventAppender {
 
   /** Any append, through {@link AppendSql#appendEvents}. */
   private AppendSql.Outcome appendMany(Connection c, Batch b) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql.appendEvents)) {
+    try (PreparedStatement ps = c.prepareStatement(connections.appendStatement(sql.appendEvents))) {
       ps.setString(1, b.stream());
       ps.setString(2, b.category());
       ps.setLong(3, b.expected());
@@ -391,11 +391,23 @@ final class EventAppender {
       ps.setArray(7, c.createArrayOf("text", b.payloads()));
       ps.setArray(8, c.createArrayOf("text", b.metadata()));
       ps.setArray(9, c.createArrayOf("bytea", b.digests()));
-      try (ResultSet rs = ps.executeQuery()) {
+      try (ResultSet rs = rows(ps)) {
         rs.next();
         return AppendSql.outcome(rs.getString(1));
       }
     }
+  }
+
+  /** Executes the statement and gives its rows, past the results of what it was sent with (a savepoint). */
+  private static ResultSet rows(PreparedStatement ps) throws SQLException {
+    boolean rows = ps.execute();
+    while (!rows) {
+      if (ps.getUpdateCount() == -1) {
+        throw new IllegalStateException("the append statement answered no rows");
+      }
+      rows = ps.getMoreResults();
+    }
+    return ps.getResultSet();
   }
 
   /**

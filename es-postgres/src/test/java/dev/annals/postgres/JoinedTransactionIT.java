@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.annals.core.AppendResult;
+import dev.annals.core.DuplicateEventIdException;
 import dev.annals.core.EventStore;
 import dev.annals.core.ExpectedVersion;
 import dev.annals.core.NewEvent;
@@ -86,6 +87,47 @@ class JoinedTransactionIT {
     assertThat(again).isEqualTo(first);
     assertThat(store.readStream(cart)).hasSize(1);
     assertThat(marks()).isEqualTo(1);
+  }
+
+  @Test
+  void an_event_id_stored_in_another_stream_fails_the_append_alone_and_the_transaction_goes_on() {
+    NewEvent event = NewEvent.of(new ItemAdded("a", 1));
+    StreamId other = StreamId.of("cart", UUID.randomUUID().toString());
+    store.append(other, ExpectedVersion.noStream(), event);
+    store.append(cart, ExpectedVersion.noStream(), NewEvent.of(new ItemAdded("b", 1)));
+    store.jdbi().useTransaction(h -> {
+      // The single-event statement moves the stream row, then its insert meets the stored id.
+      assertThatThrownBy(() -> store.joining(h).append(cart, ExpectedVersion.exactly(1), event))
+          .isInstanceOf(DuplicateEventIdException.class);
+      h.execute("INSERT INTO " + store.schema() + ".marks VALUES ('after')");
+      assertThat(store.joining(h).streamVersion(cart)).as("the stream row's move was undone").isEqualTo(1);
+      store.joining(h).append(cart, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("c", 1)));
+    });
+    assertThat(store.readStream(cart)).extracting(e -> ((ItemAdded) e.payload()).name()).containsExactly("b", "c");
+    assertThat(marks()).isEqualTo(1);
+    assertThat(store.integrityVerifier().verify(IntegrityVerifier.Scope.all()).violations()).isEmpty();
+  }
+
+  @Test
+  void a_single_event_append_in_the_callers_transaction_is_one_round_trip() throws Exception {
+    store.append(cart, ExpectedVersion.noStream(), NewEvent.of(new ItemAdded("a", 1)));
+    try (WireTap tap = new WireTap(db.jdbcUrl())) {
+      java.util.List<Long> trips = new java.util.ArrayList<>();
+      org.jdbi.v3.core.Jdbi.create(tap.url()).useTransaction(h -> {
+        EventStore joined = store.joining(h);
+        // The connection's first statement also opens the transaction: counted from the second.
+        joined.append(cart, ExpectedVersion.exactly(1), NewEvent.of(new ItemAdded("first", 1)));
+        for (long version = 2; version <= 4; version++) {
+          long before = tap.roundTrips();
+          joined.append(cart, ExpectedVersion.exactly(version), NewEvent.of(new ItemAdded("n" + version, 1)));
+          trips.add(tap.roundTrips() - before);
+        }
+      });
+      // The savepoint that keeps a duplicate id from aborting the caller's transaction travels
+      // with the statement.
+      assertThat(trips).containsOnly(1L);
+    }
+    assertThat(store.streamVersion(cart)).isEqualTo(5);
   }
 
   @Test
