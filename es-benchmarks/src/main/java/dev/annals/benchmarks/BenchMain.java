@@ -106,7 +106,7 @@ public final class BenchMain {
     return 0;
   }
 
-    private static String value(String[] args, int i, String option) {
+  private static String value(String[] args, int i, String option) {
     if (i >= args.length) {
       System.err.println(option + " needs a value");
       System.exit(2);

@@ -57,8 +57,8 @@ final class GroupCommitSweep {
       log.accept(line.substring(0, line.length() - 1) + " events/s");
     }
     List<Measurement> out = new ArrayList<>();
-    rates.forEach((name, values) -> out.add(new Measurement("9 group commit settings, " + writers + " writers, " + events + " events per append",
-        name, "events/s", "events/s", true, values)));
+    String label = "9 group commit settings, " + writers + " writers, " + events + " events per append";
+    rates.forEach((name, values) -> out.add(new Measurement(label, name, "events/s", "events/s", true, values)));
     return out;
   }
 

@@ -13,6 +13,8 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handles;
 import org.jdbi.v3.core.Jdbi;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
 
 /**
  * Where a {@link PostgresEventStore}'s statements run: on a pool, each in a transaction of its
@@ -108,14 +110,28 @@ sealed interface Connections extends AutoCloseable permits Connections.Pooled, C
           return work.run(c);
         } catch (SQLException e) {
           // The statement failed inside its savepoint (a duplicate event id, say): undo it and
-          // no more, so that the caller's transaction goes on and the store can answer.
-          try (Statement undo = c.createStatement()) {
-            undo.execute("ROLLBACK TO SAVEPOINT " + SAVEPOINT + "; RELEASE SAVEPOINT " + SAVEPOINT);
-          } catch (SQLException undoFailed) {
-            e.addSuppressed(undoFailed);
+          // no more, so that the caller's transaction goes on and the store can answer. Only
+          // when the transaction is failed: a failure before the statement (the driver looking a
+          // type up) left no savepoint, and rolling back to none would fail the transaction.
+          if (failed(c)) {
+            try (Statement undo = c.createStatement()) {
+              undo.execute("ROLLBACK TO SAVEPOINT " + SAVEPOINT + "; RELEASE SAVEPOINT " + SAVEPOINT);
+            } catch (SQLException undoFailed) {
+              e.addSuppressed(undoFailed);
+            }
           }
           throw e;
         }
+      }
+    }
+
+    /** Whether the transaction on {@code c} is failed; true when the driver cannot say. */
+    private static boolean failed(Connection c) {
+      try {
+        return !c.isWrapperFor(BaseConnection.class)
+            || c.unwrap(BaseConnection.class).getTransactionState() == TransactionState.FAILED;
+      } catch (SQLException e) {
+        return true;
       }
     }
 
