@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * Options: {@code --quick} (about two minutes), {@code --only 1,2,3,4,5,6,7,8}, {@code --group-sweep}
  * (only workload 1's eight writers under several group commit settings; {@code --writers N} and
  * {@code --events N} per append change its load), {@code --log-size N}
- * (fill both logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
+ * (fill the logs with N events first), {@code --url JDBC_URL} (default: {@code ES_BENCH_DB_URL},
  * else the local server), {@code --out FILE}, {@code --keep} (keep the schemas).
  */
 public final class BenchMain {
@@ -121,7 +121,7 @@ public final class BenchMain {
   }
 
   /**
-   * Runs the selected workloads after filling both logs with {@code logSize} events, keeping the
+   * Runs the selected workloads after filling the logs with {@code logSize} events, keeping the
    * schemas afterwards when {@code keep}.
    */
   static List<Measurement> run(String url, Settings settings, Set<Integer> only, long logSize,

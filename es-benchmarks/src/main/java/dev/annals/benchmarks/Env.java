@@ -29,6 +29,8 @@ final class Env implements AutoCloseable {
   final String url;
   final String frameworkSchema;
   final String baselineSchema;
+  /** The schema of {@link AxonIncumbent}'s tables. */
+  final String axonSchema;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final boolean keep;
 
@@ -36,6 +38,7 @@ final class Env implements AutoCloseable {
     this.url = url;
     this.frameworkSchema = "annals_bench_" + runId;
     this.baselineSchema = "annals_bench_base_" + runId;
+    this.axonSchema = "annals_bench_axon_" + runId;
     this.keep = keep;
   }
 
@@ -72,6 +75,18 @@ final class Env implements AutoCloseable {
     PostgresEventStore store = b.build();
     closeables.add(store);
     return store;
+  }
+
+  /** The incumbent's engine with a pool of {@code connections}, its tables made on first use. */
+  AxonIncumbent axon(int connections) throws SQLException {
+    return axon(connections, null);
+  }
+
+  /** The incumbent's engine whose connections carry {@code applicationName} (for {@link ServerCpu}). */
+  AxonIncumbent axon(int connections, String applicationName) throws SQLException {
+    AxonIncumbent axon = AxonIncumbent.open(url, axonSchema, connections, applicationName);
+    closeables.add(axon);
+    return axon;
   }
 
   /**
@@ -126,7 +141,7 @@ final class Env implements AutoCloseable {
   }
 
   /**
-   * Fills both logs (and the ceiling's table) with {@code events} events of other streams before the workloads run, so the
+   * Fills both logs (and the ceiling's and the incumbent's tables) with {@code events} events of other streams before the workloads run, so the
    * appends meet tables and indexes larger than the database's buffer cache, as on a log that has
    * been in service for a while. Filler event ids are time-ordered, as the framework makes them.
    */
@@ -137,6 +152,7 @@ final class Env implements AutoCloseable {
     store(2).close();
     baseline(2).close();
     String ceiling = ceilingTable();
+    AxonIncumbent axon = axon(2);
     String payload = registryJson(Workloads.EVENT).replace("'", "''");
     long chunk = 250_000;
     long begin = System.nanoTime();
@@ -154,13 +170,15 @@ final class Env implements AutoCloseable {
         }
         st.execute("INSERT INTO " + baselineSchema + ".events (stream_id, version, payload, metadata) "
             + "SELECT 'filler-' || g / 100, g % 100 + 1, '" + payload + "', '{}' " + rows);
-        log.accept(String.format("  growing both logs: %,d of %,d events (%.0f s)", to + 1, events,
+        axon.fill("filler-" + from + "-", to + 1 - from, chunk, registryJson(Workloads.EVENT));
+        log.accept(String.format("  growing the logs: %,d of %,d events (%.0f s)", to + 1, events,
             (System.nanoTime() - begin) / 1e9));
       }
       // What autovacuum and the checkpointer would have done by now, done before measuring.
       st.execute("VACUUM ANALYZE " + frameworkSchema + ".events");
       st.execute("VACUUM ANALYZE " + baselineSchema + ".events");
       st.execute("VACUUM ANALYZE " + ceiling);
+      axon.vacuum();
       st.execute("CHECKPOINT");
     }
   }
@@ -193,6 +211,7 @@ final class Env implements AutoCloseable {
       try (Connection c = java.sql.DriverManager.getConnection(url); Statement st = c.createStatement()) {
         st.execute("DROP SCHEMA IF EXISTS " + frameworkSchema + " CASCADE");
         st.execute("DROP SCHEMA IF EXISTS " + baselineSchema + " CASCADE");
+        st.execute("DROP SCHEMA IF EXISTS " + axonSchema + " CASCADE");
       }
     }
   }

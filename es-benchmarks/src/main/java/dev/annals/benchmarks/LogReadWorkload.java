@@ -20,8 +20,9 @@ import java.util.function.Consumer;
 /**
  * Workload 7: reading the log from the start in pages of 1,000 with no handler, through the
  * gap-safe {@link LogReader}, beside a plain JDBC reader paging by position over the baseline's
- * table and, as the ceiling, the same plain reader over the framework's table reading the
- * framework's row. All read the same number of events and turn each row into an object.
+ * table, as the ceiling, the same plain reader over the framework's table reading the
+ * framework's row, and the incumbent's tracked event stream ({@link AxonIncumbent}). All read the
+ * same number of events and turn each row into an object.
  */
 final class LogReadWorkload {
 
@@ -54,8 +55,9 @@ final class LogReadWorkload {
   List<Measurement> run() throws Exception {
     PostgresEventStore store = env.store(2);
     HikariDataSource base = env.baseline(2);
+    AxonIncumbent axon = env.axon(2);
     long n = settings.logReadEvents();
-    fill(n);
+    fill(n, axon);
     LogReader reader = store.logReader();
     Reader annals = events -> {
       long read = 0;
@@ -72,11 +74,12 @@ final class LogReadWorkload {
     };
     Reader jdbc = events -> plainRead(base, events, false);
     Reader ceiling = events -> plainRead(base, events, true);
+    Reader incumbent = axon::readLog;
     String label = "7 log read, " + n + " events in pages of " + PAGE;
     log.accept("  " + label + ": warming up");
     long warm = Math.min(n, 200_000);
-    List<String> systems = List.of("annals", "jdbc", Workloads.CEILING);
-    List<Reader> readers = List.of(annals, jdbc, ceiling);
+    List<String> systems = List.of("annals", "jdbc", Workloads.CEILING, AxonIncumbent.NAME);
+    List<Reader> readers = List.of(annals, jdbc, ceiling, incumbent);
     List<List<Double>> values = new ArrayList<>();
     for (Reader r : readers) {
       r.read(warm);
@@ -88,8 +91,9 @@ final class LogReadWorkload {
         int i = (t + k) % readers.size();
         values.get(i).add(perSecond(readers.get(i), n));
       }
-      log.accept(String.format("  %s: trial %d/%d annals %.0f, jdbc %.0f, ceiling %.0f events/s", label,
-          t + 1, settings.trials(), values.get(0).get(t), values.get(1).get(t), values.get(2).get(t)));
+      log.accept(String.format("  %s: trial %d/%d annals %.0f, jdbc %.0f, ceiling %.0f, axon %.0f events/s", label,
+          t + 1, settings.trials(), values.get(0).get(t), values.get(1).get(t), values.get(2).get(t),
+          values.get(3).get(t)));
     }
     List<Measurement> out = new ArrayList<>();
     for (int i = 0; i < systems.size(); i++) {
@@ -146,10 +150,11 @@ final class LogReadWorkload {
   }
 
   /**
-   * Adds {@code events} events to both logs, {@value #FILL_CHUNK} per transaction, then vacuums
-   * and analyzes both as autovacuum would have on a log in service.
+   * Adds {@code events} events to the three logs (the framework's, the baseline's, the
+   * incumbent's), {@value #FILL_CHUNK} per transaction, then vacuums and analyzes them as
+   * autovacuum would have on a log in service.
    */
-  private void fill(long events) throws SQLException {
+  private void fill(long events, AxonIncumbent axon) throws SQLException {
     String payload = env.registryJson(Workloads.EVENT).replace("'", "''");
     long begin = System.nanoTime();
     try (Connection c = java.sql.DriverManager.getConnection(env.url); Statement st = c.createStatement()) {
@@ -163,13 +168,15 @@ final class LogReadWorkload {
             + "'Deposited', 1, '" + payload + "', '{}', now(), sha256(g::text::bytea)" + rows);
         st.execute("INSERT INTO " + env.baselineSchema + ".events (stream_id, version, payload, metadata) "
             + "SELECT 'read-' || g / 100, g % 100 + 1, '" + payload + "', '{}'" + rows);
+        axon.fill("read-" + from + "-", to + 1 - from, FILL_CHUNK, env.registryJson(Workloads.EVENT));
         if ((to + 1) % 200_000 == 0 || to + 1 == events) {
-          log.accept(String.format("  7 log read: filling both logs, %,d of %,d events (%.0f s)", to + 1,
+          log.accept(String.format("  7 log read: filling the logs, %,d of %,d events (%.0f s)", to + 1,
               events, (System.nanoTime() - begin) / 1e9));
         }
       }
       st.execute("VACUUM ANALYZE " + env.frameworkSchema + ".events");
       st.execute("VACUUM ANALYZE " + env.baselineSchema + ".events");
     }
+    axon.vacuum();
   }
 }

@@ -125,6 +125,7 @@ final class Workloads {
     PostgresEventStore store = env.store(writers + 2);
     PostgresEventStore alone = env.store(writers + 2, null, GroupCommit.off());
     HikariDataSource base = env.baseline(writers + 2);
+    AxonIncumbent axon = env.axon(writers + 2);
     // Latency per append beside throughput where group commit gathers single appends: a group
     // makes its appends wait for each other, and the p99 says how much.
     boolean latency = batch == 1;
@@ -137,6 +138,8 @@ final class Workloads {
         (d, lat) -> Throughput.run(writers, d, i -> annalsWriter(alone, batch, lat)))));
     systems.add(new Contender("jdbc", timed("jdbc", latency, latencies, p99,
         (d, lat) -> Throughput.run(writers, d, i -> jdbcWriter(base, batch, lat)))));
+    systems.add(new Contender(AxonIncumbent.NAME, timed(AxonIncumbent.NAME, latency, latencies, p99,
+        (d, lat) -> Throughput.run(writers, d, i -> axon.writer(batch, lat)))));
     if (writers > 1) {
       String table = env.ceilingTable();
       systems.add(new Contender(CEILING, timed(CEILING, latency, latencies, p99,
@@ -180,11 +183,14 @@ final class Workloads {
     String annalsName = "annals-bench-cost-" + batch;
     String jdbcName = "annals-bench-cost-base-" + batch;
     String ceilingName = "annals-bench-cost-ceiling-" + batch;
+    String axonName = "annals-bench-cost-axon-" + batch;
     PostgresEventStore store = env.store(2, annalsName);
+    AxonIncumbent axon = env.axon(2, axonName);
     HikariDataSource base = env.baseline(2, true, jdbcName);
     HikariDataSource ceiling = env.baseline(2, true, ceilingName);
     String table = env.ceilingTable();
-    // Opens a connection of each pool, so that their backends can be found.
+    // Opens a connection of each pool, so that their backends can be found (the incumbent's did
+    // when it looked its tables up).
     store.streamVersion(StreamId.of("bench", "warm"));
     for (HikariDataSource pool : List.of(base, ceiling)) {
       try (Connection c = pool.getConnection()) {
@@ -192,7 +198,7 @@ final class Workloads {
       }
     }
     if (ServerCpu.ticks(env.url, annalsName).isEmpty() || ServerCpu.ticks(env.url, jdbcName).isEmpty()
-        || ServerCpu.ticks(env.url, ceilingName).isEmpty()) {
+        || ServerCpu.ticks(env.url, ceilingName).isEmpty() || ServerCpu.ticks(env.url, axonName).isEmpty()) {
       log.accept("  " + label + ": not measured, PostgreSQL does not run on this host");
       return List.of();
     }
@@ -203,7 +209,9 @@ final class Workloads {
     List<Contender> systems = List.of(
         new Contender("annals", d -> perEvent(annalsName, d, annalsWriter(store, batch), client, "annals")),
         new Contender("jdbc", d -> perEvent(jdbcName, d, jdbcWriter(base, batch), client, "jdbc")),
-        new Contender(CEILING, d -> perEvent(ceilingName, d, ceilingWriter(ceiling, table, batch), client, CEILING)));
+        new Contender(CEILING, d -> perEvent(ceilingName, d, ceilingWriter(ceiling, table, batch), client, CEILING)),
+        new Contender(AxonIncumbent.NAME, d -> perEvent(axonName, d, axon.writer(batch, null), client,
+            AxonIncumbent.NAME)));
     List<Measurement> out = new ArrayList<>(
         trials(label, "server CPU/event", "µs", false, settings.costTrial(), systems));
     String clientLabel = label.replace("server CPU", "client CPU");
@@ -373,6 +381,8 @@ final class Workloads {
       store.append(stream, ExpectedVersion.exactly(written), events);
     }
     PostgresSnapshotStore snapshots = store.snapshotStore();
+    AxonIncumbent axon = env.axon(2);
+    String axonAggregate = axon.aggregateOf(n);
     List<Measurement> out = new ArrayList<>();
     double[] noSnapshot = null;
     for (int every : new int[] {0, 100, 1000}) {
@@ -392,8 +402,14 @@ final class Workloads {
       String label = "3 rehydrate " + n + " events, " + (every == 0 ? "no snapshots" : "snapshot every " + every);
       List<Double> fw = new ArrayList<>();
       List<Double> jdbc = new ArrayList<>();
+      List<Double> incumbent = new ArrayList<>();
       repo.load(stream.id());
       loadWithJdbc(base, store, stream);
+      // The incumbent loads without snapshots only: its snapshots need its aggregate model.
+      boolean withAxon = every == 0;
+      if (withAxon) {
+        loadWithAxon(axon, axonAggregate, n);
+      }
       for (int t = 0; t < settings.trials(); t++) {
         fw.add(timeMillis(settings.loads(), () -> {
           Balance b = repo.load(stream.id()).state();
@@ -402,10 +418,17 @@ final class Workloads {
           }
         }));
         jdbc.add(timeMillis(settings.loads(), () -> loadWithJdbc(base, store, stream)));
+        if (withAxon) {
+          incumbent.add(timeMillis(settings.loads(), () -> loadWithAxon(axon, axonAggregate, n)));
+        }
       }
-      log.accept(String.format("  %s: annals %.2f ms, jdbc full read %.2f ms", label, median(fw), median(jdbc)));
+      log.accept(String.format("  %s: annals %.2f ms, jdbc full read %.2f ms%s", label, median(fw), median(jdbc),
+          withAxon ? String.format(", axon %.2f ms", median(incumbent)) : ""));
       out.add(new Measurement(label, "annals", "ms/load", "ms", false, fw));
       out.add(new Measurement(label, "jdbc", "ms/load", "ms", false, jdbc));
+      if (withAxon) {
+        out.add(new Measurement(label, AxonIncumbent.NAME, "ms/load", "ms", false, incumbent));
+      }
       repo.close();
     }
     return out;
@@ -425,6 +448,13 @@ final class Workloads {
 
   private static double median(List<Double> values) {
     return new Measurement("", "", "", "", true, values).median();
+  }
+
+  private static void loadWithAxon(AxonIncumbent axon, String aggregate, int events) {
+    long loaded = axon.load(aggregate).count();
+    if (loaded != events) {
+      throw new IllegalStateException("axon loaded " + loaded + " events, expected " + events);
+    }
   }
 
   /** The hand-rolled load: select the stream's payloads in order, parse each, fold. */

@@ -43,6 +43,16 @@ class BenchmarksSmokeIT {
         .extracting(Measurement::workload)
         .containsExactlyInAnyOrder("1 single-event appends, 8 writers", "2 batch appends (100/tx), 4 writers",
             "7 log read, " + Settings.tiny().logReadEvents() + " events in pages of " + LogReadWorkload.PAGE);
+    // The incumbent runs beside every variant of the appends, the load without snapshots and the log read.
+    assertThat(results).filteredOn(m -> m.system().equals(AxonIncumbent.NAME)
+            && (m.metric().equals("events/s") || m.metric().equals("ms/load")))
+        .extracting(Measurement::workload)
+        .containsExactlyInAnyOrder("1 single-event appends, 1 writer", "1 single-event appends, 8 writers",
+            "2 batch appends (100/tx), 1 writer", "2 batch appends (100/tx), 4 writers",
+            "3 rehydrate " + Settings.tiny().aggregateEvents() + " events, no snapshots",
+            "7 log read, " + Settings.tiny().logReadEvents() + " events in pages of " + LogReadWorkload.PAGE);
+    assertThat(results).filteredOn(m -> m.system().equals(AxonIncumbent.NAME))
+        .allSatisfy(m -> assertThat(m.median()).as(m.workload()).isPositive());
     // CPU per event is read in clock ticks, so at this tiny size it may round to zero and have no ratio.
     assertThat(results).filteredOn(m -> m.system().equals(Workloads.CEILING) && m.metric().equals("events/s"))
         .allSatisfy(m -> assertThat(Report.ratio(m, results)).as(m.workload()).isNotNull());
@@ -52,7 +62,7 @@ class BenchmarksSmokeIT {
       assertThat(results).filteredOn(m -> m.metric().equals("server CPU/event")).extracting(Measurement::workload)
           .anyMatch(w -> w.startsWith("1 ")).anyMatch(w -> w.startsWith("2 "));
       assertThat(results).filteredOn(m -> m.metric().equals("client CPU/event"))
-          .extracting(Measurement::system).contains("annals", "jdbc", Workloads.CEILING);
+          .extracting(Measurement::system).contains("annals", "jdbc", Workloads.CEILING, AxonIncumbent.NAME);
     }
 
     Path json = dir.resolve("benchmarks.json");
