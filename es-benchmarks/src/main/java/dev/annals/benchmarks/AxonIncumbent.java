@@ -29,7 +29,8 @@ import org.axonframework.serialization.json.JacksonSerializer;
  *
  * <p>Used the plainest way, which is its fastest: the engine called directly (no unit of work,
  * no aggregate repository), {@link NoTransactionManager} on an autocommit pool, so an append is
- * the engine's batched insert in one implicit transaction, as plain JDBC's is. Its batch size,
+ * the engine's batched insert in one implicit transaction, as plain JDBC's is, rewritten by the
+ * driver to a multi-row insert as the baseline's is. Its batch size,
  * the page of its aggregate and log reads (100 by default), is set to the framework's page of
  * 1,000, so that both read the same rows per round trip.
  */
@@ -60,8 +61,11 @@ final class AxonIncumbent implements AutoCloseable {
       st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
     }
     HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(applicationName == null ? url
-        : url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName);
+    // Its batched inserts rewritten to multi-row inserts, as the baseline's are: the incumbent at
+    // its best on this driver.
+    String named = applicationName == null ? url
+        : url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
+    config.setJdbcUrl(named + (named.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true");
     config.setSchema(schema);
     config.setMaximumPoolSize(Math.max(2, connections));
     config.setPoolName(NAME);
