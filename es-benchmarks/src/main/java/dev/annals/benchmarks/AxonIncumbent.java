@@ -53,19 +53,17 @@ final class AxonIncumbent implements AutoCloseable {
   }
 
   /**
-   * The engine on a pool of {@code connections} whose sessions work in {@code schema} (made when
-   * missing, with Axon's tables); {@code applicationName} names the connections when not null.
+   * The engine on a pool of {@code connections} to {@code url} whose sessions work in
+   * {@code schema} (made when missing, with Axon's tables).
    */
-  static AxonIncumbent open(String url, String schema, int connections, String applicationName) throws SQLException {
+  static AxonIncumbent open(String url, String schema, int connections) throws SQLException {
     try (Connection c = java.sql.DriverManager.getConnection(url); Statement st = c.createStatement()) {
       st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
     }
     HikariConfig config = new HikariConfig();
     // Its batched inserts rewritten to multi-row inserts, as the baseline's are: the incumbent at
     // its best on this driver.
-    String named = applicationName == null ? url
-        : url + (url.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
-    config.setJdbcUrl(named + (named.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true");
+    config.setJdbcUrl(url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true");
     config.setSchema(schema);
     config.setMaximumPoolSize(Math.max(2, connections));
     config.setPoolName(NAME);

@@ -84,7 +84,7 @@ final class Env implements AutoCloseable {
 
   /** The incumbent's engine whose connections carry {@code applicationName} (for {@link ServerCpu}). */
   AxonIncumbent axon(int connections, String applicationName) throws SQLException {
-    AxonIncumbent axon = AxonIncumbent.open(url, axonSchema, connections, applicationName);
+    AxonIncumbent axon = AxonIncumbent.open(withApplicationName(applicationName), axonSchema, connections);
     closeables.add(axon);
     return axon;
   }
